@@ -1,0 +1,14 @@
+import type { DatabaseConfig } from '../config';
+import { libpqEnv } from '../postgres/connection';
+import type { PgBinary } from '../postgres/binaries';
+import { spawnChild, type ChildHandle } from '../process/run-process';
+
+export function dumpArgs(snapshotId: string, extraArgs: readonly string[]): string[] {
+  // -Z0: compression happens downstream, multi-threaded; --snapshot: the data the row counts saw.
+  return ['--format=custom', '-Z0', `--snapshot=${snapshotId}`, '--no-password', ...extraArgs];
+}
+
+/** Starts pg_dump writing the archive to its stdout. The password goes through the environment. */
+export function startDump(pgDump: PgBinary, db: DatabaseConfig, args: string[]): ChildHandle {
+  return spawnChild(pgDump.path, args, { env: libpqEnv(db), stdout: 'pipe', stderrTailBytes: 8192 });
+}

@@ -1,0 +1,33 @@
+import { ProcessFailedError, type ChildHandle, type ProcessResult } from '../process/run-process';
+
+const SETTLE_MS = 1500;
+
+/**
+ * When a pipeline breaks, several errors arrive at once (a dying pg_dump makes zstd see EOF,
+ * a dying zstd makes pg_dump die of SIGPIPE and the writer see EPIPE). The user needs the first
+ * cause, not its echoes: a child that failed on its own explains more than a broken pipe does,
+ * and a storage failure explains itself. Every child is dead when this returns.
+ */
+export async function blameFailure(error: Error, children: ChildHandle[], options: { storageFailed: boolean }): Promise<Error> {
+  if (!options.storageFailed) {
+    // Give children that are already dying a moment to report their own exit status.
+    await Promise.race([Promise.all(children.map((child) => child.finished)), delay(SETTLE_MS)]);
+  }
+  const exitedOnTheirOwn = children.filter((child) => child.child.exitCode !== null || child.child.signalCode !== null);
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(children.map((child) => child.finished));
+  if (options.storageFailed) return error;
+
+  const failures = (await Promise.all(exitedOnTheirOwn.map((child) => child.finished))).filter((result) => result.exitCode !== 0);
+  const firstCause = failures.find((result) => !isEcho(result)) ?? failures[0];
+  return firstCause ? new ProcessFailedError(firstCause) : error;
+}
+
+/** SIGPIPE and "Broken pipe" are what a process says when the one after it died. */
+function isEcho(result: ProcessResult): boolean {
+  return result.signal === 'SIGPIPE' || /broken pipe|EPIPE/i.test(result.stderrTail);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,61 @@
+import type { CompressionAlgorithm } from '../config';
+
+export const TIERS = ['daily', 'weekly', 'monthly', 'manual', 'pre-restore'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const MANIFEST_SUFFIX = '.manifest.json';
+
+const EXTENSION: Record<CompressionAlgorithm, string> = { zstd: '.dump.zst', gzip: '.dump.gz', none: '.dump' };
+
+const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+
+/** ISO 8601 week number and its year (the week containing the year's first Thursday is week 1). */
+export function isoWeek(date: Date): { year: number; week: number } {
+  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const weekday = day.getUTCDay() || 7;
+  day.setUTCDate(day.getUTCDate() + 4 - weekday);
+  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+  return { year: day.getUTCFullYear(), week: Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7) };
+}
+
+/** File names keep letters, digits, dot, dash and underscore; anything else becomes "_". */
+export function safeName(database: string): string {
+  return database.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
+}
+
+/** "app_20261122_020000": the backup's id, unique per database and second within a tier. */
+export function backupId(database: string, at: Date): string {
+  const date = `${at.getUTCFullYear()}${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())}`;
+  const time = `${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}`;
+  return `${safeName(database)}_${date}_${time}`;
+}
+
+/** The folder a tier files a backup under (DESIGN.md storage layout; times in UTC). */
+export function tierFolder(tier: Tier, at: Date): string {
+  const year = at.getUTCFullYear();
+  const month = pad(at.getUTCMonth() + 1);
+  const day = pad(at.getUTCDate());
+  switch (tier) {
+    case 'weekly': {
+      const week = isoWeek(at);
+      return `weekly/${week.year}/week-${pad(week.week)}`;
+    }
+    case 'monthly':
+      return `monthly/${year}/${month}`;
+    default:
+      return `${tier}/${year}/${month}/${day}`;
+  }
+}
+
+export function dataKey(tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): string {
+  return `${tierFolder(tier, at)}/${backupId(database, at)}${EXTENSION[compression]}`;
+}
+
+/** The manifest sits beside its data object: same name, manifest suffix instead of the dump's. */
+export function manifestKeyFor(key: string): string {
+  return key.replace(/\.dump(\.zst|\.gz)?$/, '') + MANIFEST_SUFFIX;
+}
+
+export function isManifestKey(key: string): boolean {
+  return key.endsWith(MANIFEST_SUFFIX);
+}

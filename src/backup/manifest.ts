@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { COMPRESSIONS } from '../config/schema';
+import { TIERS } from './keys';
+
+/**
+ * The manifest is the backup's certificate. It is written last, after the data object is durable
+ * on every target, so a backup with a manifest is complete; one without is never listed.
+ * It holds no secrets: no passwords, no connection strings.
+ */
+export const manifestSchema = z.object({
+  format: z.literal(1),
+  id: z.string(),
+  tier: z.enum(TIERS),
+  database: z.string(),
+  host: z.string(),
+  key: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  server: z.object({ version: z.string(), major: z.number() }),
+  pgDump: z.object({ version: z.string(), major: z.number(), args: z.array(z.string()) }),
+  archiveFormat: z.literal('custom'),
+  compression: z.object({ algorithm: z.enum(COMPRESSIONS), level: z.number() }),
+  rawBytes: z.number(),
+  storedBytes: z.number(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  inventory: z.object({
+    schemas: z.array(z.string()),
+    extensions: z.array(z.string()),
+    tables: z.array(z.object({ schema: z.string(), name: z.string(), kind: z.enum(['table', 'partitioned', 'matview']), rows: z.number().nullable() })),
+    sequences: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string().nullable() })),
+  }),
+  targets: z.array(z.object({ target: z.string(), location: z.string() })),
+  keepsake: z.object({ version: z.string() }),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export function serializeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Returns undefined for a manifest that is not ours or is damaged; the catalog reports those. */
+export function parseManifest(body: Buffer): Manifest | undefined {
+  try {
+    const result = manifestSchema.safeParse(JSON.parse(body.toString('utf8')));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The commands that restore this backup with standard tools, for when keepsake itself is gone. */
+export function manualRestoreCommands(manifest: Manifest, file = manifest.key.split('/').pop()!): string[] {
+  const decompress = { zstd: `zstd -dc ${file}`, gzip: `gzip -dc ${file}`, none: `cat ${file}` }[manifest.compression.algorithm];
+  return [
+    `sha256sum ${file}   # expect ${manifest.sha256}`,
+    `createdb ${manifest.database}_restored`,
+    `${decompress} | pg_restore --no-owner --no-privileges -d ${manifest.database}_restored`,
+  ];
+}

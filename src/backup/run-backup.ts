@@ -1,0 +1,113 @@
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../config';
+import { KeepsakeError, StorageError, coerceError } from '../errors';
+import type { Logger } from '../log';
+import { findBinaryFor } from '../postgres/binaries';
+import { connect, describeDatabase, serverVersion } from '../postgres/connection';
+import { exportSnapshot } from '../postgres/snapshot';
+import type { ChildHandle } from '../process/run-process';
+import type { ObjectWriter, Storage } from '../storage';
+import { KEEPSAKE_VERSION } from '../version';
+import { startCompressor } from './compress';
+import { CountingStream, DigestStream } from './digest';
+import { dumpArgs, startDump } from './dump';
+import { blameFailure } from './failure';
+import { FanOut } from './fan-out';
+import { backupId, dataKey, type Tier } from './keys';
+import type { Manifest } from './manifest';
+import { writeManifests } from './write-manifests';
+
+export interface BackupRequest {
+  tier: Tier;
+  /** Aborting kills the children and removes everything written (SIGINT, SIGTERM, shutdown). */
+  signal?: AbortSignal;
+  onProgress?: (progress: { rawBytes: number; storedBytes: number }) => void;
+}
+
+export interface BackupDeps {
+  config: Config;
+  storages: Storage[];
+  log: Logger;
+}
+
+/**
+ * One backup, start to finish:
+ *   pre-flight (connect, server version, matching pg_dump)
+ *   -> snapshot (REPEATABLE READ, exported) and row counts in it
+ *   -> pg_dump --snapshot | compressor | sha256 | every target at once
+ *   -> manifest, written last on every target.
+ * Any failure kills the children, aborts every target's write and throws; nothing is listed.
+ */
+export async function runBackup({ config, storages, log }: BackupDeps, request: BackupRequest): Promise<Manifest> {
+  const startedAt = new Date();
+  const db = config.database;
+  const client = await connect(db);
+  const server = await serverVersion(client).catch(async (error) => {
+    await client.end().catch(() => undefined);
+    throw error;
+  });
+  const snapshot = await exportSnapshot(client);
+  const children: ChildHandle[] = [];
+  const writers: ObjectWriter[] = [];
+  try {
+    const pgDump = await findBinaryFor('pg_dump', server.major, config.pgBinDir);
+    const key = dataKey(request.tier, db.database, startedAt, config.compression.algorithm);
+    log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name) }, 'backup started');
+
+    for (const storage of storages) writers.push(await storage.createWriter(key));
+    const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
+    const dump = startDump(pgDump, db, args);
+    const codec = startCompressor(config.compression);
+    children.push(dump, ...(codec.process ? [codec.process] : []));
+    // Counting runs beside the dump, in the same snapshot, so it costs little extra time.
+    const inventory = snapshot.readInventory();
+    inventory.catch(() => undefined);
+
+    const progress = () => request.onProgress?.({ rawBytes: raw.bytes, storedBytes: stored.bytes });
+    const raw = new CountingStream(progress);
+    const stored = new DigestStream(progress);
+    const fanOut = new FanOut(writers, () => Promise.all([...children.map((child) => child.succeeded()), inventory]));
+    const onAbort = () => fanOut.destroy(new KeepsakeError(`backup interrupted (${String(request.signal?.reason ?? 'aborted')})`));
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (request.signal?.aborted) onAbort();
+      await Promise.all([pipeline(dump.child.stdout!, raw, codec.input), pipeline(codec.output, stored, fanOut)]);
+    } finally {
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+
+    const finishedAt = new Date();
+    const manifest: Manifest = {
+      format: 1,
+      id: backupId(db.database, startedAt),
+      tier: request.tier,
+      database: db.database,
+      host: db.host,
+      key,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      server: { version: server.version, major: server.major },
+      pgDump: { version: pgDump.version, major: pgDump.major, args: args.filter((arg) => !arg.startsWith('--snapshot=')) },
+      archiveFormat: 'custom',
+      compression: { algorithm: config.compression.algorithm, level: config.compression.level },
+      rawBytes: raw.bytes,
+      storedBytes: stored.bytes,
+      sha256: stored.sha256,
+      inventory: await inventory,
+      targets: storages.map((storage) => ({ target: storage.name, location: storage.location(key) })),
+      keepsake: { version: KEEPSAKE_VERSION },
+    };
+    // Written last: from this moment on the backup is listed, and it is complete.
+    await writeManifests(storages, manifest, log);
+    log.info({ id: manifest.id, rawBytes: manifest.rawBytes, storedBytes: manifest.storedBytes, durationMs: manifest.durationMs }, 'backup finished');
+    return manifest;
+  } catch (error) {
+    const cause = await blameFailure(coerceError(error), children, { storageFailed: error instanceof StorageError });
+    await Promise.all(writers.map((writer) => writer.abort(cause).catch(() => undefined)));
+    log.error({ err: cause }, 'backup failed');
+    throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });
+  } finally {
+    await snapshot.release();
+  }
+}

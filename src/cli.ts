@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerBackup } from './cli/backup';
+import { registerConfig } from './cli/config';
+import { createContext } from './cli/context';
+import { registerList } from './cli/list';
+import { registerVerify } from './cli/verify';
+import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
+import { KEEPSAKE_VERSION } from './version';
+
+export async function main(argv: string[]): Promise<number> {
+  const context = createContext();
+  const program = new Command()
+    .name('keepsake')
+    .description('PostgreSQL backup sidecar: checksummed, verified dumps to local disk and S3')
+    .version(KEEPSAKE_VERSION)
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .exitOverride()
+    .showHelpAfterError();
+  registerBackup(program, context);
+  registerList(program, context);
+  registerVerify(program, context);
+  registerConfig(program, context);
+  try {
+    await program.parseAsync(argv);
+    return EXIT_CODES.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0.
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    const known = rootKeepsakeError(error);
+    context.err(`keepsake: ${(known ?? coerceError(error)).message}`);
+    return exitCodeFor(known ?? error);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { TIERS, type Tier } from '../backup/keys';
+import { runBackup } from '../backup/run-backup';
+import { describeDatabase } from '../postgres/connection';
+import type { CommandContext } from './context';
+import { formatBytes, formatDuration } from './format';
+import { interruptOnSignals } from './signals';
+
+const MANUAL_TIERS = TIERS.filter((tier) => tier !== 'pre-restore');
+
+export function registerBackup(program: Command, context: CommandContext): void {
+  program
+    .command('backup')
+    .description('dump the database now, compress it, store it on every target, write its manifest last')
+    .addOption(new Option('--tier <tier>', 'tier to file the backup under').choices(MANUAL_TIERS).default('manual'))
+    .option('--json', 'print the manifest as JSON')
+    .action(async (options: { tier: Tier; json?: boolean }) => {
+      const config = context.config();
+      const interrupt = interruptOnSignals(context);
+      let lastDraw = 0;
+      const progress = context.isTTY && !options.json
+        ? ({ rawBytes, storedBytes }: { rawBytes: number; storedBytes: number }) => {
+            if (Date.now() - lastDraw < 250) return;
+            lastDraw = Date.now();
+            const rate = rawBytes / Math.max(0.001, (Date.now() - started) / 1000);
+            process.stderr.write(`\r  dumped ${formatBytes(rawBytes)}, stored ${formatBytes(storedBytes)}, ${formatBytes(rate)}/s   `);
+          }
+        : undefined;
+      const started = Date.now();
+      try {
+        const manifest = await runBackup({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress });
+        if (progress) process.stderr.write('\n');
+        if (options.json) return context.out(JSON.stringify(manifest, null, 2));
+        const ratio = manifest.storedBytes ? (manifest.rawBytes / manifest.storedBytes).toFixed(1) : '-';
+        context.out(
+          `OK ${manifest.tier} backup ${manifest.id} of ${describeDatabase(config.database)}: ${formatBytes(manifest.rawBytes)} dumped, ` +
+            `${formatBytes(manifest.storedBytes)} stored (${ratio}x) in ${formatDuration(manifest.durationMs)}; ` +
+            `${manifest.inventory.tables.length} tables counted; sha256 ${manifest.sha256}`,
+        );
+        for (const target of manifest.targets) context.out(`  ${target.target}: ${target.location}`);
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

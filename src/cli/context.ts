@@ -1,0 +1,28 @@
+import { loadConfigFromEnvironment, type Config } from '../config';
+import { createLogger, type Logger } from '../log';
+import { createStorages, type Storage } from '../storage';
+
+/** What every command needs, built on first use so `--help` works without any configuration. */
+export interface CommandContext {
+  config(): Config;
+  log(): Logger;
+  storages(): Storage[];
+  out(text: string): void;
+  err(text: string): void;
+  readonly isTTY: boolean;
+}
+
+export function createContext(): CommandContext {
+  let config: Config | undefined;
+  let log: Logger | undefined;
+  let storages: Storage[] | undefined;
+  const context: CommandContext = {
+    config: () => (config ??= loadConfigFromEnvironment()),
+    log: () => (log ??= createLogger(context.config(), 'stderr')),
+    storages: () => (storages ??= createStorages(context.config())),
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+  return context;
+}

@@ -1,0 +1,48 @@
+import { Option, type Command } from 'commander';
+import { TIERS, type Tier } from '../backup/keys';
+import { readCatalog } from '../catalog/catalog';
+import type { CommandContext } from './context';
+import { formatBytes, formatDuration, formatTimestamp, table } from './format';
+
+export function registerList(program: Command, context: CommandContext): void {
+  program
+    .command('list')
+    .description('list complete backups on every target, newest first, numbered')
+    .addOption(new Option('--tier <tier>', 'only this tier').choices(TIERS))
+    .option('--json', 'print the list as JSON')
+    .action(async (options: { tier?: Tier; json?: boolean }) => {
+      const catalog = await readCatalog(context.storages(), { tier: options.tier });
+      for (const problem of catalog.problems) context.err(`warning: ${problem}`);
+      if (options.json) {
+        const rows = catalog.backups.map(({ manifest, copies }, index) => ({
+          number: index + 1,
+          id: manifest.id,
+          tier: manifest.tier,
+          database: manifest.database,
+          startedAt: manifest.startedAt,
+          durationMs: manifest.durationMs,
+          rawBytes: manifest.rawBytes,
+          storedBytes: manifest.storedBytes,
+          sha256: manifest.sha256,
+          serverVersion: manifest.server.version,
+          copies: copies.map(({ storage }) => ({ target: storage.name, location: storage.location(manifest.key) })),
+        }));
+        return context.out(JSON.stringify(rows, null, 2));
+      }
+      if (!catalog.backups.length) return context.out(`No backups${options.tier ? ` in tier ${options.tier}` : ''} yet. Run \`keepsake backup\` to make one.`);
+      const rows = [['#', 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS']];
+      catalog.backups.forEach(({ manifest, copies }, index) =>
+        rows.push([
+          String(index + 1),
+          manifest.id,
+          manifest.tier,
+          formatTimestamp(manifest.startedAt),
+          formatBytes(manifest.storedBytes),
+          formatBytes(manifest.rawBytes),
+          formatDuration(manifest.durationMs),
+          copies.map((copy) => copy.storage.name).join(','),
+        ]),
+      );
+      context.out(table(rows));
+    });
+}

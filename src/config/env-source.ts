@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Variables whose values are secrets: accepted as <NAME>_FILE too, and never printed. */
+export const SECRET_VARIABLES = [
+  'POSTGRES_PASSWORD',
+  'PGPASSWORD',
+  'DATABASE_URL',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+] as const;
+
+export function isSecret(name: string): boolean {
+  return (SECRET_VARIABLES as readonly string[]).includes(name) || /PASSWORD|SECRET|TOKEN/.test(name);
+}
+
+/** A .env file fills in what the real environment leaves unset; the real environment always wins. */
+export function withDotenv(env: Env, dotenvPath: string | undefined): Env {
+  if (!dotenvPath) return env;
+  let text: string;
+  try {
+    text = readFileSync(dotenvPath, 'utf8');
+  } catch {
+    return env; // a missing .env is normal
+  }
+  return { ...parseDotenv(text), ...env };
+}
+
+/**
+ * Resolves <NAME>_FILE (Docker secrets) into NAME. Problems are collected, not thrown, so the
+ * user sees every one at once.
+ */
+export function resolveSecretFiles(env: Env, problems: string[]): Env {
+  const resolved: Record<string, string | undefined> = { ...env };
+  for (const name of SECRET_VARIABLES) {
+    const filePath = env[`${name}_FILE`];
+    if (!filePath) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${name}_FILE are both set: keep one`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(filePath, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${name}_FILE=${filePath}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); mount the secret or fix the path`);
+    }
+  }
+  return resolved;
+}
+
+/** A value as it may appear in messages and `keepsake config`: secrets hidden, URLs without passwords. */
+export function displayValue(name: string, value: string | undefined): string {
+  if (value === undefined) return '(unset)';
+  if (name === 'DATABASE_URL') return redactUrl(value);
+  return isSecret(name) ? '***' : JSON.stringify(value);
+}
+
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '***';
+  }
+}

@@ -1,0 +1,159 @@
+import { cpus } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors';
+import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
+import { envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
+
+export type TargetName = (typeof TARGETS)[number];
+export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
+
+export interface DatabaseConfig {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  sslMode?: string;
+}
+
+export interface S3Config {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  storageClass?: (typeof STORAGE_CLASSES)[number];
+  partSizeBytes: number;
+  queueSize: number;
+  /** 'when_required' for S3-compatible servers that reject the SDK's default request checksums. */
+  checksums: 'when_supported' | 'when_required';
+}
+
+export interface CompressionConfig {
+  algorithm: CompressionAlgorithm;
+  level: number;
+  /** zstd worker threads; 0 means one per core. */
+  threads: number;
+}
+
+export interface Config {
+  database: DatabaseConfig;
+  dumpExtraArgs: readonly string[];
+  pgBinDir?: string;
+  targets: readonly TargetName[];
+  backupDir: string;
+  s3?: S3Config;
+  compression: CompressionConfig;
+  stateDir: string;
+  logDir?: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { zstd: 3, gzip: 6, none: 0 };
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Empty strings mean "unset", as they do for most tools configured through Docker. */
+function dropEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+}
+
+/**
+ * Reads, validates and freezes the configuration. Every problem is collected and reported at once
+ * (ConfigError, exit 78) before anything runs. This is the only module that reads the environment.
+ */
+export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: string } = {}): Config {
+  const problems: string[] = [];
+  const env = dropEmpty(resolveSecretFiles(withDotenv(rawEnv, options.dotenvPath), problems));
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0]);
+      problems.push(`${name}=${displayValue(name, env[name])}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+
+  const fromUrl = e.DATABASE_URL;
+  const database: DatabaseConfig = {
+    host: (fromUrl && decodeURIComponent(fromUrl.hostname)) || fromUrl?.searchParams.get('host') || e.POSTGRES_HOST || e.PGHOST || 'localhost',
+    port: (fromUrl?.port ? Number(fromUrl.port) : undefined) ?? e.POSTGRES_PORT ?? e.PGPORT ?? 5432,
+    user: (fromUrl && decodeURIComponent(fromUrl.username)) || e.POSTGRES_USER || e.PGUSER || 'postgres',
+    password: (fromUrl?.password && decodeURIComponent(fromUrl.password)) || e.POSTGRES_PASSWORD || e.PGPASSWORD,
+    database: (fromUrl && decodeURIComponent(fromUrl.pathname.replace(/^\//, ''))) || e.POSTGRES_DB || e.POSTGRES_DATABASE || e.PGDATABASE || '',
+    sslMode: fromUrl?.searchParams.get('sslmode') ?? e.PGSSLMODE,
+  };
+  if (!database.database) database.database = database.user;
+
+  const targets = e.BACKUP_TARGETS ?? (e.S3_BUCKET ? ['s3' as const] : ['local' as const]);
+  if (targets.includes('s3') && !e.S3_BUCKET) {
+    problems.push(`BACKUP_TARGETS=${JSON.stringify(targets.join(','))}: the s3 target needs S3_BUCKET`);
+  }
+  if (e.S3_ACCESS_KEY_ID && !e.S3_SECRET_ACCESS_KEY) problems.push('S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not: set both, or neither to use the AWS credential chain');
+  if (!e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not: set both, or neither to use the AWS credential chain');
+
+  const algorithm = e.BACKUP_COMPRESSION;
+  const level = e.BACKUP_COMPRESSION_LEVEL ?? DEFAULT_LEVEL[algorithm];
+  if (algorithm === 'gzip' && level > 9) problems.push(`BACKUP_COMPRESSION_LEVEL=${level}: gzip levels go from 1 to 9`);
+  if (problems.length) throw new ConfigError(problems);
+
+  const endpoint = e.S3_ENDPOINT?.toString().replace(/\/$/, '');
+  const s3: S3Config | undefined = e.S3_BUCKET
+    ? {
+        bucket: e.S3_BUCKET,
+        prefix: e.S3_PREFIX.replace(/^\/+|\/+$/g, ''),
+        region: e.S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+        endpoint,
+        // S3-compatible servers (MinIO and most self-hosted ones) need path-style addressing.
+        forcePathStyle: e.S3_FORCE_PATH_STYLE ?? Boolean(endpoint),
+        accessKeyId: e.S3_ACCESS_KEY_ID,
+        secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+        storageClass: e.S3_STORAGE_CLASS,
+        partSizeBytes: e.S3_PART_SIZE,
+        queueSize: e.S3_UPLOAD_QUEUE_SIZE,
+        // Third-party endpoints often reject the SDK's newer default checksums; AWS accepts both.
+        checksums: e.S3_CHECKSUMS ?? (endpoint ? 'when_required' : 'when_supported'),
+      }
+    : undefined;
+
+  return deepFreeze({
+    database,
+    dumpExtraArgs: e.PGDUMP_EXTRA_OPTS ?? [],
+    pgBinDir: e.PG_BIN_DIR,
+    targets,
+    backupDir: absolute(e.BACKUP_DIR),
+    s3,
+    compression: { algorithm, level, threads: e.BACKUP_COMPRESSION_THREADS || cpus().length },
+    stateDir: absolute(e.STATE_DIR),
+    logDir: e.LOG_DIR ? absolute(e.LOG_DIR) : undefined,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** The process's own environment plus ./.env: what the CLI and the daemon run with. */
+export function loadConfigFromEnvironment(dotenvPath = '.env'): Config {
+  return loadConfig(process.env, { dotenvPath });
+}
+
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+/** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
+export function redactedConfig(config: Config): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value) => {
+      if (value === undefined) return undefined;
+      return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
+    }),
+  );
+}

@@ -1,0 +1,76 @@
+/** Pure parsers for the value formats configuration uses; each throws a message that says what is expected. */
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kb: 1000, kib: 1024,
+  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+};
+
+/** "8MiB", "16M", "5 MB", "1048576" -> bytes. Bare K/M/G mean binary units, as in most tools. */
+export function parseSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (!match || unit === undefined) throw new Error('expected a size like 8MiB, 16M or 1048576');
+  return Math.round(Number(match[1]) * unit);
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+export function parseBoolean(text: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  throw new Error('expected true or false');
+}
+
+/**
+ * Splits PGDUMP_EXTRA_OPTS the way a shell would split words: whitespace separates, single and
+ * double quotes group, backslash escapes. No expansion happens: the words go to pg_dump as argv.
+ */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\' && i + 1 < text.length) {
+      current += text[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+    } else {
+      current += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new Error(`unterminated ${quote} quote`);
+  if (inWord) words.push(current);
+  return words;
+}
+
+/** pg_dump options keepsake sets itself; letting users override them would break the pipeline. */
+const RESERVED_DUMP_OPTIONS = [
+  ['-F', '--format'], ['-f', '--file'], ['-Z', '--compress'], ['-j', '--jobs'],
+  ['--snapshot'], ['-d', '--dbname'], ['-h', '--host'], ['-p', '--port'], ['-U', '--username'],
+  ['-W', '--password'], ['-w', '--no-password'],
+];
+
+export function reservedDumpOptions(words: string[]): string[] {
+  return words.filter((word) =>
+    RESERVED_DUMP_OPTIONS.some((names) =>
+      names.some((name) => word === name || (name.startsWith('--') ? word.startsWith(`${name}=`) : word.startsWith(name) && word.length > 2 && !word.startsWith('--'))),
+    ),
+  );
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { parseBoolean, parseSize, splitWords, reservedDumpOptions } from './parse';
+
+/** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
+function parsed<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+const integer = (min: number, max: number) =>
+  parsed((text) => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw new Error(`expected a whole number from ${min} to ${max}`);
+    return value;
+  });
+
+const boolean = parsed(parseBoolean);
+const oneOf = <T extends string>(values: readonly T[]) =>
+  parsed((text) => {
+    const value = text.trim().toLowerCase() as T;
+    if (!values.includes(value)) throw new Error(`expected one of ${values.join(', ')}`);
+    return value;
+  });
+
+const url = (protocols: string[]) =>
+  parsed((text) => {
+    let parsedUrl: URL;
+    try {
+      parsedUrl = new URL(text);
+    } catch {
+      throw new Error(`expected a URL like ${protocols[0]}//host:port`);
+    }
+    if (!protocols.includes(parsedUrl.protocol)) throw new Error(`expected a ${protocols.join(' or ')} URL`);
+    return parsedUrl;
+  });
+
+export const TARGETS = ['local', 's3'] as const;
+export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const STORAGE_CLASSES = [
+  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
+  'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR',
+] as const;
+
+const MIN_PART_SIZE = 5 * 1024 * 1024; // S3's minimum for every part but the last
+
+/** Every environment variable keepsake reads, with its format. Empty values count as unset. */
+export const envSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  POSTGRES_HOST: z.string().optional(),
+  POSTGRES_PORT: integer(1, 65535).optional(),
+  POSTGRES_USER: z.string().optional(),
+  POSTGRES_PASSWORD: z.string().optional(),
+  POSTGRES_DB: z.string().optional(),
+  POSTGRES_DATABASE: z.string().optional(),
+  PGHOST: z.string().optional(),
+  PGPORT: integer(1, 65535).optional(),
+  PGUSER: z.string().optional(),
+  PGPASSWORD: z.string().optional(),
+  PGDATABASE: z.string().optional(),
+  PGSSLMODE: oneOf(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const).optional(),
+  PGDUMP_EXTRA_OPTS: parsed((text) => {
+    const words = splitWords(text);
+    const reserved = reservedDumpOptions(words);
+    if (reserved.length) throw new Error(`keepsake sets ${reserved.join(', ')} itself; remove ${reserved.length === 1 ? 'it' : 'them'}`);
+    return words;
+  }).optional(),
+  PG_BIN_DIR: z.string().optional(),
+
+  BACKUP_TARGETS: parsed((text) => {
+    const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+    const unknown = names.filter((name) => !(TARGETS as readonly string[]).includes(name));
+    if (unknown.length || !names.length) throw new Error(`expected a comma list of ${TARGETS.join(', ')}`);
+    return [...new Set(names)] as (typeof TARGETS)[number][];
+  }).optional(),
+  BACKUP_DIR: z.string().default('/backups'),
+  BACKUP_COMPRESSION: oneOf(COMPRESSIONS).default('zstd'),
+  BACKUP_COMPRESSION_LEVEL: integer(1, 19).optional(),
+  BACKUP_COMPRESSION_THREADS: integer(0, 256).default(0),
+
+  S3_BUCKET: z.string().optional(),
+  S3_PREFIX: z.string().default('db-backups'),
+  S3_REGION: z.string().optional(),
+  AWS_REGION: z.string().optional(),
+  AWS_DEFAULT_REGION: z.string().optional(),
+  S3_ENDPOINT: url(['http:', 'https:']).optional(),
+  S3_FORCE_PATH_STYLE: boolean.optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_STORAGE_CLASS: parsed((text) => {
+    const value = text.trim().toUpperCase();
+    if (!(STORAGE_CLASSES as readonly string[]).includes(value)) throw new Error(`expected one of ${STORAGE_CLASSES.join(', ')}`);
+    return value as (typeof STORAGE_CLASSES)[number];
+  }).optional(),
+  S3_PART_SIZE: parsed((text) => {
+    const bytes = parseSize(text);
+    if (bytes < MIN_PART_SIZE) throw new Error('S3 parts must be at least 5MiB');
+    return bytes;
+  }).default(8 * 1024 * 1024),
+  S3_UPLOAD_QUEUE_SIZE: integer(1, 64).default(3),
+  S3_CHECKSUMS: oneOf(['when_supported', 'when_required'] as const).optional(),
+
+  STATE_DIR: z.string().default('/var/lib/keepsake'),
+  LOG_DIR: z.string().optional(),
+  LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+});
+
+export type ParsedEnv = z.infer<typeof envSchema>;

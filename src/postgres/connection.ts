@@ -1,0 +1,82 @@
+import pg from 'pg';
+import type { DatabaseConfig } from '../config';
+import { UnavailableError } from '../errors';
+
+export function describeDatabase(db: DatabaseConfig): string {
+  return `${db.database}@${db.host}:${db.port}`;
+}
+
+/** libpq's environment for child processes: the password travels here, never in argv. */
+export function libpqEnv(db: DatabaseConfig): Record<string, string | undefined> {
+  return {
+    PGHOST: db.host,
+    PGPORT: String(db.port),
+    PGUSER: db.user,
+    PGDATABASE: db.database,
+    PGPASSWORD: db.password,
+    PGSSLMODE: db.sslMode,
+    PGAPPNAME: 'keepsake',
+    // Keeps a stray service file or connection string from overriding what keepsake was told.
+    PGSERVICE: undefined,
+  };
+}
+
+function sslOption(sslMode: string | undefined): pg.ClientConfig['ssl'] {
+  switch (sslMode) {
+    case 'require':
+    case 'verify-ca':
+      return { rejectUnauthorized: sslMode === 'verify-ca' };
+    case 'verify-full':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Turns the driver's terse errors into messages that say what to check. */
+export function explainConnectionError(db: DatabaseConfig, error: unknown): UnavailableError {
+  const err = error as { code?: string; message?: string };
+  const where = `${db.host}:${db.port}`;
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: `connection refused at ${where}; check POSTGRES_HOST and POSTGRES_PORT and that the server is running`,
+    ENOTFOUND: `host ${db.host} not found; check POSTGRES_HOST`,
+    EAI_AGAIN: `host ${db.host} could not be resolved; check POSTGRES_HOST and DNS`,
+    ETIMEDOUT: `connection to ${where} timed out; check the network path and firewall`,
+    ENOENT: `no PostgreSQL socket in ${db.host}; check POSTGRES_HOST`,
+    '3D000': `database "${db.database}" does not exist on ${where}; check POSTGRES_DB`,
+    '28P01': `password authentication failed for user "${db.user}"; check POSTGRES_PASSWORD`,
+    '28000': `the server refused user "${db.user}" (${err.message}); check pg_hba.conf and POSTGRES_USER`,
+  };
+  const reason = (err.code && reasons[err.code]) ?? `${err.message ?? String(error)}`;
+  return new UnavailableError(`Cannot connect to PostgreSQL: ${reason}`, { cause: error });
+}
+
+export async function connect(db: DatabaseConfig): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.database,
+    ssl: sslOption(db.sslMode),
+    application_name: 'keepsake',
+    connectionTimeoutMillis: 15_000,
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw explainConnectionError(db, error);
+  }
+  // Without a listener an idle connection error would crash the process; the next query reports it.
+  client.on('error', () => undefined);
+  return client;
+}
+
+export async function serverVersion(client: pg.Client): Promise<{ version: string; major: number; num: number }> {
+  const { rows } = await client.query<{ num: string; version: string }>(
+    "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version",
+  );
+  const num = Number(rows[0]!.num);
+  return { num, major: Math.floor(num / 10000), version: rows[0]!.version.split(' ')[0]! };
+}

@@ -1,0 +1,99 @@
+import type pg from 'pg';
+
+export type RelationKind = 'table' | 'partitioned' | 'matview';
+
+export interface TableCount {
+  schema: string;
+  name: string;
+  kind: RelationKind;
+  /** Exact row count in the dump's snapshot; null for a materialized view that was never populated. */
+  rows: number | null;
+}
+
+export interface SequenceState {
+  schema: string;
+  name: string;
+  lastValue: string | null;
+}
+
+/** What the dump contains, read in the very snapshot pg_dump used. */
+export interface Inventory {
+  schemas: string[];
+  extensions: string[];
+  tables: TableCount[];
+  sequences: SequenceState[];
+}
+
+const KIND: Record<string, RelationKind> = { r: 'table', p: 'partitioned', m: 'matview' };
+
+// Objects that belong to an extension are recreated by CREATE EXTENSION, not dumped as data.
+const NOT_EXTENSION_MEMBER = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
+const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+
+export interface ExportedSnapshot {
+  /** Pass to `pg_dump --snapshot` so the dump sees exactly what the counts see. */
+  readonly id: string;
+  readInventory(): Promise<Inventory>;
+  /** Ends the transaction and the connection; the snapshot must outlive pg_dump's use of it. */
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a REPEATABLE READ transaction and exports its snapshot. The counts below and the dump
+ * that imports the snapshot then describe the same data, row for row.
+ */
+export async function exportSnapshot(client: pg.Client): Promise<ExportedSnapshot> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+  let released = false;
+  return {
+    id: rows[0]!.id,
+    readInventory: () => readInventory(client),
+    async release() {
+      if (released) return;
+      released = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+async function readInventory(client: pg.Client): Promise<Inventory> {
+  const schemas = await client.query<{ name: string }>(
+    `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} ORDER BY 1`,
+  );
+  const extensions = await client.query<{ name: string }>('SELECT extname AS name FROM pg_extension ORDER BY 1');
+  const relations = await client.query<{ schema: string; name: string; relkind: string; populated: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relkind, c.relispopulated AS populated
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'm') AND c.relpersistence <> 't' AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER}
+      ORDER BY 1, 2`,
+  );
+  const sequences = await client.query<{ schema: string; name: string; last_value: string | null }>(
+    `SELECT n.nspname AS schema, c.relname AS name, s.last_value::text AS last_value
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_sequences s ON s.schemaname = n.nspname AND s.sequencename = c.relname
+      WHERE c.relkind = 'S' AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER}
+      ORDER BY 1, 2`,
+  );
+
+  const tables: TableCount[] = [];
+  for (const relation of relations.rows) {
+    const kind = KIND[relation.relkind]!;
+    let rows: number | null = null;
+    if (relation.populated) {
+      // A partitioned table's count covers its partitions; a plain table counts only its own rows.
+      const only = kind === 'partitioned' ? '' : 'ONLY ';
+      const name = `${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)}`;
+      const result = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${only}${name}`);
+      rows = Number(result.rows[0]!.count);
+    }
+    tables.push({ schema: relation.schema, name: relation.name, kind, rows });
+  }
+  return {
+    schemas: schemas.rows.map((row) => row.name),
+    extensions: extensions.rows.map((row) => row.name),
+    tables,
+    sequences: sequences.rows.map((row) => ({ schema: row.schema, name: row.name, lastValue: row.last_value })),
+  };
+}

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { basename } from 'node:path';
+import { KeepsakeError, UnavailableError } from '../errors';
+
+/** A finished child process, as data: what ran, how it ended, and the end of what it said on stderr. */
+export interface ProcessResult {
+  command: string;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stderrTail: string;
+  durationMs: number;
+}
+
+export class ProcessFailedError extends KeepsakeError {
+  constructor(readonly result: ProcessResult) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    const tail = result.stderrTail.trim();
+    super(`${result.command} ${how}${tail ? `: ${tail}` : ''}`, 'failed');
+  }
+}
+
+export interface SpawnOptions {
+  /** Extra variables for the child only (PGPASSWORD lives here, never in argv). */
+  env?: Record<string, string | undefined>;
+  stdin?: 'pipe' | 'ignore' | Readable;
+  stdout?: 'pipe' | 'ignore' | Writable;
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+  /** How many bytes of stderr to keep for error messages. */
+  stderrTailBytes?: number;
+}
+
+export interface ChildHandle {
+  readonly child: ChildProcess;
+  readonly command: string;
+  /** Resolves when the process has exited and its stderr is drained; never rejects. */
+  readonly finished: Promise<ProcessResult>;
+  /** Rejects with ProcessFailedError unless the process exited 0. */
+  succeeded(): Promise<ProcessResult>;
+  stderrTail(): string;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Keeps the last N bytes of a stream, enough to explain a failure without holding all of it. */
+class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {}
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - (this.chunks[0]?.length ?? 0) >= this.limit && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()!.length;
+    }
+  }
+  toString(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+}
+
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  // Children inherit the environment (PATH, locale) plus what the caller passes. This is
+  // pass-through, not configuration, which is why only this line outside config/ touches it.
+  // eslint-disable-next-line no-restricted-properties
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export function spawnChild(file: string, args: readonly string[], options: SpawnOptions = {}): ChildHandle {
+  const command = basename(file);
+  const started = Date.now();
+  const tail = new TailBuffer(options.stderrTailBytes ?? 4096);
+  const stdio: StdioOptions = [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'];
+  const child = spawn(file, args, {
+    stdio,
+    env: childEnv(options.env),
+    uid: options.uid,
+    gid: options.gid,
+    cwd: options.cwd,
+  });
+  let spawnError: Error | undefined;
+  const finished = new Promise<ProcessResult>((resolve) => {
+    child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    child.on('close', (exitCode, signal) => {
+      const stderrTail = spawnError ? `${spawnError.message}\n${tail.toString()}` : tail.toString();
+      resolve({ command, exitCode, signal, stderrTail, durationMs: Date.now() - started });
+    });
+  });
+  return {
+    child,
+    command,
+    finished,
+    async succeeded() {
+      const result = await finished;
+      if (spawnError && (spawnError as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new UnavailableError(`${file} is not installed or not executable`, { cause: spawnError });
+      }
+      if (result.exitCode !== 0) throw new ProcessFailedError(result);
+      return result;
+    },
+    stderrTail: () => tail.toString(),
+    kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+/** Runs a short command to completion and returns its stdout; for version probes and the like. */
+export async function runCapture(file: string, args: readonly string[], options: SpawnOptions = {}): Promise<string> {
+  const handle = spawnChild(file, args, { ...options, stdout: 'pipe' });
+  const chunks: Buffer[] = [];
+  handle.child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await handle.succeeded();
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,101 @@
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { startDecompressor } from '../backup/compress';
+import { CountingStream, DigestStream } from '../backup/digest';
+import type { Manifest } from '../backup/manifest';
+import type { CatalogEntry } from '../catalog/catalog';
+import { coerceError } from '../errors';
+import { findBinaryFor } from '../postgres/binaries';
+import { spawnChild, type ChildHandle } from '../process/run-process';
+import type { Storage } from '../storage';
+
+export interface CopyVerification {
+  target: string;
+  location: string;
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string }[];
+  durationMs: number;
+}
+
+/**
+ * Feeds the archive to pg_restore while it wants it, then keeps draining, so the whole stream
+ * is still read (and decompressed, and hashed) after pg_restore has read its table of contents.
+ */
+class FeedWhileOpen extends Writable {
+  private open = true;
+  constructor(private readonly target: Writable) {
+    super({ highWaterMark: 1024 * 1024 });
+    const close = () => (this.open = false);
+    target.on('error', close).on('close', close);
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.open || this.target.write(chunk)) return callback();
+    const resume = () => {
+      this.target.off('drain', resume).off('close', resume);
+      callback();
+    };
+    this.target.on('drain', resume).on('close', resume);
+  }
+  override _final(callback: () => void): void {
+    if (this.open) this.target.end();
+    callback();
+  }
+}
+
+/** The TOC lines that must exist: a TABLE DATA entry for every plain table the manifest counted. */
+export function missingTableData(tocListing: string, manifest: Manifest): string[] {
+  const lines = tocListing.split('\n').filter((line) => !line.startsWith(';'));
+  return manifest.inventory.tables
+    .filter((table) => table.kind === 'table')
+    .filter((table) => !lines.some((line) => line.includes(` TABLE DATA ${table.schema} ${table.name} `) || line.endsWith(` TABLE DATA ${table.schema} ${table.name}`)))
+    .map((table) => `${table.schema}.${table.name}`);
+}
+
+/**
+ * Re-reads one stored copy end to end: size and sha256 of the stored bytes, a full decompression
+ * (the compressor checks its own frame checksums), the raw size, and pg_restore --list parsing the
+ * archive's table of contents.
+ */
+export async function verifyCopy(entry: CatalogEntry, storage: Storage, pgBinDir?: string): Promise<CopyVerification> {
+  const started = Date.now();
+  const { manifest } = entry;
+  const checks: CopyVerification['checks'] = [];
+  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const children: ChildHandle[] = [];
+  try {
+    const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, pgBinDir);
+    const source = await storage.read(manifest.key);
+    const stored = new DigestStream();
+    const raw = new CountingStream();
+    const codec = startDecompressor(manifest.compression.algorithm);
+    const listing = spawnChild(pgRestore.path, ['--list'], { stdin: 'pipe', stdout: 'pipe' });
+    children.push(listing, ...(codec.process ? [codec.process] : []));
+    const toc: Buffer[] = [];
+    listing.child.stdout!.on('data', (chunk: Buffer) => toc.push(chunk));
+
+    const streams = await Promise.allSettled([
+      pipeline(source, stored, codec.input),
+      pipeline(codec.output, raw, new FeedWhileOpen(listing.child.stdin!)),
+    ]);
+    const [codecResult, listResult] = await Promise.all([codec.process?.finished, listing.finished]);
+    const readError = streams.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+
+    check('size', stored.bytes === manifest.storedBytes, `${stored.bytes} bytes stored, manifest says ${manifest.storedBytes}`);
+    check('sha256', !readError && stored.sha256 === manifest.sha256, readError ? `could not read the whole object: ${coerceError(readError.reason).message}` : `sha256 ${stored.sha256}${stored.sha256 === manifest.sha256 ? '' : `, manifest says ${manifest.sha256}`}`);
+    check('decompress', !codecResult || codecResult.exitCode === 0, codecResult && codecResult.exitCode !== 0 ? `${manifest.compression.algorithm} failed: ${codecResult.stderrTail.trim()}` : `${raw.bytes} bytes after decompression`);
+    check('raw size', raw.bytes === manifest.rawBytes, `${raw.bytes} bytes, manifest says ${manifest.rawBytes}`);
+    const tocText = Buffer.concat(toc).toString('utf8');
+    const missing = listResult.exitCode === 0 ? missingTableData(tocText, manifest) : [];
+    const entries = tocText.split('\n').filter((line) => /^\d+;/.test(line)).length;
+    check(
+      'archive',
+      listResult.exitCode === 0 && missing.length === 0,
+      listResult.exitCode !== 0 ? `pg_restore --list failed: ${listResult.stderrTail.trim()}` : missing.length ? `no data for ${missing.join(', ')}` : `pg_restore ${pgRestore.version} read ${entries} TOC entries`,
+    );
+  } catch (error) {
+    check('read', false, coerceError(error).message);
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
+  return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
+}

@@ -1,0 +1,139 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, relative, sep } from 'node:path';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { StorageError } from '../errors';
+import { streamToBuffer, type ObjectWriter, type Storage, type StoredObject } from './storage';
+
+const TEMP_MARK = '.tmp-';
+
+function explain(action: string, path: string, error: unknown): StorageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint: Record<string, string> = {
+    EACCES: 'permission denied; make BACKUP_DIR writable by the user keepsake runs as',
+    EPERM: 'operation not permitted; make BACKUP_DIR writable by the user keepsake runs as',
+    EROFS: 'the file system is read-only; mount BACKUP_DIR read-write',
+    ENOSPC: 'no space left on the device; free space or move BACKUP_DIR',
+    ENOENT: 'no such file',
+  };
+  return new StorageError(`Cannot ${action} ${path}: ${(code && hint[code]) ?? (error as Error).message}`, { cause: error });
+}
+
+/** fsync through a fresh descriptor: it flushes the inode, whichever descriptor wrote the data. */
+async function fsyncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
+  const handle = await open(path, flags);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Backups on a local (or mounted) file system. Each object is written to a temp file in its final
+ * directory, fsynced, renamed into place and the directory fsynced: a crash leaves either the
+ * whole object or an ignorable temp file, never a truncated backup under a real name.
+ */
+export class LocalStorage implements Storage {
+  readonly name = 'local' as const;
+  constructor(private readonly root: string) {}
+
+  location(key: string): string {
+    return join(this.root, ...key.split('/'));
+  }
+
+  async createWriter(key: string): Promise<ObjectWriter> {
+    const finalPath = this.location(key);
+    const tempPath = `${finalPath}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dirname(finalPath), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw explain('write to', dirname(finalPath), error);
+    }
+    const stream = createWriteStream(tempPath, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+    const closed = once(stream, 'close').then(() => undefined, () => undefined);
+    let settled = false;
+    return {
+      stream,
+      complete: async () => {
+        try {
+          await closed;
+          if (stream.errored) throw stream.errored;
+          await fsyncPath(tempPath, 'r+');
+          await rename(tempPath, finalPath);
+          await fsyncPath(dirname(finalPath), 'r');
+          settled = true;
+        } catch (error) {
+          throw explain('write', finalPath, error);
+        }
+      },
+      abort: async () => {
+        if (settled) return;
+        settled = true;
+        stream.destroy();
+        await closed;
+        await unlink(tempPath).catch(() => undefined);
+      },
+    };
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const writer = await this.createWriter(key);
+    writer.stream.end(body);
+    try {
+      await writer.complete();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const path = this.location(key);
+    try {
+      await stat(path);
+    } catch (error) {
+      throw explain('read', path, error);
+    }
+    return createReadStream(path, { highWaterMark: 1024 * 1024 });
+  }
+
+  async readAll(key: string): Promise<Buffer> {
+    return streamToBuffer(await this.read(key));
+  }
+
+  async *list(prefix = ''): AsyncIterable<StoredObject> {
+    yield* this.walk(this.root, prefix);
+  }
+
+  private async *walk(dir: string, prefix: string): AsyncIterable<StoredObject> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw explain('list', dir, error);
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      const key = relative(this.root, path).split(sep).join('/');
+      // Only descend where the prefix can still match.
+      if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
+      if (entry.isDirectory()) yield* this.walk(path, prefix);
+      else if (entry.isFile() && !entry.name.includes(TEMP_MARK)) {
+        const info = await stat(path);
+        yield { key, size: info.size, modified: info.mtime };
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.location(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw explain('delete', this.location(key), error);
+    }
+  }
+}

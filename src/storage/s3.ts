@@ -1,0 +1,146 @@
+import { PassThrough, type Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Config } from '../config';
+import { StorageError } from '../errors';
+import { streamToBuffer, type ObjectWriter, type Storage, type StoredObject } from './storage';
+
+export function createS3Client(config: S3Config): S3Client {
+  const options: S3ClientConfig = {
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: config.forcePathStyle,
+    requestChecksumCalculation: config.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    responseChecksumValidation: config.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    maxAttempts: 4,
+  };
+  // Without explicit keys the SDK's default chain applies (AWS_* variables, profiles, IAM roles).
+  if (config.accessKeyId && config.secretAccessKey) {
+    options.credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
+  }
+  return new S3Client(options);
+}
+
+function explain(action: string, where: string, error: unknown): StorageError {
+  const err = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  const status = err.$metadata?.httpStatusCode;
+  const hints: Record<string, string> = {
+    NoSuchBucket: 'the bucket does not exist; create it or fix S3_BUCKET',
+    AccessDenied: 'access denied; check the credentials and the bucket policy',
+    InvalidAccessKeyId: 'unknown access key; check S3_ACCESS_KEY_ID',
+    SignatureDoesNotMatch: 'signature mismatch; check S3_SECRET_ACCESS_KEY and S3_REGION',
+    ECONNREFUSED: 'connection refused; check S3_ENDPOINT and that the server is running',
+    XAmzContentSHA256Mismatch: 'the server rejected the request checksum; set S3_CHECKSUMS=when_required',
+  };
+  const key = err.name ?? err.code ?? '';
+  const reason = hints[key] ?? `${err.message || key || 'unknown error'}${status ? ` (HTTP ${status})` : ''}`;
+  return new StorageError(`Cannot ${action} ${where}: ${reason}`, { cause: error });
+}
+
+/**
+ * Backups in an S3 bucket (AWS or compatible: MinIO, R2, B2, Wasabi). Large objects stream through
+ * a multipart upload whose memory is bounded by part size x queue size; an upload that fails or is
+ * aborted is aborted on the server too, so no object appears under the key.
+ */
+export class S3Storage implements Storage {
+  readonly name = 's3' as const;
+  constructor(
+    private readonly config: S3Config,
+    private readonly client: S3Client = createS3Client(config),
+  ) {}
+
+  private objectKey(key: string): string {
+    return this.config.prefix ? `${this.config.prefix}/${key}` : key;
+  }
+
+  location(key: string): string {
+    return `s3://${this.config.bucket}/${this.objectKey(key)}`;
+  }
+
+  async createWriter(key: string): Promise<ObjectWriter> {
+    const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.config.bucket, Key: this.objectKey(key), Body: body, StorageClass: this.config.storageClass },
+      partSize: this.config.partSizeBytes,
+      queueSize: this.config.queueSize,
+      leavePartsOnError: false,
+    });
+    const done = upload.done().then(
+      () => undefined,
+      (error: unknown) => {
+        const failure = explain('upload to', this.location(key), error);
+        // The producer must notice at once, or it would wait forever on a stream nobody reads.
+        body.destroy(failure);
+        throw failure;
+      },
+    );
+    done.catch(() => undefined); // observed through complete() or abort()
+    let aborted = false;
+    return {
+      stream: body,
+      complete: () => done,
+      abort: async (reason) => {
+        if (aborted) return;
+        aborted = true;
+        // Failing the body makes lib-storage abort the multipart upload before done() settles.
+        body.destroy(reason ?? new Error('backup aborted'));
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), Body: body, StorageClass: this.config.storageClass }));
+    } catch (error) {
+      throw explain('write', this.location(key), error);
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    try {
+      const result = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key) }));
+      return result.Body as Readable;
+    } catch (error) {
+      throw explain('read', this.location(key), error);
+    }
+  }
+
+  async readAll(key: string): Promise<Buffer> {
+    return streamToBuffer(await this.read(key));
+  }
+
+  async *list(prefix = ''): AsyncIterable<StoredObject> {
+    const root = this.config.prefix ? `${this.config.prefix}/` : '';
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: root + prefix, ContinuationToken: token }));
+      } catch (error) {
+        throw explain('list', `s3://${this.config.bucket}/${root}${prefix}`, error);
+      }
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        yield { key: object.Key.slice(root.length), size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key) }));
+    } catch (error) {
+      throw explain('delete', this.location(key), error);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { Readable, Writable } from 'node:stream';
+import type { TargetName } from '../config';
+
+export interface StoredObject {
+  /** Key relative to the target's root (BACKUP_DIR, or the bucket's S3_PREFIX). */
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+/**
+ * One object being written. Bytes go into `stream`; nothing is visible under the key until
+ * complete() resolves, and abort() leaves nothing behind (temp file removed, multipart aborted).
+ */
+export interface ObjectWriter {
+  readonly stream: Writable;
+  /** Call after stream.end(): waits until the object is durable and visible under its key. */
+  complete(): Promise<void>;
+  /** Discards everything written so far. Idempotent; safe before or after a failure. */
+  abort(reason?: Error): Promise<void>;
+}
+
+/**
+ * The contract every backend meets (test/integration/storage-conformance.test.ts proves it):
+ * - keys use "/" separators and never start with "/";
+ * - writeStream() and put() are atomic: readers see the whole object or nothing;
+ * - list() pages through everything under a prefix, however many objects there are;
+ * - delete() of a missing key succeeds, so cleanup can be retried.
+ */
+export interface Storage {
+  readonly name: TargetName;
+  /** Where a key lives, for humans and reports: a path or an s3:// URL. */
+  location(key: string): string;
+  createWriter(key: string): Promise<ObjectWriter>;
+  put(key: string, body: Buffer): Promise<void>;
+  read(key: string): Promise<Readable>;
+  readAll(key: string): Promise<Buffer>;
+  list(prefix?: string): AsyncIterable<StoredObject>;
+  delete(key: string): Promise<void>;
+}
+
+export async function streamToBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { DatabaseConfig } from '../../src/config';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** keepsake's environment for a database: what a user would put in docker-compose.yml. */
+export function databaseEnv(db: DatabaseConfig): Record<string, string> {
+  return { POSTGRES_HOST: db.host, POSTGRES_PORT: String(db.port), POSTGRES_USER: db.user, POSTGRES_PASSWORD: db.password ?? '', POSTGRES_DB: db.database };
+}
+
+/**
+ * Runs the built CLI (dist/cli.js) as a user would, in a clean environment: only PATH and what the
+ * test passes, so nothing from the developer's shell leaks in.
+ */
+export function runCli(args: string[], env: Record<string, string>, options: { cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    if (child.pid) options.onSpawn?.(child.pid);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,60 @@
+import pg from 'pg';
+import type { DatabaseConfig } from '../../src/config';
+import { startEphemeralPostgres } from '../../src/restore/ephemeral-postgres';
+
+/** A PostgreSQL server for one test file, from the one place tests get their servers. */
+export interface TestPostgres {
+  readonly major: number;
+  /** Superuser connection to the maintenance database. */
+  readonly admin: DatabaseConfig;
+  /** Creates an empty database and returns its connection settings. */
+  createDatabase(name: string): Promise<DatabaseConfig>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(database: DatabaseConfig, sql: string, params?: unknown[]): Promise<R[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * By default a throwaway cluster (initdb in a temp dir: the same module restore tests use).
+ * With TEST_PG=testcontainers on a machine with Docker, a container per TEST_PG_IMAGE
+ * (default postgres:16-alpine), for running the suite against other server versions.
+ */
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const server = process.env.TEST_PG === 'testcontainers' ? await startContainer() : await startEphemeral();
+  return {
+    ...server,
+    async createDatabase(name) {
+      await query(server.admin, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+      return { ...server.admin, database: name };
+    },
+    query,
+  };
+}
+
+async function startEphemeral() {
+  const cluster = await startEphemeralPostgres();
+  return { major: cluster.major, admin: cluster.database, stop: cluster.stop };
+}
+
+async function startContainer() {
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const container = await new PostgreSqlContainer(process.env.TEST_PG_IMAGE ?? 'postgres:16-alpine').start();
+  const admin: DatabaseConfig = {
+    host: container.getHost(),
+    port: container.getPort(),
+    user: container.getUsername(),
+    password: container.getPassword(),
+    database: container.getDatabase(),
+  };
+  const version = await query<{ v: string }>(admin, "SELECT current_setting('server_version_num') AS v");
+  return { major: Math.floor(Number(version[0]!.v) / 10000), admin, stop: async () => void (await container.stop()) };
+}
+
+async function query<R extends pg.QueryResultRow>(database: DatabaseConfig, sql: string, params?: unknown[]): Promise<R[]> {
+  const client = new pg.Client({ ...database });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
