@@ -54,7 +54,7 @@ export class LocalStorage implements Storage {
     }
     const stream = createWriteStream(tempPath, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
     const closed = once(stream, 'close').then(() => undefined, () => undefined);
-    let settled = false;
+    let state: 'writing' | 'complete' | 'aborted' = 'writing';
     return {
       stream,
       complete: async () => {
@@ -64,17 +64,19 @@ export class LocalStorage implements Storage {
           await fsyncPath(tempPath, 'r+');
           await rename(tempPath, finalPath);
           await fsyncPath(dirname(finalPath), 'r');
-          settled = true;
+          state = 'complete';
         } catch (error) {
           throw explain('write', finalPath, error);
         }
       },
       abort: async () => {
-        if (settled) return;
-        settled = true;
+        if (state === 'aborted') return;
+        // A copy completed here is still removed when another target failed: all or nothing.
+        const path = state === 'complete' ? finalPath : tempPath;
+        state = 'aborted';
         stream.destroy();
         await closed;
-        await unlink(tempPath).catch(() => undefined);
+        await unlink(path).catch(() => undefined);
       },
     };
   }

@@ -83,13 +83,19 @@ export class S3Storage implements Storage {
       },
     );
     done.catch(() => undefined); // observed through complete() or abort()
+    let completed = false;
     let aborted = false;
     return {
       stream: body,
-      complete: () => done,
+      complete: async () => {
+        await done;
+        completed = true;
+      },
       abort: async (reason) => {
         if (aborted) return;
         aborted = true;
+        // A copy completed here is still removed when another target failed: all or nothing.
+        if (completed) return this.delete(key);
         // Failing the body makes lib-storage abort the multipart upload before done() settles.
         body.destroy(reason ?? new Error('backup aborted'));
         await done.catch(() => undefined);

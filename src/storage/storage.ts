@@ -16,7 +16,10 @@ export interface ObjectWriter {
   readonly stream: Writable;
   /** Call after stream.end(): waits until the object is durable and visible under its key. */
   complete(): Promise<void>;
-  /** Discards everything written so far. Idempotent; safe before or after a failure. */
+  /**
+   * Discards the object: the partial upload or temp file, or the finished object if complete()
+   * already succeeded (another target failed, so this copy must not stay). Idempotent.
+   */
   abort(reason?: Error): Promise<void>;
 }
 

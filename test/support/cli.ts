@@ -19,11 +19,14 @@ export function databaseEnv(db: DatabaseConfig): Record<string, string> {
  * Runs the built CLI (dist/cli.js) as a user would, in a clean environment: only PATH and what the
  * test passes, so nothing from the developer's shell leaks in.
  */
-export function runCli(args: string[], env: Record<string, string>, options: { cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string>, options: { cwd?: string; uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+      // The SDK warns on Node 20 that it will need Node 22 from 2027 (the image runs Node 22).
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
       cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -31,7 +34,6 @@ export function runCli(args: string[], env: Record<string, string>, options: { c
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    if (child.pid) options.onSpawn?.(child.pid);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Manifest } from '../../src/backup/manifest';
+import type { DatabaseConfig } from '../../src/config';
+import { databaseEnv, runCli } from '../support/cli';
+import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { FIXTURE_SQL, allFiles, fileMode, makeWorkspace, readJson } from '../support/workspace';
+
+/** A fingerprint of every table's content, so "same data" is checked row for row. */
+const FINGERPRINT = `
+  SELECT n.nspname || '.' || c.relname AS name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+   ORDER BY 1`;
+
+async function contentOf(pg: TestPostgres, db: DatabaseConfig): Promise<Record<string, string>> {
+  const tables = await pg.query<{ name: string }>(db, FINGERPRINT);
+  const result: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [schema, table] = name.split('.') as [string, string];
+    const quoted = `"${schema}"."${table}"`;
+    const rows = await pg.query<{ digest: string; n: string }>(db, `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${quoted} t`);
+    result[name] = `${rows[0]!.n}:${rows[0]!.digest}`;
+  }
+  const lo = await pg.query<{ digest: string }>(db, 'SELECT md5(lo_get(blob)) AS digest FROM public.documents');
+  result['large object'] = lo[0]!.digest;
+  const seq = await pg.query<{ last_value: string }>(db, 'SELECT last_value::text FROM public.invoice_numbers');
+  result['sequence'] = seq[0]!.last_value;
+  return result;
+}
+
+describe('keepsake backup to local disk', () => {
+  let pg: TestPostgres;
+  let db: DatabaseConfig;
+  let workspace: Awaited<ReturnType<typeof makeWorkspace>>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    pg = await startTestPostgres();
+    db = await pg.createDatabase('app');
+    await pg.query(db, FIXTURE_SQL);
+    workspace = await makeWorkspace();
+    env = { ...databaseEnv(db), BACKUP_DIR: workspace.backupDir, STATE_DIR: workspace.stateDir };
+  });
+  afterAll(async () => {
+    await pg?.stop();
+    await workspace?.remove();
+  });
+
+  it('writes a complete, listed backup whose manifest counts every table in the dump snapshot', async () => {
+    // Writes keep landing while the dump runs: the counts must still match what the dump holds.
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await pg.query(db, "INSERT INTO shop.customers (email) SELECT 'late' || gen_random_uuid() || '@x.io'");
+    })();
+    const result = await runCli(['backup', '--json'], env).finally(() => (writing = false));
+    await writer;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(result.stdout) as Manifest;
+
+    const files = await allFiles(workspace.backupDir);
+    expect(files).toEqual([manifest.key, manifest.key.replace('.dump.zst', '.manifest.json')]);
+    expect(manifest.key).toMatch(/^manual\/\d{4}\/\d{2}\/\d{2}\/app_\d{8}_\d{6}\.dump\.zst$/);
+    expect(await fileMode(join(workspace.backupDir, manifest.key))).toBe(0o600);
+    expect(readJson(join(workspace.backupDir, manifest.key.replace('.dump.zst', '.manifest.json')))).toEqual(manifest);
+
+    const counted = Object.fromEntries(manifest.inventory.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+    expect(counted).toMatchObject({
+      'shop.orders': 6000,
+      'shop.orders_2025': expect.any(Number),
+      'public.café_ünïcödé': 3,
+      'public.empty_table': 0,
+      'public.documents': 1,
+      'shop.revenue_by_status': 4,
+    });
+    expect(manifest.inventory.tables.find((t) => t.name === 'orders')?.kind).toBe('partitioned');
+    expect(manifest.inventory.schemas).toEqual(expect.arrayContaining(['public', 'shop']));
+    expect(manifest.inventory.extensions).toContain('citext');
+    expect(manifest.inventory.sequences).toContainEqual({ schema: 'public', name: 'invoice_numbers', lastValue: '1041' });
+    expect(manifest.server.major).toBe(pg.major);
+    expect(manifest.pgDump.major).toBeGreaterThanOrEqual(pg.major);
+    expect(JSON.stringify(manifest)).not.toContain(db.password!);
+
+    // Restore by hand with standard tools: the same data, the same row counts the manifest promised.
+    const restored = await pg.createDatabase('restored_by_hand');
+    const file = join(workspace.backupDir, manifest.key);
+    execFileSync('bash', ['-o', 'pipefail', '-c', `zstd -dc "${file}" | pg_restore --no-owner --no-privileges -d restored_by_hand`], {
+      env: { PATH: process.env.PATH, PGHOST: db.host, PGPORT: String(db.port), PGUSER: db.user, PGPASSWORD: db.password },
+    });
+    const restoredContent = await contentOf(pg, restored);
+    const customers = manifest.inventory.tables.find((t) => t.name === 'customers')!.rows;
+    expect(restoredContent['shop.customers']).toMatch(new RegExp(`^${customers}:`));
+    for (const table of manifest.inventory.tables.filter((t) => t.kind === 'table')) {
+      expect(restoredContent[`${table.schema}.${table.name}`]).toMatch(new RegExp(`^${table.rows}:`));
+    }
+    // Apart from rows added during the dump, the restored database equals the source.
+    await pg.query(db, "DELETE FROM shop.customers WHERE email LIKE 'late%'");
+    expect({ ...restoredContent, 'shop.customers': '' }).toEqual({ ...(await contentOf(pg, db)), 'shop.customers': '' });
+  });
+
+  it('lists backups newest first from their manifests and verifies them', async () => {
+    const daily = await runCli(['backup', '--tier', 'daily'], env);
+    expect(daily.code).toBe(0);
+    expect(daily.stdout).toMatch(/^OK daily backup app_\d{8}_\d{6} of app@127\.0\.0\.1:\d+: .* stored \(.*x\) in .*sha256 [0-9a-f]{64}/);
+
+    const list = await runCli(['list', '--json'], env);
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout) as { number: number; tier: string; copies: { target: string }[] }[];
+    expect(rows.map((row) => [row.number, row.tier])).toEqual([[1, 'daily'], [2, 'manual']]);
+    expect(rows[0]!.copies.map((c) => c.target)).toEqual(['local']);
+
+    const human = await runCli(['list', '--tier', 'daily'], env);
+    expect(human.stdout.split('\n')[0]).toMatch(/^#\s+ID\s+TIER/);
+    expect(human.stdout).not.toContain('manual');
+
+    const verify = await runCli(['verify', '2', '--json'], env);
+    expect(verify.code).toBe(0);
+    const report = JSON.parse(verify.stdout) as { ok: boolean; tier: string; copies: { checks: { name: string; ok: boolean }[] }[] };
+    expect(report).toMatchObject({ ok: true, tier: 'manual' });
+    expect(report.copies[0]!.checks.map((c) => [c.name, c.ok])).toEqual([['size', true], ['sha256', true], ['decompress', true], ['raw size', true], ['archive', true]]);
+  });
+
+  it('fails verification with exit 65 when a stored byte changes', async () => {
+    const list = JSON.parse((await runCli(['list', '--json'], env)).stdout) as { copies: { location: string }[] }[];
+    const file = list[0]!.copies[0]!.location;
+    const original = execFileSync('cat', [file]);
+    const damaged = Buffer.from(original);
+    damaged[Math.floor(damaged.length / 2)]! ^= 0xff;
+    require('node:fs').writeFileSync(file, damaged);
+    try {
+      const verify = await runCli(['verify', 'latest'], env);
+      expect(verify.code).toBe(65);
+      expect(verify.stdout).toMatch(/FAIL sha256: sha256 [0-9a-f]{64}, manifest says/);
+      expect(verify.stderr).toContain('failed verification on local');
+    } finally {
+      require('node:fs').writeFileSync(file, original);
+    }
+  });
+
+  it('says plainly when a backup id does not exist (exit 66)', async () => {
+    const result = await runCli(['verify', 'nope_20000101_000000'], env);
+    expect(result.code).toBe(66);
+    expect(result.stderr).toContain('No backup "nope_20000101_000000"');
+  });
+});
