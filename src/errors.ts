@@ -11,6 +11,7 @@ export const EXIT_CODES = {
   unavailable: 69, // the database or a required tool is unreachable or missing
   ioError: 74, // storage could not be written or read
   config: 78, // invalid configuration: nothing ran
+  interrupted: 130, // stopped by SIGINT or SIGTERM; partial work was removed
 } as const;
 
 export type ExitCodeName = keyof typeof EXIT_CODES;
@@ -60,6 +61,12 @@ export class VerifyError extends KeepsakeError {
   }
 }
 
+export class InterruptedError extends KeepsakeError {
+  constructor(message: string) {
+    super(message, 'interrupted');
+  }
+}
+
 /** Every catch turns the unknown into an Error, so messages and causes are never lost. */
 export function coerceError(value: unknown): Error {
   if (value instanceof Error) return value;
@@ -88,4 +95,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   66  no backup matches the given id
   69  database or a required tool (pg_dump, zstd) unavailable
   74  storage could not be written or read
-  78  invalid configuration (nothing ran)`;
+  78  invalid configuration (nothing ran)
+  130 interrupted by SIGINT or SIGTERM (partial work removed)`;

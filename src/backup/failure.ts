@@ -6,17 +6,17 @@ const SETTLE_MS = 1500;
  * When a pipeline breaks, several errors arrive at once (a dying pg_dump makes zstd see EOF,
  * a dying zstd makes pg_dump die of SIGPIPE and the writer see EPIPE). The user needs the first
  * cause, not its echoes: a child that failed on its own explains more than a broken pipe does,
- * and a storage failure explains itself. Every child is dead when this returns.
+ * while a storage failure or an interruption explains itself (trustError). Every child is dead
+ * when this returns.
  */
-export async function blameFailure(error: Error, children: ChildHandle[], options: { storageFailed: boolean }): Promise<Error> {
-  if (!options.storageFailed) {
+export async function blameFailure(error: Error, children: ChildHandle[], options: { trustError: boolean }): Promise<Error> {
+  if (!options.trustError) {
     // Give children that are already dying a moment to report their own exit status.
     await Promise.race([Promise.all(children.map((child) => child.finished)), delay(SETTLE_MS)]);
   }
   const exitedOnTheirOwn = children.filter((child) => child.child.exitCode !== null || child.child.signalCode !== null);
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(children.map((child) => child.finished));
-  if (options.storageFailed) return error;
+  await Promise.all(children.map((child) => child.terminate()));
+  if (options.trustError) return error;
 
   const failures = (await Promise.all(exitedOnTheirOwn.map((child) => child.finished))).filter((result) => result.exitCode !== 0);
   const firstCause = failures.find((result) => !isEcho(result)) ?? failures[0];

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config';
-import { KeepsakeError, StorageError, coerceError } from '../errors';
+import { InterruptedError, KeepsakeError, StorageError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
 import { connect, describeDatabase, serverVersion } from '../postgres/connection';
@@ -67,7 +67,7 @@ export async function runBackup({ config, storages, log }: BackupDeps, request: 
     const raw = new CountingStream(progress);
     const stored = new DigestStream(progress);
     const fanOut = new FanOut(writers, () => Promise.all([...children.map((child) => child.succeeded()), inventory]));
-    const onAbort = () => fanOut.destroy(new KeepsakeError(`backup interrupted (${String(request.signal?.reason ?? 'aborted')})`));
+    const onAbort = () => fanOut.destroy(new InterruptedError(`Backup interrupted by ${String(request.signal?.reason ?? 'shutdown')}; partial files removed, nothing listed`));
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (request.signal?.aborted) onAbort();
@@ -103,7 +103,7 @@ export async function runBackup({ config, storages, log }: BackupDeps, request: 
     log.info({ id: manifest.id, rawBytes: manifest.rawBytes, storedBytes: manifest.storedBytes, durationMs: manifest.durationMs }, 'backup finished');
     return manifest;
   } catch (error) {
-    const cause = await blameFailure(coerceError(error), children, { storageFailed: error instanceof StorageError });
+    const cause = await blameFailure(coerceError(error), children, { trustError: error instanceof StorageError || error instanceof InterruptedError });
     await Promise.all(writers.map((writer) => writer.abort(cause).catch(() => undefined)));
     log.error({ err: cause }, 'backup failed');
     throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });

@@ -41,6 +41,11 @@ export interface ChildHandle {
   succeeded(): Promise<ProcessResult>;
   stderrTail(): string;
   kill(signal?: NodeJS.Signals): void;
+  /**
+   * SIGKILL, and stop waiting on its pipes: a grandchild that inherited them (a shell's
+   * subprocess) must not keep `finished` pending. Resolves once the process is gone.
+   */
+  terminate(): Promise<ProcessResult>;
 }
 
 /** Keeps the last N bytes of a stream, enough to explain a failure without holding all of it. */
@@ -96,6 +101,9 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
       resolve({ command, exitCode, signal, stderrTail, durationMs: Date.now() - started });
     });
   });
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
   return {
     child,
     command,
@@ -109,8 +117,11 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
       return result;
     },
     stderrTail: () => tail.toString(),
-    kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    kill,
+    terminate() {
+      kill('SIGKILL');
+      for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+      return finished;
     },
   };
 }

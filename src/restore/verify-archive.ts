@@ -95,7 +95,7 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, pgBinDir
   } catch (error) {
     check('read', false, coerceError(error).message);
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.terminate()));
   }
   return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
 }

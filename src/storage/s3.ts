@@ -37,10 +37,11 @@ function explain(action: string, where: string, error: unknown): StorageError {
     InvalidAccessKeyId: 'unknown access key; check S3_ACCESS_KEY_ID',
     SignatureDoesNotMatch: 'signature mismatch; check S3_SECRET_ACCESS_KEY and S3_REGION',
     ECONNREFUSED: 'connection refused; check S3_ENDPOINT and that the server is running',
+    ENOTFOUND: 'host not found; check S3_ENDPOINT and S3_REGION',
+    ECONNRESET: 'the connection was reset by the server; check S3_ENDPOINT and the network',
     XAmzContentSHA256Mismatch: 'the server rejected the request checksum; set S3_CHECKSUMS=when_required',
   };
-  const key = err.name ?? err.code ?? '';
-  const reason = hints[key] ?? `${err.message || key || 'unknown error'}${status ? ` (HTTP ${status})` : ''}`;
+  const reason = (err.name && hints[err.name]) ?? (err.code && hints[err.code]) ?? `${err.message || err.name || 'unknown error'}${status ? ` (HTTP ${status})` : ''}`;
   return new StorageError(`Cannot ${action} ${where}: ${reason}`, { cause: error });
 }
 

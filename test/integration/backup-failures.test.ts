@@ -6,6 +6,14 @@ import { makeBinDir } from '../support/fake-bin';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { allFiles, makeWorkspace } from '../support/workspace';
 
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('a backup that cannot complete fails loudly and leaves nothing listed', () => {
   let pg: TestPostgres;
   let db: DatabaseConfig;
@@ -71,6 +79,24 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
       const result = await runCli(['backup'], { ...env, PG_BIN_DIR: binDir });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('pg_dump exited with code 1: pg_dump: error: query failed: out of memory');
+      await expectNothingListed();
+    } finally {
+      await rm(binDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops cleanly on SIGTERM mid-dump: exit 130, partial file removed, nothing listed', async () => {
+    // The wrapper sends 1 MB, then stalls: the backup is caught half way with a temp file open.
+    const binDir = await makeBinDir({ pg_dump: '"$REAL" "$@" | { head -c 1000000; sleep 5; }' });
+    try {
+      let cliPid = 0;
+      const run = runCli(['backup'], { ...env, PG_BIN_DIR: binDir }, { onSpawn: (pid) => (cliPid = pid) });
+      await waitFor(async () => (await allFiles(workspace.backupDir)).some((file) => file.includes('.tmp-')));
+      expect(cliPid).toBeGreaterThan(0); // kill(0) would signal the test runner's whole group
+      process.kill(cliPid, 'SIGTERM');
+      const result = await run;
+      expect(result.code).toBe(130);
+      expect(result.stderr).toContain('Backup interrupted by SIGTERM; partial files removed, nothing listed');
       await expectNothingListed();
     } finally {
       await rm(binDir, { recursive: true, force: true });

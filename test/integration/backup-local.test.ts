@@ -121,6 +121,20 @@ describe('keepsake backup to local disk', () => {
     expect(report.copies[0]!.checks.map((c) => [c.name, c.ok])).toEqual([['size', true], ['sha256', true], ['decompress', true], ['raw size', true], ['archive', true]]);
   });
 
+  it.each([
+    ['gzip', '.dump.gz'],
+    ['none', '.dump'],
+  ])('stores and verifies %s-compressed backups', async (compression, extension) => {
+    const result = await runCli(['backup', '--json'], { ...env, BACKUP_COMPRESSION: compression });
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(result.stdout) as Manifest;
+    expect(manifest.key.endsWith(extension)).toBe(true);
+    expect(manifest.compression.algorithm).toBe(compression);
+    if (compression === 'none') expect(manifest.storedBytes).toBe(manifest.rawBytes);
+    const verify = await runCli(['verify', manifest.id], env);
+    expect(verify.code).toBe(0);
+  });
+
   it('fails verification with exit 65 when a stored byte changes', async () => {
     const list = JSON.parse((await runCli(['list', '--json'], env)).stdout) as { copies: { location: string }[] }[];
     const file = list[0]!.copies[0]!.location;
