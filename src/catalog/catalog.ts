@@ -33,23 +33,25 @@ export async function readCatalog(storages: Storage[], options: { tier?: Tier } 
   for (const storage of storages) {
     const objects = new Map<string, StoredObject>();
     for await (const object of storage.list(options.tier ? `${options.tier}/` : '')) objects.set(object.key, object);
-    for (const object of objects.values()) {
-      if (!isManifestKey(object.key)) continue;
-      const manifest = parseManifest(await storage.readAll(object.key).catch(() => Buffer.alloc(0)));
+    const manifestKeys = [...objects.keys()].filter(isManifestKey);
+    // Manifests are small; reading several at once keeps `list` quick on S3 with many backups.
+    const bodies = await mapLimit(manifestKeys, 8, (key) => storage.readAll(key).catch(() => Buffer.alloc(0)));
+    manifestKeys.forEach((manifestKey, index) => {
+      const manifest = parseManifest(bodies[index]!);
       if (!manifest) {
-        problems.push(`${storage.location(object.key)}: unreadable manifest, ignored`);
-        continue;
+        problems.push(`${storage.location(manifestKey)}: unreadable manifest, ignored`);
+        return;
       }
       const data = objects.get(manifest.key);
       if (!data || data.size !== manifest.storedBytes) {
         problems.push(`${storage.location(manifest.key)}: data object ${data ? `is ${data.size} bytes, manifest says ${manifest.storedBytes}` : 'is missing'}; backup ${manifest.id} not listed on ${storage.name}`);
-        continue;
+        return;
       }
       const entryKey = `${manifest.tier}/${manifest.id}`;
       const entry = byId.get(entryKey) ?? { manifest, copies: [] };
       entry.copies.push({ storage, size: data.size });
       byId.set(entryKey, entry);
-    }
+    });
   }
   const backups = [...byId.values()].sort((a, b) => b.manifest.startedAt.localeCompare(a.manifest.startedAt));
   return { backups, problems };
@@ -72,4 +74,18 @@ export function selectBackup(catalog: Catalog, selector: string): CatalogEntry {
   if (matches.length > 1) throw new UsageError(`"${selector}" is in several tiers; say which: ${matches.map((m) => `${m.manifest.tier}/${m.manifest.id}`).join(', ')}`);
   if (!matches[0]) throw new NotFoundError(`No backup "${selector}"; \`keepsake list\` shows the ids`);
   return matches[0];
+}
+
+/** Maps with at most `limit` calls in flight, keeping the input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

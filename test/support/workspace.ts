@@ -36,4 +36,5 @@ export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-export const FIXTURE_SQL = readFileSync(join(__dirname, '..', 'fixtures', 'rich-schema.sql'), 'utf8');
+/** The sample schema the demo uses too: enums, domains, partitions, jsonb, bytea, a large object... */
+export const FIXTURE_SQL = readFileSync(join(__dirname, '..', '..', 'scripts', 'sample-schema.sql'), 'utf8');
