@@ -50,12 +50,19 @@ export function parseManifest(body: Buffer): Manifest | undefined {
   }
 }
 
+/** Quotes a word for a POSIX shell unless it is plainly safe. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The commands that restore this backup with standard tools, for when keepsake itself is gone. */
 export function manualRestoreCommands(manifest: Manifest, file = manifest.key.split('/').pop()!): string[] {
-  const decompress = { zstd: `zstd -dc ${file}`, gzip: `gzip -dc ${file}`, none: `cat ${file}` }[manifest.compression.algorithm];
+  const quotedFile = shellQuote(file);
+  const target = shellQuote(`${manifest.database}_restored`);
+  const decompress = { zstd: `zstd -dc ${quotedFile}`, gzip: `gzip -dc ${quotedFile}`, none: `cat ${quotedFile}` }[manifest.compression.algorithm];
   return [
-    `sha256sum ${file}   # expect ${manifest.sha256}`,
-    `createdb ${manifest.database}_restored`,
-    `${decompress} | pg_restore --no-owner --no-privileges -d ${manifest.database}_restored`,
+    `sha256sum ${quotedFile}   # expect ${manifest.sha256}`,
+    `createdb ${target}`,
+    `${decompress} | pg_restore --no-owner --no-privileges -d ${target}`,
   ];
 }

@@ -1,25 +1,26 @@
 /** Human units for terminal output and reports. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  // Choose the unit after rounding, so 999999 reads "1.0 MB", not "1000.0 kB".
+  while (unit < units.length - 1 && Number(scaled(bytes, unit).toFixed(decimals(bytes, unit))) >= 1000) unit++;
+  return unit === 0 ? `${bytes} B` : `${scaled(bytes, unit).toFixed(decimals(bytes, unit))} ${units[unit]}`;
 }
+
+const scaled = (bytes: number, unit: number) => bytes / 1000 ** unit;
+const decimals = (bytes: number, unit: number) => (scaled(bytes, unit) < 9.995 ? 2 : 1);
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)}s`;
+  // Round once, then split, so 119.5s reads "2m00s", never "1m60s".
+  const totalSeconds = Math.round(ms / 1000);
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes}m${String(totalSeconds % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
-/** "2026-11-22 02:00:00" in UTC, the time zone the storage layout uses. */
+/** "2026-11-22 02:00:00Z": UTC, the time zone the storage layout uses. */
 export function formatTimestamp(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

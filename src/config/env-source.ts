@@ -40,7 +40,7 @@ export function resolveSecretFiles(env: Env, problems: string[]): Env {
   for (const name of SECRET_VARIABLES) {
     const filePath = env[`${name}_FILE`];
     if (!filePath) continue;
-    if (env[name]) {
+    if (env[name]?.trim()) {
       problems.push(`${name} and ${name}_FILE are both set: keep one`);
       continue;
     }

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
-import { envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
+import { SSL_MODES, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
 export type TargetName = (typeof TARGETS)[number];
 export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
@@ -79,8 +79,9 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       const name = String(issue.path[0]);
       problems.push(`${name}=${displayValue(name, env[name])}: ${issue.message}`);
     }
-    throw new ConfigError(problems);
   }
+  problems.push(...crossVariableProblems(env));
+  if (!result.success || problems.length) throw new ConfigError(problems);
   const e = result.data;
 
   const fromUrl = e.DATABASE_URL;
@@ -95,16 +96,8 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   if (!database.database) database.database = database.user;
 
   const targets = e.BACKUP_TARGETS ?? (e.S3_BUCKET ? ['s3' as const] : ['local' as const]);
-  if (targets.includes('s3') && !e.S3_BUCKET) {
-    problems.push(`BACKUP_TARGETS=${JSON.stringify(targets.join(','))}: the s3 target needs S3_BUCKET`);
-  }
-  if (e.S3_ACCESS_KEY_ID && !e.S3_SECRET_ACCESS_KEY) problems.push('S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not: set both, or neither to use the AWS credential chain');
-  if (!e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not: set both, or neither to use the AWS credential chain');
-
   const algorithm = e.BACKUP_COMPRESSION;
   const level = e.BACKUP_COMPRESSION_LEVEL ?? DEFAULT_LEVEL[algorithm];
-  if (algorithm === 'gzip' && level > 9) problems.push(`BACKUP_COMPRESSION_LEVEL=${level}: gzip levels go from 1 to 9`);
-  if (problems.length) throw new ConfigError(problems);
 
   const endpoint = e.S3_ENDPOINT?.toString().replace(/\/$/, '');
   const s3: S3Config | undefined = e.S3_BUCKET
@@ -137,6 +130,32 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     logDir: e.LOG_DIR ? absolute(e.LOG_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/**
+ * Problems that involve several variables, checked on the raw values so they are reported
+ * together with any format problems: the user fixes everything in one go.
+ */
+function crossVariableProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const wantsS3 = env.BACKUP_TARGETS?.split(',').some((name) => name.trim().toLowerCase() === 's3');
+  if (wantsS3 && !env.S3_BUCKET) problems.push(`BACKUP_TARGETS=${JSON.stringify(env.BACKUP_TARGETS)}: the s3 target needs S3_BUCKET`);
+  if (env.S3_ACCESS_KEY_ID && !env.S3_SECRET_ACCESS_KEY) problems.push('S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not: set both, or neither to use the AWS credential chain');
+  if (!env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not: set both, or neither to use the AWS credential chain');
+  if (env.BACKUP_COMPRESSION?.trim().toLowerCase() === 'gzip' && Number(env.BACKUP_COMPRESSION_LEVEL) > 9) {
+    problems.push(`BACKUP_COMPRESSION_LEVEL=${JSON.stringify(env.BACKUP_COMPRESSION_LEVEL)}: gzip levels go from 1 to 9`);
+  }
+  const sslMode = env.DATABASE_URL ? safeUrl(env.DATABASE_URL)?.searchParams.get('sslmode') : undefined;
+  if (sslMode && !SSL_MODES.includes(sslMode as (typeof SSL_MODES)[number])) problems.push(`DATABASE_URL: sslmode=${sslMode} is not one of ${SSL_MODES.join(', ')}`);
+  return problems;
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The process's own environment plus ./.env: what the CLI and the daemon run with. */

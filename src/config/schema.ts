@@ -41,6 +41,7 @@ const url = (protocols: string[]) =>
   });
 
 export const TARGETS = ['local', 's3'] as const;
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const STORAGE_CLASSES = [
@@ -64,7 +65,7 @@ export const envSchema = z.object({
   PGUSER: z.string().optional(),
   PGPASSWORD: z.string().optional(),
   PGDATABASE: z.string().optional(),
-  PGSSLMODE: oneOf(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const).optional(),
+  PGSSLMODE: oneOf(SSL_MODES).optional(),
   PGDUMP_EXTRA_OPTS: parsed((text) => {
     const words = splitWords(text);
     const reserved = reservedDumpOptions(words);

@@ -65,7 +65,7 @@ export async function findPgBinaries(tool: PgTool, options: { pgBinDir?: string;
  * servers, and a silent mismatch is how the anchors' users lose backups). Pick the newest that fits.
  */
 export function chooseBinaryFor(tool: PgTool, installed: PgBinary[], serverMajor: number): PgBinary {
-  const fitting = installed.filter((binary) => binary.major >= serverMajor);
+  const fitting = installed.filter((binary) => binary.major >= serverMajor).sort((a, b) => b.major - a.major);
   if (fitting.length) return fitting[0]!;
   const have = installed.length ? `only ${installed.map((b) => `${tool} ${b.major}`).join(', ')} ${installed.length === 1 ? 'is' : 'are'} installed` : `no ${tool} is installed`;
   throw new UnavailableError(

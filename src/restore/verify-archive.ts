@@ -42,13 +42,27 @@ class FeedWhileOpen extends Writable {
   }
 }
 
-/** The TOC lines that must exist: a TABLE DATA entry for every plain table the manifest counted. */
+/**
+ * The plain tables the manifest counted that have no TABLE DATA entry in a `pg_restore --list`
+ * listing. Names may contain spaces, so each entry goes to the longest table name it can be
+ * ("public order items owner" belongs to "order items", not to "order").
+ */
 export function missingTableData(tocListing: string, manifest: Manifest): string[] {
-  const lines = tocListing.split('\n').filter((line) => !line.startsWith(';'));
-  return manifest.inventory.tables
-    .filter((table) => table.kind === 'table')
-    .filter((table) => !lines.some((line) => line.includes(` TABLE DATA ${table.schema} ${table.name} `) || line.endsWith(` TABLE DATA ${table.schema} ${table.name}`)))
-    .map((table) => `${table.schema}.${table.name}`);
+  const marker = ' TABLE DATA ';
+  const tables = manifest.inventory.tables.filter((table) => table.kind === 'table');
+  const qualified = (table: { schema: string; name: string }) => `${table.schema} ${table.name}`;
+  const found = new Set<string>();
+  for (const line of tocListing.split('\n')) {
+    const at = line.startsWith(';') ? -1 : line.indexOf(marker);
+    if (at < 0) continue;
+    const rest = line.slice(at + marker.length);
+    const best = tables
+      .map(qualified)
+      .filter((name) => rest === name || rest.startsWith(`${name} `))
+      .sort((a, b) => b.length - a.length)[0];
+    if (best) found.add(best);
+  }
+  return tables.filter((table) => !found.has(qualified(table))).map((table) => `${table.schema}.${table.name}`);
 }
 
 /**

@@ -1,0 +1,83 @@
+import type { Tier } from '../../src/backup/keys';
+import { selectBackup, type Catalog, type CatalogEntry } from '../../src/catalog/catalog';
+import { EXIT_CODES, NotFoundError, UsageError } from '../../src/errors';
+import { validManifest } from './manifest-fixture';
+
+/** selectBackup reads manifests only, so entries carry no storage copies. */
+function entry(tier: Tier, id: string, startedAt: string): CatalogEntry {
+  return { manifest: validManifest({ tier, id, startedAt }), copies: [] };
+}
+
+function thrown(run: () => unknown): Error {
+  try {
+    run();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+// Newest first, as readCatalog sorts them; app_20261122_020000 is in two tiers.
+const newest = entry('daily', 'app_20261123_020000', '2026-11-23T02:00:00.000Z');
+const dailyTwin = entry('daily', 'app_20261122_020000', '2026-11-22T02:00:00.000Z');
+const weeklyTwin = entry('weekly', 'app_20261122_020000', '2026-11-22T02:00:00.000Z');
+const oldest = entry('manual', 'app_20261120_150000', '2026-11-20T15:00:00.000Z');
+const catalog: Catalog = { backups: [newest, dailyTwin, weeklyTwin, oldest], problems: [] };
+
+describe('selectBackup', () => {
+  it('picks the newest backup for "latest"', () => {
+    expect(selectBackup(catalog, 'latest')).toBe(newest);
+  });
+
+  it.each([
+    ['1', newest],
+    ['2', dailyTwin],
+    ['3', weeklyTwin],
+    ['4', oldest],
+    ['04', oldest],
+  ])('picks list number %s, counting from 1', (selector, expected) => {
+    expect(selectBackup(catalog, selector)).toBe(expected);
+  });
+
+  it.each(['0', '5', '999'])('refuses list number %s outside the list with NotFoundError (exit 66)', (selector) => {
+    const error = thrown(() => selectBackup(catalog, selector));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).exitCode).toBe(66);
+    expect(error.message).toBe(`There is no backup number ${selector}; \`keepsake list\` shows 4`);
+  });
+
+  it('picks a backup by an id that exists in one tier', () => {
+    expect(selectBackup(catalog, 'app_20261120_150000')).toBe(oldest);
+  });
+
+  it.each([
+    ['daily/app_20261122_020000', dailyTwin],
+    ['weekly/app_20261122_020000', weeklyTwin],
+    ['manual/app_20261120_150000', oldest],
+  ])('picks a backup by tier/id %s', (selector, expected) => {
+    expect(selectBackup(catalog, selector)).toBe(expected);
+  });
+
+  it('refuses an id found in two tiers with UsageError (exit 64) listing the tier/id choices', () => {
+    const error = thrown(() => selectBackup(catalog, 'app_20261122_020000'));
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).exitCode).toBe(EXIT_CODES.usage);
+    expect(error.message).toContain('daily/app_20261122_020000, weekly/app_20261122_020000');
+  });
+
+  it.each(['app_20201122_020000', 'monthly/app_20261122_020000', 'Latest', 'daily/', ''])(
+    'reports an unknown selector %j with NotFoundError (exit 66)',
+    (selector) => {
+      const error = thrown(() => selectBackup(catalog, selector));
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect((error as NotFoundError).exitCode).toBe(66);
+      expect(error.message).toContain('`keepsake list` shows the ids');
+    },
+  );
+
+  it.each(['latest', '1', 'app_20261122_020000'])('tells the user to run a backup first when the catalog is empty (%s)', (selector) => {
+    const error = thrown(() => selectBackup({ backups: [], problems: ['ignored'] }, selector));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe('There are no backups yet; run `keepsake backup` first');
+  });
+});

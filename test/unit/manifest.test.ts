@@ -1,0 +1,96 @@
+import { manualRestoreCommands, parseManifest, serializeManifest, type Manifest } from '../../src/backup/manifest';
+import { splitWords } from '../../src/config/parse';
+import { validManifest } from './manifest-fixture';
+
+const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+
+describe('parseManifest', () => {
+  it('accepts a complete manifest and returns it unchanged', () => {
+    const manifest = validManifest();
+    expect(parseManifest(body(manifest))).toEqual(manifest);
+  });
+
+  it('reads back what serializeManifest wrote', () => {
+    const manifest = validManifest({ compression: { algorithm: 'gzip', level: 6 }, tier: 'weekly' });
+    expect(parseManifest(serializeManifest(manifest))).toEqual(manifest);
+  });
+
+  it('accepts tables without a row count and sequences never called', () => {
+    const manifest = validManifest({
+      inventory: {
+        schemas: [],
+        extensions: [],
+        tables: [{ schema: 'public', name: 'events', kind: 'partitioned', rows: null }],
+        sequences: [{ schema: 'public', name: 's', lastValue: null }],
+      },
+    });
+    expect(parseManifest(body(manifest))).toEqual(manifest);
+  });
+
+  it.each([
+    ['an empty body', ''],
+    ['truncated JSON', JSON.stringify(validManifest()).slice(0, 100)],
+    ['plain text', 'not a manifest'],
+    ['JSON null', 'null'],
+    ['a JSON array', '[]'],
+    ['a JSON string', '"manifest"'],
+    ['an empty object', '{}'],
+  ])('rejects %s', (_what, text) => {
+    expect(parseManifest(body(text))).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a future format version', { format: 2 }],
+    ['an unknown tier', { tier: 'hourly' }],
+    ['an archive format other than custom', { archiveFormat: 'directory' }],
+    ['an unknown compression', { compression: { algorithm: 'lz4', level: 1 } }],
+    ['a size given as a string', { storedBytes: '1024' }],
+    ['a missing sha256', { sha256: undefined }],
+    ['an upper-case sha256', { sha256: 'A'.repeat(64) }],
+    ['a short sha256', { sha256: 'a'.repeat(63) }],
+    ['a long sha256', { sha256: 'a'.repeat(65) }],
+    ['a sha256 with non-hex characters', { sha256: 'g'.repeat(64) }],
+    ['a sha256 with a prefix', { sha256: `sha256:${'a'.repeat(64)}` }],
+    ['an unknown table kind', { inventory: { ...validManifest().inventory, tables: [{ schema: 'public', name: 't', kind: 'view', rows: 1 }] } }],
+    ['a missing inventory', { inventory: undefined }],
+    ['targets that are not a list', { targets: 'local' }],
+  ])('rejects a manifest with %s', (_what, change) => {
+    expect(parseManifest(body({ ...validManifest(), ...change }))).toBeUndefined();
+  });
+});
+
+describe('manualRestoreCommands', () => {
+  it.each<[Manifest['compression']['algorithm'], string, string]>([
+    ['zstd', 'app_20261122_020000.dump.zst', 'zstd -dc app_20261122_020000.dump.zst'],
+    ['gzip', 'app_20261122_020000.dump.gz', 'gzip -dc app_20261122_020000.dump.gz'],
+    ['none', 'app_20261122_020000.dump', 'cat app_20261122_020000.dump'],
+  ])('for a %s backup, checks the sha256 then pipes "%s" into pg_restore', (algorithm, file, decompress) => {
+    const manifest = validManifest({ key: `daily/2026/11/22/${file}`, compression: { algorithm, level: 3 }, sha256: 'b'.repeat(64) });
+    const commands = manualRestoreCommands(manifest);
+    expect(commands).toEqual([
+      `sha256sum ${file}   # expect ${'b'.repeat(64)}`,
+      'createdb app_restored',
+      `${decompress} | pg_restore --no-owner --no-privileges -d app_restored`,
+    ]);
+  });
+
+  it('uses a given local file name instead of the key', () => {
+    const commands = manualRestoreCommands(validManifest(), '/tmp/downloaded.zst').join('\n');
+    expect(commands).toContain('sha256sum /tmp/downloaded.zst');
+    expect(commands).toContain('zstd -dc /tmp/downloaded.zst | pg_restore');
+  });
+
+  it('never mentions a password or connection string', () => {
+    expect(manualRestoreCommands(validManifest()).join('\n')).not.toMatch(/password|postgres:\/\//i);
+  });
+
+  // BUG: the database name is pasted unquoted, so "my db" runs `createdb my db_restored`
+  // (database "my", description "db_restored").
+  it('shell-quotes a database name with spaces or quotes so each command keeps it as one word', () => {
+    const database = "shop's db";
+    const [, createdb, restore] = manualRestoreCommands(validManifest({ database }));
+    expect(splitWords(createdb!)).toEqual(['createdb', `${database}_restored`]);
+    const words = splitWords(restore!);
+    expect(words[words.indexOf('-d') + 1]).toBe(`${database}_restored`);
+  });
+});
