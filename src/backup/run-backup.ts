@@ -38,7 +38,17 @@ export interface BackupDeps {
  *   -> manifest, written last on every target.
  * Any failure kills the children, aborts every target's write and throws; nothing is listed.
  */
-export async function runBackup({ config, storages, log }: BackupDeps, request: BackupRequest): Promise<Manifest> {
+export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<Manifest> {
+  try {
+    return await backupOnce(deps, request);
+  } catch (error) {
+    // Every failure is logged once here, pre-flight ones included, whoever called.
+    deps.log.error({ err: error, tier: request.tier, database: describeDatabase(deps.config.database) }, 'backup failed');
+    throw error;
+  }
+}
+
+async function backupOnce({ config, storages, log }: BackupDeps, request: BackupRequest): Promise<Manifest> {
   const startedAt = new Date();
   const db = config.database;
   const client = await connect(db);
@@ -105,7 +115,6 @@ export async function runBackup({ config, storages, log }: BackupDeps, request: 
   } catch (error) {
     const cause = await blameFailure(coerceError(error), children, { trustError: error instanceof StorageError || error instanceof InterruptedError });
     await Promise.all(writers.map((writer) => writer.abort(cause).catch(() => undefined)));
-    log.error({ err: cause }, 'backup failed');
     throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });
   } finally {
     await snapshot.release();

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
 import type { DatabaseConfig } from '../../src/config';
@@ -150,6 +151,17 @@ describe('keepsake backup to local disk', () => {
     } finally {
       require('node:fs').writeFileSync(file, original);
     }
+  });
+
+  it('writes JSON logs to LOG_DIR without the password, even for a failed run', async () => {
+    const logDir = join(workspace.root, 'logs');
+    const ok = await runCli(['backup'], { ...env, LOG_DIR: logDir, LOG_LEVEL: 'debug' });
+    const failed = await runCli(['backup'], { ...env, LOG_DIR: logDir, POSTGRES_DB: 'missing_db' });
+    expect([ok.code, failed.code]).toEqual([0, 69]);
+    const lines = readFileSync(join(logDir, 'keepsake.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(['backup started', 'backup finished', 'backup failed']));
+    expect(readFileSync(join(logDir, 'keepsake.log'), 'utf8')).not.toContain(db.password!);
+    expect(ok.stderr + failed.stderr).not.toContain(db.password!);
   });
 
   it('says plainly when a backup id does not exist (exit 66)', async () => {
