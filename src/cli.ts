@@ -5,6 +5,7 @@ import { registerConfig } from './cli/config';
 import { createContext } from './cli/context';
 import { registerList } from './cli/list';
 import { registerVerify } from './cli/verify';
+import { registerRestoreTest } from './cli/restore-test';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
 
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBackup(program, context);
   registerList(program, context);
   registerVerify(program, context);
+  registerRestoreTest(program, context);
   registerConfig(program, context);
   try {
     await program.parseAsync(argv);

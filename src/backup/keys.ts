@@ -47,6 +47,11 @@ export function tierFolder(tier: Tier, at: Date): string {
   }
 }
 
+/** `recovery-tests/YYYY/MM/restore_test_<YYYYMMDD>_<HHMMSS>.json`: one record per restore test. */
+export function restoreTestKey(at: Date): string {
+  return `recovery-tests/${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${backupId('restore_test', at)}.json`;
+}
+
 export function dataKey(tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): string {
   return `${tierFolder(tier, at)}/${backupId(database, at)}${EXTENSION[compression]}`;
 }

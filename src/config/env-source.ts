@@ -8,6 +8,7 @@ export const SECRET_VARIABLES = [
   'POSTGRES_PASSWORD',
   'PGPASSWORD',
   'DATABASE_URL',
+  'RESTORE_TEST_DATABASE_URL',
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
   'AWS_ACCESS_KEY_ID',
@@ -56,7 +57,7 @@ export function resolveSecretFiles(env: Env, problems: string[]): Env {
 /** A value as it may appear in messages and `keepsake config`: secrets hidden, URLs without passwords. */
 export function displayValue(name: string, value: string | undefined): string {
   if (value === undefined) return '(unset)';
-  if (name === 'DATABASE_URL') return redactUrl(value);
+  if (name.endsWith('DATABASE_URL')) return redactUrl(value);
   return isSecret(name) ? '***' : JSON.stringify(value);
 }
 

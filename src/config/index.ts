@@ -1,6 +1,7 @@
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
+import { databaseFromUrl, partsOfDatabaseUrl } from './database-url';
 import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
 import { SSL_MODES, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
@@ -38,8 +39,19 @@ export interface CompressionConfig {
   threads: number;
 }
 
+export interface RestoreConfig {
+  /** Where restore tests run: a throwaway cluster, or a scratch database on a given server. */
+  testMode: 'ephemeral' | 'server';
+  testServer?: DatabaseConfig;
+  /** pg_restore --jobs. */
+  jobs: number;
+  /** Where archives are decompressed for pg_restore (needs room for the raw dump). */
+  workDir: string;
+}
+
 export interface Config {
   database: DatabaseConfig;
+  restore: RestoreConfig;
   dumpExtraArgs: readonly string[];
   pgBinDir?: string;
   targets: readonly TargetName[];
@@ -84,14 +96,14 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   if (!result.success || problems.length) throw new ConfigError(problems);
   const e = result.data;
 
-  const fromUrl = e.DATABASE_URL;
+  const url = e.DATABASE_URL ? partsOfDatabaseUrl(e.DATABASE_URL) : {};
   const database: DatabaseConfig = {
-    host: (fromUrl && decodeURIComponent(fromUrl.hostname)) || fromUrl?.searchParams.get('host') || e.POSTGRES_HOST || e.PGHOST || 'localhost',
-    port: (fromUrl?.port ? Number(fromUrl.port) : undefined) ?? e.POSTGRES_PORT ?? e.PGPORT ?? 5432,
-    user: (fromUrl && decodeURIComponent(fromUrl.username)) || e.POSTGRES_USER || e.PGUSER || 'postgres',
-    password: (fromUrl?.password && decodeURIComponent(fromUrl.password)) || e.POSTGRES_PASSWORD || e.PGPASSWORD,
-    database: (fromUrl && decodeURIComponent(fromUrl.pathname.replace(/^\//, ''))) || e.POSTGRES_DB || e.POSTGRES_DATABASE || e.PGDATABASE || '',
-    sslMode: fromUrl?.searchParams.get('sslmode') ?? e.PGSSLMODE,
+    host: url.host || e.POSTGRES_HOST || e.PGHOST || 'localhost',
+    port: url.port ?? e.POSTGRES_PORT ?? e.PGPORT ?? 5432,
+    user: url.user || e.POSTGRES_USER || e.PGUSER || 'postgres',
+    password: url.password || e.POSTGRES_PASSWORD || e.PGPASSWORD,
+    database: url.database || e.POSTGRES_DB || e.POSTGRES_DATABASE || e.PGDATABASE || '',
+    sslMode: url.sslMode ?? e.PGSSLMODE,
   };
   if (!database.database) database.database = database.user;
 
@@ -120,6 +132,12 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
 
   return deepFreeze({
     database,
+    restore: {
+      testMode: e.RESTORE_TEST_MODE,
+      testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,
+      jobs: e.RESTORE_JOBS || cpus().length,
+      workDir: absolute(e.RESTORE_WORK_DIR ?? tmpdir()),
+    },
     dumpExtraArgs: e.PGDUMP_EXTRA_OPTS ?? [],
     pgBinDir: e.PG_BIN_DIR,
     targets,
@@ -144,6 +162,9 @@ function crossVariableProblems(env: Env): string[] {
   if (!env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not: set both, or neither to use the AWS credential chain');
   if (env.BACKUP_COMPRESSION?.trim().toLowerCase() === 'gzip' && Number(env.BACKUP_COMPRESSION_LEVEL) > 9) {
     problems.push(`BACKUP_COMPRESSION_LEVEL=${JSON.stringify(env.BACKUP_COMPRESSION_LEVEL)}: gzip levels go from 1 to 9`);
+  }
+  if (env.RESTORE_TEST_MODE?.trim().toLowerCase() === 'server' && !env.RESTORE_TEST_DATABASE_URL) {
+    problems.push('RESTORE_TEST_MODE="server" needs RESTORE_TEST_DATABASE_URL (a server where keepsake may create and drop a scratch database)');
   }
   const sslMode = env.DATABASE_URL ? safeUrl(env.DATABASE_URL)?.searchParams.get('sslmode') : undefined;
   if (sslMode && !SSL_MODES.includes(sslMode as (typeof SSL_MODES)[number])) problems.push(`DATABASE_URL: sslmode=${sslMode} is not one of ${SSL_MODES.join(', ')}`);

@@ -107,6 +107,11 @@ export const envSchema = z.object({
   S3_UPLOAD_QUEUE_SIZE: integer(1, 64).default(3),
   S3_CHECKSUMS: oneOf(['when_supported', 'when_required'] as const).optional(),
 
+  RESTORE_TEST_MODE: oneOf(['ephemeral', 'server'] as const).default('ephemeral'),
+  RESTORE_TEST_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  RESTORE_JOBS: integer(0, 64).default(0),
+  RESTORE_WORK_DIR: z.string().optional(),
+
   STATE_DIR: z.string().default('/var/lib/keepsake'),
   LOG_DIR: z.string().optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),

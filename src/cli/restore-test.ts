@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { VerifyError } from '../errors';
+import { runRestoreTest } from '../restore/restore-test';
+import type { CommandContext } from './context';
+import { formatBytes, formatDuration } from './format';
+import { interruptOnSignals } from './signals';
+
+export function registerRestoreTest(program: Command, context: CommandContext): void {
+  program
+    .command('restore-test')
+    .description('prove a backup restores: restore it into a throwaway PostgreSQL and check every table\'s row count')
+    .argument('[backup]', 'latest, a number from `keepsake list`, or an id', 'latest')
+    .option('--json', 'print the result as JSON ("ok": true|false)')
+    .action(async (selector: string, options: { json?: boolean }) => {
+      const interrupt = interruptOnSignals(context);
+      try {
+        const { result, failure } = await runRestoreTest({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, signal: interrupt.signal });
+        if (options.json) context.out(JSON.stringify(result, null, 2));
+        else {
+          const t = result.timings;
+          context.out(`${result.ok ? 'PASSED' : 'FAILED'} restore test of ${result.backup.tier}/${result.backup.id} (${formatBytes(result.backup.storedBytes)}) into ${result.restoredInto ?? 'nothing'}`);
+          const stages = [t.fetchMs !== undefined && `fetch+decompress ${formatDuration(t.fetchMs)}`, t.restoreMs !== undefined && `restore ${formatDuration(t.restoreMs)}`, t.verifyMs !== undefined && `verify ${formatDuration(t.verifyMs)}`];
+          context.out(`  ${[...stages.filter(Boolean), `total ${formatDuration(t.totalMs)}`].join(', ')}${result.restoredBytes ? `; restored size ${formatBytes(result.restoredBytes)}` : ''}`);
+          if (result.tables.length) context.out(`  ${result.tables.filter((table) => table.ok).length} of ${result.tables.length} tables match the row counts recorded at backup time`);
+          for (const problem of result.problems) context.out(`  FAIL ${problem}`);
+          for (const note of result.notes) context.out(`  note: ${note}`);
+        }
+        if (failure) throw failure;
+        if (!result.ok) throw new VerifyError(`Restore test of ${result.backup.id} failed: ${result.problems.join('; ')}`);
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

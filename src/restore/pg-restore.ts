@@ -1,0 +1,30 @@
+import type { DatabaseConfig } from '../config';
+import { libpqEnv } from '../postgres/connection';
+import type { PgBinary } from '../postgres/binaries';
+import { spawnChild, type ChildHandle } from '../process/run-process';
+
+export interface PgRestoreOptions {
+  jobs: number;
+  /** Keep ownership and grants from the source (needs the same roles on the target). */
+  keepOwnership?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs pg_restore from a seekable archive file into `target`, in parallel, stopping at the first
+ * error: a restore that "finishes with errors ignored" is a failed restore, and says so.
+ */
+export async function runPgRestore(pgRestore: PgBinary, target: DatabaseConfig, file: string, options: PgRestoreOptions): Promise<number> {
+  const args = ['--exit-on-error', `--jobs=${options.jobs}`, '--no-password', `--dbname=${target.database}`];
+  if (!options.keepOwnership) args.push('--no-owner', '--no-privileges');
+  const started = Date.now();
+  const child: ChildHandle = spawnChild(pgRestore.path, [...args, file], { env: libpqEnv(target), stdout: 'ignore', stderrTailBytes: 8192 });
+  const onAbort = () => void child.terminate();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await child.succeeded();
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  return Date.now() - started;
+}

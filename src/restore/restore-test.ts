@@ -1,0 +1,114 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { backupId, restoreTestKey } from '../backup/keys';
+import type { Config } from '../config';
+import { readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
+import { InterruptedError, coerceError } from '../errors';
+import type { Logger } from '../log';
+import { findBinaryFor } from '../postgres/binaries';
+import { writeFileAtomic } from '../state/files';
+import type { Storage } from '../storage';
+import { checkRestored, type TableCheck } from './check-restored';
+import { fetchArchive } from './fetch';
+import { runPgRestore } from './pg-restore';
+import { openScratchDatabase, type ScratchDatabase } from './scratch-database';
+
+export interface RestoreTestResult {
+  format: 1;
+  ok: boolean;
+  /** restore_test_<YYYYMMDD>_<HHMMSS> */
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  backup: { id: string; tier: string; database: string; startedAt: string; sha256: string; storedBytes: number; rawBytes: number; location: string };
+  restoredInto?: string;
+  /** Streamed download + sha256 check + decompression, then pg_restore, then the row-count check. */
+  timings: { fetchMs?: number; restoreMs?: number; verifyMs?: number; totalMs: number };
+  restoredBytes?: number;
+  tables: TableCheck[];
+  problems: string[];
+  notes: string[];
+  error?: string;
+}
+
+export interface RestoreTestDeps {
+  config: Config;
+  storages: Storage[];
+  log: Logger;
+}
+
+/** Local copies first: they are the quickest to read. */
+function pickCopy(entry: CatalogEntry): Storage {
+  return (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
+}
+
+/**
+ * Proves a backup restores: fetch (size and sha256 checked), decompress, pg_restore -j into a
+ * scratch database, then check every table's row count against the manifest. The scratch
+ * database and the work directory are removed whatever happens. The result is recorded on every
+ * target and in STATE_DIR, passed or failed: a failed restore test is news worth keeping.
+ */
+export async function runRestoreTest(deps: RestoreTestDeps, request: { selector: string; signal?: AbortSignal }): Promise<{ result: RestoreTestResult; failure?: Error }> {
+  const { config, storages, log } = deps;
+  const started = new Date();
+  const entry = selectBackup(await readCatalog(storages), request.selector);
+  const { manifest } = entry;
+  const storage = pickCopy(entry);
+  const result: RestoreTestResult = {
+    format: 1,
+    ok: false,
+    id: backupId('restore_test', started),
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    backup: { id: manifest.id, tier: manifest.tier, database: manifest.database, startedAt: manifest.startedAt, sha256: manifest.sha256, storedBytes: manifest.storedBytes, rawBytes: manifest.rawBytes, location: storage.location(manifest.key) },
+    timings: { totalMs: 0 },
+    tables: [],
+    problems: [],
+    notes: [],
+  };
+  log.info({ backup: `${manifest.tier}/${manifest.id}`, from: result.backup.location }, 'restore test started');
+
+  const workDir = await mkdtemp(join(config.restore.workDir, 'keepsake-restore-'));
+  let scratch: ScratchDatabase | undefined;
+  let failure: Error | undefined;
+  const throwIfInterrupted = () => {
+    if (request.signal?.aborted) throw new InterruptedError(`Restore test interrupted by ${String(request.signal.reason)}; scratch database removed`);
+  };
+  try {
+    const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), request.signal);
+    result.timings.fetchMs = fetched.durationMs;
+    throwIfInterrupted();
+    scratch = await openScratchDatabase(config, manifest.server.major, result.id.replace('restore_test_', ''));
+    result.restoredInto = scratch.describe;
+    throwIfInterrupted();
+    const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
+    result.timings.restoreMs = await runPgRestore(pgRestore, scratch.database, fetched.path, { jobs: config.restore.jobs, signal: request.signal });
+    throwIfInterrupted();
+    const verifyStarted = Date.now();
+    const check = await checkRestored(scratch.database, manifest);
+    result.timings.verifyMs = Date.now() - verifyStarted;
+    Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: check.notes, restoredBytes: check.restoredBytes });
+  } catch (error) {
+    failure = request.signal?.aborted ? new InterruptedError(`Restore test interrupted by ${String(request.signal.reason)}; scratch database removed`) : coerceError(error);
+    result.error = failure.message;
+    if (failure instanceof InterruptedError) throw failure;
+  } finally {
+    await scratch?.dispose().catch((error) => log.warn({ err: error }, 'could not remove the scratch database'));
+    await rm(workDir, { recursive: true, force: true });
+    result.finishedAt = new Date().toISOString();
+    result.timings.totalMs = Date.now() - started.getTime();
+  }
+  await recordResult(deps, result);
+  log[result.ok ? 'info' : 'error']({ id: result.id, ok: result.ok, problems: result.problems, error: result.error, timings: result.timings }, 'restore test finished');
+  return { result, failure };
+}
+
+/** On every target (for history and other hosts) and in STATE_DIR (for health and reports). */
+async function recordResult({ config, storages, log }: RestoreTestDeps, result: RestoreTestResult): Promise<void> {
+  const body = Buffer.from(`${JSON.stringify(result, null, 2)}\n`);
+  const key = restoreTestKey(new Date(result.startedAt));
+  await writeFileAtomic(join(config.stateDir, 'restore-test-latest.json'), body);
+  for (const storage of storages) {
+    await storage.put(key, body).catch((error) => log.error({ err: error, target: storage.name }, 'could not store the restore test result'));
+  }
+}

@@ -1,0 +1,56 @@
+import pg from 'pg';
+import type { Config, DatabaseConfig } from '../config';
+import { connect, serverVersion } from '../postgres/connection';
+import { startEphemeralPostgres } from './ephemeral-postgres';
+
+/** An empty database to restore into, and how to get rid of it. */
+export interface ScratchDatabase {
+  database: DatabaseConfig;
+  serverVersion: string;
+  describe: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * RESTORE_TEST_MODE=ephemeral: a new cluster of the backup's major or newer, removed afterwards.
+ * RESTORE_TEST_MODE=server: a database keepsake_restore_test_<timestamp> on RESTORE_TEST_DATABASE_URL,
+ * dropped afterwards.
+ */
+export async function openScratchDatabase(config: Config, minMajor: number, stamp: string): Promise<ScratchDatabase> {
+  if (config.restore.testMode === 'ephemeral') {
+    const cluster = await startEphemeralPostgres({ minMajor, pgBinDir: config.pgBinDir });
+    try {
+      await withClient(cluster.database, (client) => client.query('CREATE DATABASE restore_test'));
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return {
+      database: { ...cluster.database, database: 'restore_test' },
+      serverVersion: cluster.version,
+      describe: `throwaway PostgreSQL ${cluster.version}`,
+      dispose: cluster.stop,
+    };
+  }
+  const server = config.restore.testServer!;
+  const name = `keepsake_restore_test_${stamp}`;
+  const version = await withClient(server, async (client) => {
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    return serverVersion(client);
+  });
+  return {
+    database: { ...server, database: name },
+    serverVersion: version.version,
+    describe: `database ${name} on ${server.host}:${server.port}`,
+    dispose: () => withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+async function withClient<T>(database: DatabaseConfig, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(database);
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
