@@ -6,6 +6,7 @@ import { createContext } from './cli/context';
 import { registerList } from './cli/list';
 import { registerVerify } from './cli/verify';
 import { registerRestoreTest } from './cli/restore-test';
+import { registerRestore } from './cli/restore';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
 
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBackup(program, context);
   registerList(program, context);
   registerVerify(program, context);
+  registerRestore(program, context);
   registerRestoreTest(program, context);
   registerConfig(program, context);
   try {

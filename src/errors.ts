@@ -77,6 +77,12 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof KeepsakeError ? error.exitCode : EXIT_CODES.failed;
 }
 
+/** The exit code's name for any error, so a wrapping error can keep its cause's code. */
+export function exitKindOf(error: unknown): ExitCodeName {
+  const code = exitCodeFor(error);
+  return (Object.keys(EXIT_CODES) as ExitCodeName[]).find((name) => EXIT_CODES[name] === code) ?? 'failed';
+}
+
 /** The first KeepsakeError in an error's cause chain decides the exit code and headline. */
 export function rootKeepsakeError(error: unknown): KeepsakeError | undefined {
   let current: unknown = error;

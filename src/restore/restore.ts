@@ -1,0 +1,136 @@
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Manifest } from '../backup/manifest';
+import { runBackup } from '../backup/run-backup';
+import { readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
+import type { Config, DatabaseConfig } from '../config';
+import { KeepsakeError, coerceError, exitKindOf } from '../errors';
+import type { Logger } from '../log';
+import { findBinaryFor } from '../postgres/binaries';
+import { describeDatabase } from '../postgres/connection';
+import type { Storage } from '../storage';
+import { checkRestored, type RestoreCheck } from './check-restored';
+import { fetchArchive } from './fetch';
+import { runPgRestore } from './pg-restore';
+import { inspectTarget, recreateDatabase, type TargetState } from './target-database';
+
+export interface RestoreDeps {
+  config: Config;
+  storages: Storage[];
+  log: Logger;
+}
+
+export interface RestorePlan {
+  entry: CatalogEntry;
+  storage: Storage;
+  target: DatabaseConfig;
+  state: TargetState;
+  /** The target exists and will be dropped and recreated. */
+  willDrop: boolean;
+  /** A pre-restore backup of the target is taken first (it holds data, and it was not declined). */
+  safetyBackup: boolean;
+}
+
+export interface RestoreOutcome {
+  durationMs: number;
+  safetyBackupId?: string;
+  check: RestoreCheck;
+}
+
+export async function planRestore(deps: RestoreDeps, request: { selector: string; target: DatabaseConfig; safetyBackup: boolean }): Promise<RestorePlan> {
+  const entry = selectBackup(await readCatalog(deps.storages), request.selector);
+  const storage = (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
+  const state = await inspectTarget(request.target);
+  return { entry, storage, target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.tables > 0 };
+}
+
+/** Every check a restore would make, changing nothing: integrity, tools, versions, space. */
+export async function dryRun(deps: RestoreDeps, plan: RestorePlan): Promise<{ name: string; ok: boolean; detail: string }[]> {
+  const { manifest } = plan.entry;
+  const checks: { name: string; ok: boolean; detail: string }[] = [];
+  const attempt = async (name: string, run: () => Promise<string>) => {
+    try {
+      checks.push({ name, ok: true, detail: await run() });
+    } catch (error) {
+      checks.push({ name, ok: false, detail: coerceError(error).message });
+    }
+  };
+  await attempt('space', async () => {
+    const fs = await statfs(deps.config.restore.workDir);
+    const free = fs.bavail * fs.bsize;
+    if (free < manifest.rawBytes) throw new Error(`${deps.config.restore.workDir} has ${free} bytes free, the archive needs ${manifest.rawBytes}; set RESTORE_WORK_DIR`);
+    return `${free} bytes free in ${deps.config.restore.workDir}, archive needs ${manifest.rawBytes}`;
+  });
+  await attempt('pg_restore', async () => (await findBinaryFor('pg_restore', manifest.pgDump.major, deps.config.pgBinDir)).path);
+  await attempt('server version', async () => {
+    if (plan.state.serverMajor < manifest.server.major) throw new Error(`the target runs PostgreSQL ${plan.state.serverVersion}, older than the backup's ${manifest.server.version}; restore into ${manifest.server.major} or newer`);
+    return `target PostgreSQL ${plan.state.serverVersion}, backup from ${manifest.server.version}`;
+  });
+  await attempt('backup integrity', () =>
+    withWorkDir(deps.config, async (dir) => {
+      const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'));
+      return `size and sha256 match, ${fetched.rawBytes} bytes after decompression`;
+    }),
+  );
+  return checks;
+}
+
+/**
+ * Replaces the target with the backup. Order matters: the archive is fetched and verified before
+ * anything is touched; a safety backup of a target holding data is taken before it is dropped;
+ * and any failure after the drop puts the safety backup back before reporting.
+ */
+export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signal?: AbortSignal): Promise<RestoreOutcome> {
+  const started = Date.now();
+  const { manifest } = plan.entry;
+  const { config, log } = deps;
+  return withWorkDir(config, async (dir) => {
+    const archive = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), signal);
+    const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
+    const safety = plan.safetyBackup ? await runBackup({ ...deps, config: { ...config, database: plan.target } }, { tier: 'pre-restore', signal }) : undefined;
+    if (safety) log.info({ id: safety.id }, 'safety backup taken');
+
+    try {
+      await recreateDatabase(plan.target, { drop: plan.state.exists });
+      await runPgRestore(pgRestore, plan.target, archive.path, { jobs: config.restore.jobs, signal });
+      const check = await checkRestored(plan.target, manifest);
+      if (!check.ok) throw new KeepsakeError(`the restored data does not match the backup: ${check.problems.join('; ')}`, 'dataError');
+      return { durationMs: Date.now() - started, safetyBackupId: safety?.id, check };
+    } catch (error) {
+      const cause = coerceError(error);
+      if (!plan.state.exists) throw restoreFailed(plan, cause, 'The new database was left as it is for inspection.');
+      if (!safety) throw restoreFailed(plan, cause, 'There was no data to save before the drop, so there is nothing to put back.');
+      log.error({ err: cause }, 'restore failed after the drop; putting the safety backup back');
+      try {
+        await putBack(deps, plan.target, safety, dir);
+      } catch (rollbackError) {
+        throw restoreFailed(plan, cause, `Putting the safety backup back ALSO failed (${coerceError(rollbackError).message}); restore it by hand: keepsake restore pre-restore/${safety.id} --target-db ${plan.target.database}`);
+      }
+      throw restoreFailed(plan, cause, `The database was put back as it was, from safety backup pre-restore/${safety.id}.`);
+    }
+  });
+}
+
+async function putBack(deps: RestoreDeps, target: DatabaseConfig, safety: Manifest, dir: string): Promise<void> {
+  const entry = selectBackup(await readCatalog(deps.storages, { tier: 'pre-restore' }), `pre-restore/${safety.id}`);
+  const storage = entry.copies[0]!.storage;
+  const archive = await fetchArchive(storage, safety, join(dir, 'safety.dump'));
+  const pgRestore = await findBinaryFor('pg_restore', safety.pgDump.major, deps.config.pgBinDir);
+  await recreateDatabase(target, { drop: true });
+  await runPgRestore(pgRestore, target, archive.path, { jobs: deps.config.restore.jobs });
+  const check = await checkRestored(target, safety);
+  if (!check.ok) throw new Error(check.problems.join('; '));
+}
+
+function restoreFailed(plan: RestorePlan, cause: Error, aftermath: string): KeepsakeError {
+  return new KeepsakeError(`Restore of ${plan.entry.manifest.id} into ${describeDatabase(plan.target)} failed: ${cause.message}. ${aftermath}`, exitKindOf(cause), { cause });
+}
+
+async function withWorkDir<T>(config: Config, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(config.restore.workDir, 'keepsake-restore-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
