@@ -110,8 +110,9 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
     finished,
     async succeeded() {
       const result = await finished;
-      if (spawnError && (spawnError as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new UnavailableError(`${file} is not installed or not executable`, { cause: spawnError });
+      if (spawnError) {
+        const missing = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+        throw new UnavailableError(missing ? `${file} is not installed` : `cannot run ${file}: ${spawnError.message}`, { cause: spawnError });
       }
       if (result.exitCode !== 0) throw new ProcessFailedError(result);
       return result;

@@ -5,30 +5,8 @@ import type { Manifest } from '../../src/backup/manifest';
 import type { DatabaseConfig } from '../../src/config';
 import { databaseEnv, runCli } from '../support/cli';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { contentOf } from '../support/content';
 import { FIXTURE_SQL, allFiles, fileMode, makeWorkspace, readJson } from '../support/workspace';
-
-/** A fingerprint of every table's content, so "same data" is checked row for row. */
-const FINGERPRINT = `
-  SELECT n.nspname || '.' || c.relname AS name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-   ORDER BY 1`;
-
-async function contentOf(pg: TestPostgres, db: DatabaseConfig): Promise<Record<string, string>> {
-  const tables = await pg.query<{ name: string }>(db, FINGERPRINT);
-  const result: Record<string, string> = {};
-  for (const { name } of tables) {
-    const [schema, table] = name.split('.') as [string, string];
-    const quoted = `"${schema}"."${table}"`;
-    const rows = await pg.query<{ digest: string; n: string }>(db, `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${quoted} t`);
-    result[name] = `${rows[0]!.n}:${rows[0]!.digest}`;
-  }
-  const lo = await pg.query<{ digest: string }>(db, 'SELECT md5(lo_get(blob)) AS digest FROM public.documents');
-  result['large object'] = lo[0]!.digest;
-  const seq = await pg.query<{ last_value: string }>(db, 'SELECT last_value::text FROM public.invoice_numbers');
-  result['sequence'] = seq[0]!.last_value;
-  return result;
-}
 
 describe('keepsake backup to local disk', () => {
   let pg: TestPostgres;

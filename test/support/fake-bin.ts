@@ -13,6 +13,7 @@ export async function makeBinDir(wrappers: Record<string, string>): Promise<stri
   if (!newest) throw new Error('no pg_dump installed');
   const realDir = dirname(newest.path);
   const dir = await mkdtemp(join(tmpdir(), 'keepsake-bin-'));
+  await chmod(dir, 0o755); // throwaway clusters run these as the postgres user
   for (const tool of ['pg_dump', 'pg_restore', 'psql', 'initdb', 'postgres']) {
     const script = wrappers[tool];
     if (!script) {
