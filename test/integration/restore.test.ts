@@ -37,7 +37,7 @@ describe('keepsake restore', () => {
     const before = await contentOf(s.pg, s.db);
     const run = await runCli(['restore', 'latest'], s.env);
     expect(run.code).toBe(64);
-    expect(run.stderr).toMatch(/Effect:  DROP the existing database \(\d+ tables, .*\) and replace it with the backup/);
+    expect(run.stderr).toMatch(/Effect: {2}DROP the existing database \(\d+ tables, .*\) and replace it with the backup/);
     expect(run.stderr).toContain('Refusing to restore without confirmation: no terminal to ask on');
     expect(await contentOf(s.pg, s.db)).toEqual(before);
     await s.pg.query(s.db, 'DELETE FROM public.empty_table');

@@ -26,7 +26,7 @@ export async function contentOf(pg: TestPostgres, db: DatabaseConfig): Promise<R
   return result;
 }
 
-/** The schema as pg_dump prints it, without comments, SET lines and the per-dump random \\restrict keys. */
+/** The schema as pg_dump prints it, without comments, SET lines and the per-dump random restrict keys. */
 export function schemaOf(db: DatabaseConfig): string {
   const sql = execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges'], {
     env: { PATH: process.env.PATH, PGHOST: db.host, PGPORT: String(db.port), PGUSER: db.user, PGPASSWORD: db.password, PGDATABASE: db.database },
