@@ -97,7 +97,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0   success
   1   the operation failed (dump, compression, upload, child process)
   64  bad command line
-  65  verification failed: size, checksum or archive mismatch
+  65  verification failed: size, checksum, archive or row-count mismatch
   66  no backup matches the given id
   69  database or a required tool (pg_dump, zstd) unavailable
   74  storage could not be written or read

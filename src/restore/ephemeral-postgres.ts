@@ -28,6 +28,8 @@ export interface EphemeralPostgresOptions {
   /** Extra server settings, e.g. { max_connections: '50' }. */
   settings?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Where the cluster's temp directory goes (default: the system temp dir). */
+  parentDir?: string;
 }
 
 // A disposable cluster needs no durability: these make restores several times faster.
@@ -93,7 +95,7 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
   const initdb = chooseBinaryFor('initdb', await findPgBinaries('initdb', { pgBinDir: options.pgBinDir }), options.minMajor ?? 0);
   const binDir = dirname(initdb.path);
   const owner = await clusterOwner();
-  const root = await mkdtemp(join(tmpdir(), 'keepsake-pg-'));
+  const root = await mkdtemp(join(options.parentDir ?? tmpdir(), 'keepsake-pg-'));
   const dataDir = join(root, 'data');
   const password = randomBytes(18).toString('base64url');
   let server: ChildHandle | undefined;

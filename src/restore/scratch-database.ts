@@ -18,7 +18,7 @@ export interface ScratchDatabase {
  */
 export async function openScratchDatabase(config: Config, minMajor: number, stamp: string): Promise<ScratchDatabase> {
   if (config.restore.testMode === 'ephemeral') {
-    const cluster = await startEphemeralPostgres({ minMajor, pgBinDir: config.pgBinDir });
+    const cluster = await startEphemeralPostgres({ minMajor, pgBinDir: config.pgBinDir, parentDir: config.restore.workDir });
     try {
       await withClient(cluster.database, (client) => client.query('CREATE DATABASE restore_test'));
     } catch (error) {
