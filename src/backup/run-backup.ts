@@ -8,20 +8,21 @@ import { exportSnapshot } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
 import type { ObjectWriter, Storage } from '../storage';
 import { KEEPSAKE_VERSION } from '../version';
-import { startCompressor } from './compress';
-import { CountingStream, DigestStream } from './digest';
+import { startCompression } from './compress';
+import { DigestStream } from './digest';
 import { dumpArgs, startDump } from './dump';
 import { blameFailure } from './failure';
 import { FanOut } from './fan-out';
 import { backupId, dataKey, type Tier } from './keys';
 import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
+import { bufferReleaser } from '../process/memory';
 
 export interface BackupRequest {
   tier: Tier;
   /** Aborting kills the children and removes everything written (SIGINT, SIGTERM, shutdown). */
   signal?: AbortSignal;
-  onProgress?: (progress: { rawBytes: number; storedBytes: number }) => void;
+  onProgress?: (progress: { storedBytes: number }) => void;
 }
 
 export interface BackupDeps {
@@ -67,24 +68,28 @@ async function backupOnce({ config, storages, log }: BackupDeps, request: Backup
     for (const storage of storages) writers.push(await storage.createWriter(key));
     const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
     const dump = startDump(pgDump, db, args);
-    const codec = startCompressor(config.compression);
-    children.push(dump, ...(codec.process ? [codec.process] : []));
+    children.push(dump);
+    const compression = await startCompression(config.compression, dump);
+    children.push(...compression.processes);
     // Counting runs beside the dump, in the same snapshot, so it costs little extra time.
     const inventory = snapshot.readInventory();
     inventory.catch(() => undefined);
 
-    const progress = () => request.onProgress?.({ rawBytes: raw.bytes, storedBytes: stored.bytes });
-    const raw = new CountingStream(progress);
-    const stored = new DigestStream(progress);
+    const releaseBuffers = bufferReleaser();
+    const stored = new DigestStream((storedBytes) => {
+      releaseBuffers(storedBytes);
+      request.onProgress?.({ storedBytes });
+    });
     const fanOut = new FanOut(writers, () => Promise.all([...children.map((child) => child.succeeded()), inventory]));
     const onAbort = () => fanOut.destroy(new InterruptedError(`Backup interrupted by ${String(request.signal?.reason ?? 'shutdown')}; partial files removed, nothing listed`));
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (request.signal?.aborted) onAbort();
-      await Promise.all([pipeline(dump.child.stdout!, raw, codec.input), pipeline(codec.output, stored, fanOut)]);
+      await Promise.all([compression.pumped, pipeline(compression.output, stored, fanOut)]);
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
     }
+    const rawBytes = await compression.rawBytes();
 
     const finishedAt = new Date();
     const manifest: Manifest = {
@@ -101,7 +106,7 @@ async function backupOnce({ config, storages, log }: BackupDeps, request: Backup
       pgDump: { version: pgDump.version, major: pgDump.major, args: args.filter((arg) => !arg.startsWith('--snapshot=')) },
       archiveFormat: 'custom',
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },
-      rawBytes: raw.bytes,
+      rawBytes,
       storedBytes: stored.bytes,
       sha256: stored.sha256,
       inventory: await inventory,

@@ -20,11 +20,11 @@ export function registerBackup(program: Command, context: CommandContext): void 
       const interrupt = interruptOnSignals(context);
       let lastDraw = 0;
       const progress = context.isTTY && !options.json
-        ? ({ rawBytes, storedBytes }: { rawBytes: number; storedBytes: number }) => {
+        ? ({ storedBytes }: { storedBytes: number }) => {
             if (Date.now() - lastDraw < 250) return;
             lastDraw = Date.now();
-            const rate = rawBytes / Math.max(0.001, (Date.now() - started) / 1000);
-            process.stderr.write(`\r  dumped ${formatBytes(rawBytes)}, stored ${formatBytes(storedBytes)}, ${formatBytes(rate)}/s   `);
+            const rate = storedBytes / Math.max(0.001, (Date.now() - started) / 1000);
+            process.stderr.write(`\r  stored ${formatBytes(storedBytes)}, ${formatBytes(rate)}/s compressed   `);
           }
         : undefined;
       const started = Date.now();

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -7,7 +7,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { MultipartUploadStream } from './s3-multipart';
 import type { S3Config } from '../config';
 import { StorageError } from '../errors';
 import { streamToBuffer, type ObjectWriter, type Storage, type StoredObject } from './storage';
@@ -47,8 +47,8 @@ function explain(action: string, where: string, error: unknown): StorageError {
 
 /**
  * Backups in an S3 bucket (AWS or compatible: MinIO, R2, B2, Wasabi). Large objects stream through
- * a multipart upload whose memory is bounded by part size x queue size; an upload that fails or is
- * aborted is aborted on the server too, so no object appears under the key.
+ * a multipart upload in fixed memory (part size x (queue + 1)); an upload that fails or is aborted
+ * is aborted on the server too, so no object appears under the key.
  */
 export class S3Storage implements Storage {
   readonly name = 's3' as const;
@@ -66,30 +66,21 @@ export class S3Storage implements Storage {
   }
 
   async createWriter(key: string): Promise<ObjectWriter> {
-    const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const upload = new Upload({
+    const stream = new MultipartUploadStream({
       client: this.client,
-      params: { Bucket: this.config.bucket, Key: this.objectKey(key), Body: body, StorageClass: this.config.storageClass },
+      bucket: this.config.bucket,
+      key: this.objectKey(key),
+      storageClass: this.config.storageClass,
       partSize: this.config.partSizeBytes,
       queueSize: this.config.queueSize,
-      leavePartsOnError: false,
+      explain: (error) => (error instanceof StorageError ? error : explain('upload to', this.location(key), error)),
     });
-    const done = upload.done().then(
-      () => undefined,
-      (error: unknown) => {
-        const failure = explain('upload to', this.location(key), error);
-        // The producer must notice at once, or it would wait forever on a stream nobody reads.
-        body.destroy(failure);
-        throw failure;
-      },
-    );
-    done.catch(() => undefined); // observed through complete() or abort()
     let completed = false;
     let aborted = false;
     return {
-      stream: body,
+      stream,
       complete: async () => {
-        await done;
+        await stream.done;
         completed = true;
       },
       abort: async (reason) => {
@@ -97,9 +88,8 @@ export class S3Storage implements Storage {
         aborted = true;
         // A copy completed here is still removed when another target failed: all or nothing.
         if (completed) return this.delete(key);
-        // Failing the body makes lib-storage abort the multipart upload before done() settles.
-        body.destroy(reason ?? new Error('backup aborted'));
-        await done.catch(() => undefined);
+        stream.cancel(reason ?? new Error('backup aborted'));
+        await stream.done.catch(() => undefined);
       },
     };
   }

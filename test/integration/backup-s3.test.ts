@@ -75,7 +75,7 @@ describe('keepsake backup to S3 (s3rver on loopback)', () => {
       proxy.failWhen(uploadPartAfter(2), 500);
       const result = await runCli(['backup'], { ...proxied, BACKUP_TARGETS: 'local,s3' });
       expect(result.code).toBe(74);
-      expect(result.stderr).toMatch(/keepsake: Cannot upload to s3:\/\/keepsake-test\/faulty\/manual\/.*\.dump\.zst/);
+      expect(result.stderr).toMatch(/keepsake: Cannot upload to s3:\/\/keepsake-test\/faulty\/manual\/.*\.dump\.zst: injected \(HTTP 500\)/);
       expect(await listAllKeys(s3, 'faulty/')).toEqual([]);
       expect(proxy.requests.some((r) => r.url.includes('.manifest.json'))).toBe(false);
       expect(await allFiles(workspace.backupDir)).not.toContainEqual(expect.stringMatching(/^manual\//));

@@ -78,13 +78,14 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
 
     if (rule?.predicate({ method, url, count })) {
       record(rule.status);
-      // The unread request body is drained by node once the response finishes, so the
-      // client sees a clean error response rather than a reset connection.
-      res.writeHead(rule.status, {
-        'content-type': 'application/xml',
-        'content-length': Buffer.byteLength(INJECTED_BODY),
+      // Read the whole request body first, as S3 does, so the client gets the error response
+      // instead of a broken pipe while it is still sending a 5 MiB part.
+      const status = rule.status;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(INJECTED_BODY) });
+        res.end(INJECTED_BODY);
       });
-      res.end(INJECTED_BODY);
       return;
     }
 
