@@ -61,6 +61,11 @@ export function manifestKeyFor(key: string): string {
   return key.replace(/\.dump(\.zst|\.gz)?$/, '') + MANIFEST_SUFFIX;
 }
 
+/** "daily/2026/11/22/app_20261122_020000.dump.zst" -> "app_20261122_020000" */
+export function idOfKey(key: string): string {
+  return key.split('/').pop()!.replace(/\.dump(\.zst|\.gz)?$/, '');
+}
+
 export function isManifestKey(key: string): boolean {
   return key.endsWith(MANIFEST_SUFFIX);
 }

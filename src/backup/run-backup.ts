@@ -7,13 +7,14 @@ import { connect, describeDatabase, serverVersion } from '../postgres/connection
 import { exportSnapshot } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
 import type { ObjectWriter, Storage } from '../storage';
+import type { CompressionAlgorithm } from '../config';
 import { KEEPSAKE_VERSION } from '../version';
 import { startCompression } from './compress';
 import { DigestStream } from './digest';
 import { dumpArgs, startDump } from './dump';
 import { blameFailure } from './failure';
 import { FanOut } from './fan-out';
-import { backupId, dataKey, type Tier } from './keys';
+import { dataKey, idOfKey, manifestKeyFor, type Tier } from './keys';
 import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
 import { bufferReleaser } from '../process/memory';
@@ -29,6 +30,8 @@ export interface BackupDeps {
   config: Config;
   storages: Storage[];
   log: Logger;
+  /** The time a backup is named after; tests and the scheduler may pass their own. */
+  clock?: () => Date;
 }
 
 /**
@@ -49,8 +52,8 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   }
 }
 
-async function backupOnce({ config, storages, log }: BackupDeps, request: BackupRequest): Promise<Manifest> {
-  const startedAt = new Date();
+async function backupOnce({ config, storages, log, clock = () => new Date() }: BackupDeps, request: BackupRequest): Promise<Manifest> {
+  const startedAt = clock();
   const db = config.database;
   const client = await connect(db);
   const server = await serverVersion(client).catch(async (error) => {
@@ -62,7 +65,7 @@ async function backupOnce({ config, storages, log }: BackupDeps, request: Backup
   const writers: ObjectWriter[] = [];
   try {
     const pgDump = await findBinaryFor('pg_dump', server.major, config.pgBinDir);
-    const key = dataKey(request.tier, db.database, startedAt, config.compression.algorithm);
+    const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm);
     log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name) }, 'backup started');
 
     for (const storage of storages) writers.push(await storage.createWriter(key));
@@ -94,7 +97,7 @@ async function backupOnce({ config, storages, log }: BackupDeps, request: Backup
     const finishedAt = new Date();
     const manifest: Manifest = {
       format: 1,
-      id: backupId(db.database, startedAt),
+      id: idOfKey(key),
       tier: request.tier,
       database: db.database,
       host: db.host,
@@ -123,5 +126,21 @@ async function backupOnce({ config, storages, log }: BackupDeps, request: Backup
     throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });
   } finally {
     await snapshot.release();
+  }
+}
+
+/**
+ * Names are per second: a second backup of the same database and tier within one second would
+ * overwrite the first one's manifest. Take the next free second instead.
+ */
+async function unusedKey(storages: Storage[], tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): Promise<string> {
+  for (let shift = 0; ; shift++) {
+    const key = dataKey(tier, database, new Date(at.getTime() + shift * 1000), compression);
+    const manifestKey = manifestKeyFor(key);
+    let taken = false;
+    for (const storage of storages) {
+      for await (const object of storage.list(manifestKey)) taken ||= object.key === manifestKey;
+    }
+    if (!taken) return key;
   }
 }

@@ -53,7 +53,7 @@ export async function readCatalog(storages: Storage[], options: { tier?: Tier } 
       byId.set(entryKey, entry);
     });
   }
-  const backups = [...byId.values()].sort((a, b) => b.manifest.startedAt.localeCompare(a.manifest.startedAt));
+  const backups = [...byId.values()].sort((a, b) => b.manifest.startedAt.localeCompare(a.manifest.startedAt) || b.manifest.id.localeCompare(a.manifest.id));
   return { backups, problems };
 }
 

@@ -2,6 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
+import { runBackup } from '../../src/backup/run-backup';
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/log';
+import { createStorages } from '../../src/storage';
 import type { DatabaseConfig } from '../../src/config';
 import { databaseEnv, runCli } from '../support/cli';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
@@ -110,8 +114,19 @@ describe('keepsake backup to local disk', () => {
     expect(manifest.key.endsWith(extension)).toBe(true);
     expect(manifest.compression.algorithm).toBe(compression);
     if (compression === 'none') expect(manifest.storedBytes).toBe(manifest.rawBytes);
-    const verify = await runCli(['verify', manifest.id], env);
+    const verify = await runCli(['verify', `manual/${manifest.id}`], env);
     expect(verify.code).toBe(0);
+  });
+
+  it('never reuses a name: a second backup in the same second takes the next free second', async () => {
+    const config = loadConfig(env);
+    const frozen = () => new Date('2030-01-02T03:04:05Z');
+    const deps = { config, storages: createStorages(config), log: silentLogger, clock: frozen };
+    const first = await runBackup(deps, { tier: 'manual' });
+    const second = await runBackup(deps, { tier: 'manual' });
+    expect([first.id, second.id]).toEqual(['app_20300102_030405', 'app_20300102_030406']);
+    const listed = JSON.parse((await runCli(['list', '--json', '--tier', 'manual'], env)).stdout).map((row: { id: string }) => row.id);
+    expect(listed.slice(0, 2)).toEqual(['app_20300102_030406', 'app_20300102_030405']);
   });
 
   it('fails verification with exit 65 when a stored byte changes', async () => {
