@@ -30,6 +30,8 @@ export interface EphemeralPostgresOptions {
   startTimeoutMs?: number;
   /** Where the cluster's temp directory goes (default: the system temp dir). */
   parentDir?: string;
+  /** 'disposable' (default) trades durability for speed; 'default' keeps PostgreSQL's own settings (benchmarks' baseline). */
+  tuning?: 'disposable' | 'default';
 }
 
 // A disposable cluster needs no durability: these make restores several times faster.
@@ -135,7 +137,8 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
     await rm(pwfile);
 
     const port = await freePort();
-    const settings = { ...DISPOSABLE_SETTINGS, ...options.settings, port: String(port), unix_socket_directories: root };
+    const tuning = options.tuning === 'default' ? { listen_addresses: '127.0.0.1' } : DISPOSABLE_SETTINGS;
+    const settings = { ...tuning, ...options.settings, port: String(port), unix_socket_directories: root };
     const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
     server = spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' } });
     const database: DatabaseConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
