@@ -58,7 +58,12 @@ export async function startCompression(config: CompressionConfig, dump: ChildHan
       },
     };
   }
-  const codec = startCodec(config.algorithm === 'gzip' ? ['gzip', '-c', `-${config.level}`] : undefined);
+  const command = {
+    zstd: ['zstd', `-${config.level}`, `-T${config.threads}`, '-q', '-c'],
+    gzip: ['gzip', '-c', `-${config.level}`],
+    none: undefined,
+  }[config.algorithm];
+  const codec = startCodec(command);
   const counter = new CountingStream();
   return {
     output: codec.output,

@@ -1,4 +1,5 @@
-import { ProcessFailedError, type ChildHandle, type ProcessResult } from '../process/run-process';
+import { coerceError } from '../errors';
+import { ProcessFailedError, type ChildHandle } from '../process/run-process';
 
 const SETTLE_MS = 1500;
 
@@ -18,14 +19,16 @@ export async function blameFailure(error: Error, children: ChildHandle[], option
   await Promise.all(children.map((child) => child.terminate()));
   if (options.trustError) return error;
 
-  const failures = (await Promise.all(exitedOnTheirOwn.map((child) => child.finished))).filter((result) => result.exitCode !== 0);
-  const firstCause = failures.find((result) => !isEcho(result)) ?? failures[0];
-  return firstCause ? new ProcessFailedError(firstCause) : error;
+  const failures = (await Promise.all(exitedOnTheirOwn.map((child) => child.succeeded().then(() => undefined, coerceError)))).filter(
+    (failure): failure is Error => failure !== undefined,
+  );
+  return failures.find((failure) => !isEcho(failure)) ?? failures[0] ?? error;
 }
 
 /** SIGPIPE and "Broken pipe" are what a process says when the one after it died. */
-function isEcho(result: ProcessResult): boolean {
-  return result.signal === 'SIGPIPE' || /broken pipe|EPIPE/i.test(result.stderrTail);
+function isEcho(failure: Error): boolean {
+  if (!(failure instanceof ProcessFailedError)) return false;
+  return failure.result.signal === 'SIGPIPE' || /broken pipe|EPIPE/i.test(failure.result.stderrTail);
 }
 
 function delay(ms: number): Promise<void> {

@@ -54,6 +54,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
 
 async function backupOnce({ config, storages, log, clock = () => new Date() }: BackupDeps, request: BackupRequest): Promise<Manifest> {
   const startedAt = clock();
+  const startedMs = Date.now();
   const db = config.database;
   const client = await connect(db);
   const server = await serverVersion(client).catch(async (error) => {
@@ -94,7 +95,9 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
     }
     const rawBytes = await compression.rawBytes();
 
-    const finishedAt = new Date();
+    // Duration measured, not derived from `clock` (which names the backup and may be a test's).
+    const durationMs = Date.now() - startedMs;
+    const finishedAt = new Date(startedAt.getTime() + durationMs);
     const manifest: Manifest = {
       format: 1,
       id: idOfKey(key),
@@ -104,7 +107,7 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
       key,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      durationMs,
       server: { version: server.version, major: server.major },
       pgDump: { version: pgDump.version, major: pgDump.major, args: args.filter((arg) => !arg.startsWith('--snapshot=')) },
       archiveFormat: 'custom',

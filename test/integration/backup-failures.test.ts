@@ -134,6 +134,13 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     }
   });
 
+  it('refuses to run without zstd rather than store an uncompressed file named .zst (exit 69)', async () => {
+    const result = await runCli(['backup'], { ...env, PATH: '/nonexistent' });
+    expect(result.code).toBe(69);
+    expect(result.stderr).toContain('keepsake: zstd is not installed');
+    await expectNothingListed();
+  });
+
   it('reports a BACKUP_DIR that cannot be written (exit 74)', async () => {
     const blocker = join(workspace.root, 'a-file');
     await writeFile(blocker, 'not a directory');

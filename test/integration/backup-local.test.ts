@@ -46,6 +46,8 @@ describe('keepsake backup to local disk', () => {
     expect(files).toEqual([manifest.key, manifest.key.replace('.dump.zst', '.manifest.json')]);
     expect(manifest.key).toMatch(/^manual\/\d{4}\/\d{2}\/\d{2}\/app_\d{8}_\d{6}\.dump\.zst$/);
     expect(await fileMode(join(workspace.backupDir, manifest.key))).toBe(0o600);
+    expect(readFileSync(join(workspace.backupDir, manifest.key)).subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd magic
+    expect(manifest.storedBytes).toBeLessThan(manifest.rawBytes / 2);
     expect(readJson(join(workspace.backupDir, manifest.key.replace('.dump.zst', '.manifest.json')))).toEqual(manifest);
 
     const counted = Object.fromEntries(manifest.inventory.tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
