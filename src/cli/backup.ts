@@ -4,7 +4,7 @@ import { TIERS, type Tier } from '../backup/keys';
 import { runBackup } from '../backup/run-backup';
 import { describeDatabase } from '../postgres/connection';
 import type { CommandContext } from './context';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
 
 const MANUAL_TIERS = TIERS.filter((tier) => tier !== 'pre-restore');

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
 import { readCatalog } from '../catalog/catalog';
 import type { CommandContext } from './context';
-import { formatBytes, formatDuration, formatTimestamp, table } from './format';
+import { formatBytes, formatDuration, formatTimestamp, table } from '../format';
 
 export function registerList(program: Command, context: CommandContext): void {
   program

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { VerifyError } from '../errors';
 import { runRestoreTest } from '../restore/restore-test';
 import type { CommandContext } from './context';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
 
 export function registerRestoreTest(program: Command, context: CommandContext): void {

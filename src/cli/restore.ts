@@ -6,7 +6,7 @@ import { UsageError, VerifyError } from '../errors';
 import { describeDatabase } from '../postgres/connection';
 import { dryRun, executeRestore, planRestore, type RestorePlan } from '../restore/restore';
 import type { CommandContext } from './context';
-import { formatBytes, formatDuration, formatTimestamp } from './format';
+import { formatBytes, formatDuration, formatTimestamp } from '../format';
 import { interruptOnSignals } from './signals';
 
 interface RestoreOptions {
@@ -15,6 +15,7 @@ interface RestoreOptions {
   yes?: boolean;
   dryRun?: boolean;
   safetyBackup: boolean;
+  keepOwnership?: boolean;
 }
 
 function describePlan(plan: RestorePlan): string[] {
@@ -56,6 +57,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--dry-run', 'check everything (integrity, connectivity, versions, space) and change nothing')
     .option('--no-safety-backup', 'do not back up the target before dropping it')
+    .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .action(async (selector: string, options: RestoreOptions) => {
       const config = context.config();
       if (options.targetDb && options.targetUrl) throw new UsageError('Give --target-db or --target-url, not both');
@@ -65,7 +67,7 @@ export function registerRestore(program: Command, context: CommandContext): void
         target = { ...parsed, password: parsed.password ?? config.database.password };
       }
       const deps = { config, storages: context.storages(), log: context.log() };
-      const plan = await planRestore(deps, { selector, target, safetyBackup: options.safetyBackup });
+      const plan = await planRestore(deps, { selector, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership });
       for (const line of describePlan(plan)) context.err(line);
 
       if (options.dryRun) {

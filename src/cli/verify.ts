@@ -3,7 +3,7 @@ import { readCatalog, selectBackup } from '../catalog/catalog';
 import { VerifyError } from '../errors';
 import { verifyCopy } from '../restore/verify-archive';
 import type { CommandContext } from './context';
-import { formatDuration } from './format';
+import { formatDuration } from '../format';
 
 export function registerVerify(program: Command, context: CommandContext): void {
   program

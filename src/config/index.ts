@@ -47,6 +47,8 @@ export interface RestoreConfig {
   jobs: number;
   /** Where archives are decompressed for pg_restore (needs room for the raw dump). */
   workDir: string;
+  /** A restore test running longer than this is stopped and reported as failed. */
+  testTimeoutMs: number;
 }
 
 export interface Config {
@@ -137,6 +139,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,
       jobs: e.RESTORE_JOBS || cpus().length,
       workDir: absolute(e.RESTORE_WORK_DIR ?? tmpdir()),
+      testTimeoutMs: e.RESTORE_TEST_TIMEOUT,
     },
     dumpExtraArgs: e.PGDUMP_EXTRA_OPTS ?? [],
     pgBinDir: e.PG_BIN_DIR,

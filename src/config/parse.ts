@@ -74,3 +74,15 @@ export function reservedDumpOptions(words: string[]): string[] {
     ),
   );
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "90m", "26h", "8d", "1s", "2w", "1h30m" -> milliseconds. */
+export function parseDuration(text: string): number {
+  const parts = [...text.trim().toLowerCase().matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)/g)];
+  const consumed = parts.map((part) => part[0]).join('');
+  if (!parts.length || consumed.replace(/\s/g, '') !== text.trim().toLowerCase().replace(/\s/g, '')) {
+    throw new Error('expected a duration like 90m, 26h, 8d or 1h30m');
+  }
+  return parts.reduce((total, part) => total + Number(part[1]) * DURATION_UNITS[part[2]!]!, 0);
+}

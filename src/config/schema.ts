@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseBoolean, parseSize, splitWords, reservedDumpOptions } from './parse';
+import { parseBoolean, parseDuration, parseSize, splitWords, reservedDumpOptions } from './parse';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 function parsed<T>(parse: (text: string) => T) {
@@ -111,6 +111,7 @@ export const envSchema = z.object({
   RESTORE_TEST_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   RESTORE_JOBS: integer(0, 64).default(0),
   RESTORE_WORK_DIR: z.string().optional(),
+  RESTORE_TEST_TIMEOUT: parsed(parseDuration).default(6 * 3_600_000),
 
   STATE_DIR: z.string().default('/var/lib/keepsake'),
   LOG_DIR: z.string().optional(),

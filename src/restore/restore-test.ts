@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { backupId, restoreTestKey } from '../backup/keys';
 import type { Config } from '../config';
 import { readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
-import { InterruptedError, coerceError } from '../errors';
+import { InterruptedError, KeepsakeError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
 import { writeFileAtomic } from '../state/files';
+import { formatDuration } from '../format';
 import type { Storage } from '../storage';
 import { checkRestored, type TableCheck } from './check-restored';
 import { fetchArchive } from './fetch';
@@ -51,6 +52,9 @@ function pickCopy(entry: CatalogEntry): Storage {
 export async function runRestoreTest(deps: RestoreTestDeps, request: { selector: string; signal?: AbortSignal }): Promise<{ result: RestoreTestResult; failure?: Error }> {
   const { config, storages, log } = deps;
   const started = new Date();
+  const timeout = AbortSignal.timeout(config.restore.testTimeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+
   const entry = selectBackup(await readCatalog(storages), request.selector);
   const { manifest } = entry;
   const storage = pickCopy(entry);
@@ -71,27 +75,32 @@ export async function runRestoreTest(deps: RestoreTestDeps, request: { selector:
   const workDir = await mkdtemp(join(config.restore.workDir, 'keepsake-restore-'));
   let scratch: ScratchDatabase | undefined;
   let failure: Error | undefined;
+  const interrupted = () =>
+    request.signal?.aborted
+      ? new InterruptedError(`Restore test interrupted by ${String(request.signal.reason)}; scratch database removed`)
+      : new KeepsakeError(`Restore test stopped: it took longer than ${formatDuration(config.restore.testTimeoutMs)} (RESTORE_TEST_TIMEOUT); scratch database removed`);
   const throwIfInterrupted = () => {
-    if (request.signal?.aborted) throw new InterruptedError(`Restore test interrupted by ${String(request.signal.reason)}; scratch database removed`);
+    if (signal.aborted) throw interrupted();
   };
   try {
-    const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), request.signal);
+    const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), signal);
     result.timings.fetchMs = fetched.durationMs;
     throwIfInterrupted();
     scratch = await openScratchDatabase(config, manifest.server.major, result.id.replace('restore_test_', ''));
     result.restoredInto = scratch.describe;
     throwIfInterrupted();
     const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
-    result.timings.restoreMs = await runPgRestore(pgRestore, scratch.database, fetched.path, { jobs: config.restore.jobs, signal: request.signal });
+    result.timings.restoreMs = await runPgRestore(pgRestore, scratch.database, fetched.path, { jobs: config.restore.jobs, signal });
     throwIfInterrupted();
     const verifyStarted = Date.now();
     const check = await checkRestored(scratch.database, manifest);
     result.timings.verifyMs = Date.now() - verifyStarted;
     Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: check.notes, restoredBytes: check.restoredBytes });
   } catch (error) {
-    failure = request.signal?.aborted ? new InterruptedError(`Restore test interrupted by ${String(request.signal.reason)}; scratch database removed`) : coerceError(error);
+    failure = signal.aborted ? interrupted() : coerceError(error);
     result.error = failure.message;
-    if (failure instanceof InterruptedError) throw failure;
+    // A stop asked for by the operator is not a result; a timeout is one (the backup took too long to prove).
+    if (request.signal?.aborted) throw failure;
   } finally {
     await scratch?.dispose().catch((error) => log.warn({ err: error }, 'could not remove the scratch database'));
     await rm(workDir, { recursive: true, force: true });

@@ -29,6 +29,8 @@ export interface RestorePlan {
   willDrop: boolean;
   /** A pre-restore backup of the target is taken first (it holds data, and it was not declined). */
   safetyBackup: boolean;
+  /** Restore owners and grants too (the roles must exist on the target). */
+  keepOwnership: boolean;
 }
 
 export interface RestoreOutcome {
@@ -37,11 +39,11 @@ export interface RestoreOutcome {
   check: RestoreCheck;
 }
 
-export async function planRestore(deps: RestoreDeps, request: { selector: string; target: DatabaseConfig; safetyBackup: boolean }): Promise<RestorePlan> {
+export async function planRestore(deps: RestoreDeps, request: { selector: string; target: DatabaseConfig; safetyBackup: boolean; keepOwnership?: boolean }): Promise<RestorePlan> {
   const entry = selectBackup(await readCatalog(deps.storages), request.selector);
   const storage = (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
   const state = await inspectTarget(request.target);
-  return { entry, storage, target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.tables > 0 };
+  return { entry, storage, target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.tables > 0, keepOwnership: request.keepOwnership ?? false };
 }
 
 /** Every check a restore would make, changing nothing: integrity, tools, versions, space. */
@@ -92,7 +94,7 @@ export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signa
 
     try {
       await recreateDatabase(plan.target, { drop: plan.state.exists });
-      await runPgRestore(pgRestore, plan.target, archive.path, { jobs: config.restore.jobs, signal });
+      await runPgRestore(pgRestore, plan.target, archive.path, { jobs: config.restore.jobs, keepOwnership: plan.keepOwnership, signal });
       const check = await checkRestored(plan.target, manifest);
       if (!check.ok) throw new KeepsakeError(`the restored data does not match the backup: ${check.problems.join('; ')}`, 'dataError');
       return { durationMs: Date.now() - started, safetyBackupId: safety?.id, check };
@@ -117,7 +119,7 @@ async function putBack(deps: RestoreDeps, target: DatabaseConfig, safety: Manife
   const archive = await fetchArchive(storage, safety, join(dir, 'safety.dump'));
   const pgRestore = await findBinaryFor('pg_restore', safety.pgDump.major, deps.config.pgBinDir);
   await recreateDatabase(target, { drop: true });
-  await runPgRestore(pgRestore, target, archive.path, { jobs: deps.config.restore.jobs });
+  await runPgRestore(pgRestore, target, archive.path, { jobs: deps.config.restore.jobs, keepOwnership: true });
   const check = await checkRestored(target, safety);
   if (!check.ok) throw new Error(check.problems.join('; '));
 }

@@ -113,6 +113,20 @@ describe('keepsake restore-test', () => {
     }
   });
 
+  it('stops a restore test that exceeds RESTORE_TEST_TIMEOUT, records the failure, leaves nothing behind', async () => {
+    const binDir = await makeBinDir({ pg_restore: '"$REAL" --section=pre-data "$@"\nsleep 20' });
+    try {
+      const run = await runCli(['restore-test', '--json'], { ...s.env, PG_BIN_DIR: binDir, RESTORE_TEST_TIMEOUT: '2s' });
+      expect(run.code).toBe(1);
+      const result = JSON.parse(run.stdout) as RestoreTestResult;
+      expect(result).toMatchObject({ ok: false, error: 'Restore test stopped: it took longer than 2.0s (RESTORE_TEST_TIMEOUT); scratch database removed' });
+      expect(await allFiles(s.tmpDir)).toEqual([]);
+      expect(serversUnder(s.tmpDir)).toEqual([]);
+    } finally {
+      await rm(binDir, { recursive: true, force: true });
+    }
+  });
+
   it('uses a scratch database on a given server in server mode and drops it afterwards', async () => {
     const admin = s.pg.admin;
     const url = `postgres://${admin.user}:${encodeURIComponent(admin.password!)}@${admin.host}:${admin.port}/postgres`;

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, table } from '../../src/cli/format';
+import { formatBytes, formatDuration, table } from '../../src/format';
 
 describe('formatBytes', () => {
   it.each([
