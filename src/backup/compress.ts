@@ -4,13 +4,15 @@ import type { CompressionConfig } from '../config';
 import { spawnChild, type ChildHandle } from '../process/run-process';
 import { CountingStream } from './digest';
 
-/** A running compression stage: the compressed bytes come out of `output`. */
+/** A running compression stage: pg_dump writes into it, the compressed bytes come out of `output`. */
 export interface Compression {
+  /** pg_dump's stdout: the compressor's own stdin pipe, or 'pipe' when Node pumps the bytes. */
+  dumpStdout: Writable | 'pipe';
+  /** Call once pg_dump is spawned; settles when its bytes have all reached the compressor. */
+  connect(dump: ChildHandle): Promise<void>;
   output: Readable;
   /** Child processes doing the work (killed together with the dump on failure). */
   processes: ChildHandle[];
-  /** Settles when the dump's bytes have all been handed to the compressor. */
-  pumped: Promise<void>;
   /** How many uncompressed bytes went in; valid once the compressor has exited. */
   rawBytes(): Promise<number>;
 }
@@ -28,29 +30,34 @@ let zstdReportsSizes: Promise<boolean> | undefined;
 /** Whether this zstd prints exact byte counts with -vv (checked once per process on a tiny input). */
 function zstdCanReportSizes(): Promise<boolean> {
   zstdReportsSizes ??= (async () => {
+    // Large enough that a zstd printing rounded units ("1.00 MiB") fails the probe.
+    const input = Buffer.alloc(1024 * 1024 + 7, 'k');
     const probe = spawnChild('zstd', ['-vv', '-c'], { stdin: 'pipe', stdout: 'ignore' });
-    probe.child.stdin!.end('keepsake');
+    probe.child.stdin!.on('error', () => undefined).end(input);
     const result = await probe.finished;
-    return result.exitCode === 0 && parseZstdSummary(result.stderrTail)?.rawBytes === 8;
+    return result.exitCode === 0 && parseZstdSummary(result.stderrTail)?.rawBytes === input.length;
   })();
   return zstdReportsSizes;
 }
 
 /**
  * Compresses pg_dump's output in the zstd or gzip CLI (multi-threaded, outside Node's event loop).
- * With zstd, pg_dump's stdout is connected straight to zstd's stdin: the raw dump never passes
- * through Node, which on a small machine is worth ~15% of the backup's time. zstd -vv then reports
- * the exact raw size. Otherwise Node pumps and counts the bytes itself.
+ * With zstd, zstd is started first and its stdin pipe is handed to pg_dump as stdout: the raw dump
+ * never passes through Node (worth ~15% of a backup's time on a small machine), and Node never
+ * reads that pipe, so no byte can be lost in between. zstd -vv then reports the exact raw size.
+ * Otherwise Node pumps and counts the bytes itself.
  */
-export async function startCompression(config: CompressionConfig, dump: ChildHandle): Promise<Compression> {
-  const source = dump.child.stdout!;
+export async function startCompression(config: CompressionConfig): Promise<Compression> {
   if (config.algorithm === 'zstd' && (await zstdCanReportSizes())) {
-    const zstd = spawnChild('zstd', [`-${config.level}`, `-T${config.threads}`, '-vv', '-c'], { stdin: source });
-    source.destroy(); // zstd holds its own copy of the pipe; ours would only keep it open
+    const zstd = spawnChild('zstd', [`-${config.level}`, `-T${config.threads}`, '-vv', '-c'], { stdin: 'pipe' });
+    const stdin = zstd.child.stdin!;
     return {
+      dumpStdout: stdin,
+      async connect() {
+        stdin.destroy(); // pg_dump and zstd hold the pipe now; our copy would only keep it open
+      },
       output: zstd.child.stdout!,
       processes: [zstd],
-      pumped: Promise.resolve(),
       async rawBytes() {
         const summary = parseZstdSummary((await zstd.finished).stderrTail);
         if (!summary) throw new Error(`zstd did not report the raw size: ${zstd.stderrTail().trim()}`);
@@ -66,9 +73,10 @@ export async function startCompression(config: CompressionConfig, dump: ChildHan
   const codec = startCodec(command);
   const counter = new CountingStream();
   return {
+    dumpStdout: 'pipe',
+    connect: (dump) => pipeline(dump.child.stdout!, counter, codec.input),
     output: codec.output,
     processes: codec.process ? [codec.process] : [],
-    pumped: pipeline(source, counter, codec.input),
     rawBytes: async () => counter.bytes,
   };
 }

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { DatabaseConfig } from '../config';
 import { libpqEnv } from '../postgres/connection';
 import type { PgBinary } from '../postgres/binaries';
@@ -8,7 +9,7 @@ export function dumpArgs(snapshotId: string, extraArgs: readonly string[]): stri
   return ['--format=custom', '-Z0', `--snapshot=${snapshotId}`, '--no-password', ...extraArgs];
 }
 
-/** Starts pg_dump writing the archive to its stdout. The password goes through the environment. */
-export function startDump(pgDump: PgBinary, db: DatabaseConfig, args: string[]): ChildHandle {
-  return spawnChild(pgDump.path, args, { env: libpqEnv(db), stdout: 'pipe', stderrTailBytes: 8192 });
+/** Starts pg_dump writing the archive to `stdout`. The password goes through the environment. */
+export function startDump(pgDump: PgBinary, db: DatabaseConfig, args: string[], stdout: Writable | 'pipe'): ChildHandle {
+  return spawnChild(pgDump.path, args, { env: libpqEnv(db), stdout, stderrTailBytes: 8192 });
 }

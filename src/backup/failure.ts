@@ -22,7 +22,8 @@ export async function blameFailure(error: Error, children: ChildHandle[], option
   const failures = (await Promise.all(exitedOnTheirOwn.map((child) => child.succeeded().then(() => undefined, coerceError)))).filter(
     (failure): failure is Error => failure !== undefined,
   );
-  return failures.find((failure) => !isEcho(failure)) ?? failures[0] ?? error;
+  // Only echoes among the children: the original error (a full disk, say) is the cause.
+  return failures.find((failure) => !isEcho(failure)) ?? error;
 }
 
 /** SIGPIPE and "Broken pipe" are what a process says when the one after it died. */

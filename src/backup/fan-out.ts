@@ -16,14 +16,15 @@ export class FanOut extends Writable {
   ) {
     super({ highWaterMark: 1024 * 1024 });
     // A target failing at any moment fails the whole fan-out at once (and is never an unhandled error).
-    for (const { stream } of writers) stream.on('error', (error) => this.destroy(error));
+    for (const writer of writers) writer.stream.on('error', (error) => this.destroy(writer.explain(error)));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const waits: Promise<unknown>[] = [];
-    for (const { stream } of this.writers) {
-      if (stream.destroyed) return callback(stream.errored ?? new Error('a storage target closed early'));
-      if (!stream.write(chunk)) waits.push(drainOrError(stream));
+    for (const writer of this.writers) {
+      const { stream } = writer;
+      if (stream.destroyed) return callback(writer.explain(stream.errored ?? new Error('a storage target closed early')));
+      if (!stream.write(chunk)) waits.push(drainOrError(stream).catch((error) => Promise.reject(writer.explain(error))));
     }
     if (!waits.length) return callback();
     Promise.all(waits).then(() => callback(), callback);
@@ -32,8 +33,13 @@ export class FanOut extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     this.beforeCommit()
       .then(async () => {
+        // Interrupted while waiting for the children: commit nothing.
+        if (this.destroyed) throw this.errored ?? new Error('backup aborted');
         for (const { stream } of this.writers) stream.end();
-        await Promise.all(this.writers.map((writer) => writer.complete()));
+        // Wait for every target, so that none is still completing when the caller aborts them all.
+        const results = await Promise.allSettled(this.writers.map((writer) => writer.complete()));
+        const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
       })
       .then(() => callback(), callback);
   }

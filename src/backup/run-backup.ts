@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { InterruptedError, KeepsakeError, StorageError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
-import { connect, describeDatabase, serverVersion } from '../postgres/connection';
+import { connect, describeDatabase } from '../postgres/connection';
 import { exportSnapshot } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
 import type { ObjectWriter, Storage } from '../storage';
@@ -57,13 +57,17 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
   const startedMs = Date.now();
   const db = config.database;
   const client = await connect(db);
-  const server = await serverVersion(client).catch(async (error) => {
+  let snapshot;
+  try {
+    snapshot = await exportSnapshot(client);
+  } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
-  });
-  const snapshot = await exportSnapshot(client);
+  }
+  const server = snapshot.server;
   const children: ChildHandle[] = [];
   const writers: ObjectWriter[] = [];
+  let failed = false;
   try {
     const pgDump = await findBinaryFor('pg_dump', server.major, config.pgBinDir);
     const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm);
@@ -71,10 +75,11 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
 
     for (const storage of storages) writers.push(await storage.createWriter(key));
     const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
-    const dump = startDump(pgDump, db, args);
-    children.push(dump);
-    const compression = await startCompression(config.compression, dump);
+    const compression = await startCompression(config.compression);
     children.push(...compression.processes);
+    const dump = startDump(pgDump, db, args, compression.dumpStdout);
+    children.unshift(dump);
+    const pumped = compression.connect(dump);
     // Counting runs beside the dump, in the same snapshot, so it costs little extra time.
     const inventory = snapshot.readInventory();
     inventory.catch(() => undefined);
@@ -89,7 +94,7 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (request.signal?.aborted) onAbort();
-      await Promise.all([compression.pumped, pipeline(compression.output, stored, fanOut)]);
+      await Promise.all([pumped, pipeline(compression.output, stored, fanOut)]);
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
     }
@@ -124,11 +129,12 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
     log.info({ id: manifest.id, rawBytes: manifest.rawBytes, storedBytes: manifest.storedBytes, durationMs: manifest.durationMs }, 'backup finished');
     return manifest;
   } catch (error) {
+    failed = true;
     const cause = await blameFailure(coerceError(error), children, { trustError: error instanceof StorageError || error instanceof InterruptedError });
-    await Promise.all(writers.map((writer) => writer.abort(cause).catch(() => undefined)));
+    await Promise.all(writers.map((writer) => writer.abort(cause).catch((abortError) => log.warn({ err: abortError }, 'could not remove a partial copy'))));
     throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });
   } finally {
-    await snapshot.release();
+    await snapshot.release({ abandon: failed });
   }
 }
 

@@ -57,14 +57,24 @@ export async function readCatalog(storages: Storage[], options: { tier?: Tier } 
   return { backups, problems };
 }
 
+/** The copy to read: local ones first, they are the quickest. */
+export function preferredCopy(entry: CatalogEntry): Storage {
+  return (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
+}
+
 /**
  * Finds one backup by what a user types: "latest", a list number ("3"), an id
  * ("app_20261122_020000") or tier/id when an id exists in two tiers.
  */
-export function selectBackup(catalog: Catalog, selector: string): CatalogEntry {
+export function selectBackup(catalog: Catalog, selector: string, options: { database?: string } = {}): CatalogEntry {
   const { backups } = catalog;
   if (!backups.length) throw new NotFoundError('There are no backups yet; run `keepsake backup` first');
-  if (selector === 'latest') return backups[0]!;
+  if (selector === 'latest') {
+    // "latest" means the newest real backup of this database: not a safety copy a restore made.
+    const newest = backups.find((entry) => entry.manifest.tier !== 'pre-restore' && (!options.database || entry.manifest.database === options.database));
+    if (!newest) throw new NotFoundError(`There are no backups of ${options.database ?? 'this database'} yet (pre-restore safety copies aside); run \`keepsake backup\` first`);
+    return newest;
+  }
   if (/^\d+$/.test(selector)) {
     const entry = backups[Number(selector) - 1];
     if (!entry) throw new NotFoundError(`There is no backup number ${selector}; \`keepsake list\` shows ${backups.length}`);

@@ -68,8 +68,28 @@ const RESERVED_DUMP_OPTIONS = [
 ];
 
 export function reservedDumpOptions(words: string[]): string[] {
+  return optionsAmong(words, RESERVED_DUMP_OPTIONS);
+}
+
+/**
+ * pg_dump options that leave tables or their data out. keepsake counts every table in the dump's
+ * snapshot and proves restores table by table, so a partial dump would fail every check.
+ */
+const FILTERING_DUMP_OPTIONS = [
+  ['-t', '--table'], ['-T', '--exclude-table'], ['-n', '--schema'], ['-N', '--exclude-schema'],
+  ['-s', '--schema-only'], ['-a', '--data-only'], ['--section'], ['--exclude-table-data'],
+  ['--table-and-children'], ['--exclude-table-and-children'], ['--exclude-table-data-and-children'],
+  ['-e', '--extension'], ['--exclude-extension'],
+];
+
+export function filteringDumpOptions(words: string[]): string[] {
+  return optionsAmong(words, FILTERING_DUMP_OPTIONS);
+}
+
+/** The words that are one of the options (as "-x", "-xVALUE", "--name" or "--name=VALUE"). */
+function optionsAmong(words: string[], options: string[][]): string[] {
   return words.filter((word) =>
-    RESERVED_DUMP_OPTIONS.some((names) =>
+    options.some((names) =>
       names.some((name) => word === name || (name.startsWith('--') ? word.startsWith(`${name}=`) : word.startsWith(name) && word.length > 2 && !word.startsWith('--'))),
     ),
   );
@@ -79,10 +99,8 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 
 /** "90m", "26h", "8d", "1s", "2w", "1h30m" -> milliseconds. */
 export function parseDuration(text: string): number {
-  const parts = [...text.trim().toLowerCase().matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)/g)];
-  const consumed = parts.map((part) => part[0]).join('');
-  if (!parts.length || consumed.replace(/\s/g, '') !== text.trim().toLowerCase().replace(/\s/g, '')) {
-    throw new Error('expected a duration like 90m, 26h, 8d or 1h30m');
-  }
+  const normalized = text.trim().toLowerCase().replace(/\s+/g, '');
+  const parts = [...normalized.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)];
+  if (!parts.length || parts.map((part) => part[0]).join('') !== normalized) throw new Error('expected a duration like 90m, 26h, 8d or 1h30m');
   return parts.reduce((total, part) => total + Number(part[1]) * DURATION_UNITS[part[2]!]!, 0);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseBoolean, parseDuration, parseSize, splitWords, reservedDumpOptions } from './parse';
+import { filteringDumpOptions, parseBoolean, parseDuration, parseSize, splitWords, reservedDumpOptions } from './parse';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 function parsed<T>(parse: (text: string) => T) {
@@ -70,6 +70,10 @@ export const envSchema = z.object({
     const words = splitWords(text);
     const reserved = reservedDumpOptions(words);
     if (reserved.length) throw new Error(`keepsake sets ${reserved.join(', ')} itself; remove ${reserved.length === 1 ? 'it' : 'them'}`);
+    const filters = filteringDumpOptions(words);
+    if (filters.length) {
+      throw new Error(`${filters.join(', ')} would leave tables or data out of the dump; keepsake backs up whole databases so restore tests can check every table`);
+    }
     return words;
   }).optional(),
   PG_BIN_DIR: z.string().optional(),

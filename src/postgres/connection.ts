@@ -51,26 +51,51 @@ export function explainConnectionError(db: DatabaseConfig, error: unknown): Unav
   return new UnavailableError(`Cannot connect to PostgreSQL: ${reason}`, { cause: error });
 }
 
+/**
+ * Connects as libpq would for the same settings. With sslmode unset or "prefer" (libpq's default)
+ * SSL is tried first and plain TCP after, so servers that require SSL work without configuration;
+ * "allow" tries the other way round.
+ */
 export async function connect(db: DatabaseConfig): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.database,
-    ssl: sslOption(db.sslMode),
-    application_name: 'keepsake',
-    connectionTimeoutMillis: 15_000,
-  });
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw explainConnectionError(db, error);
+  const attempts: pg.ClientConfig['ssl'][] =
+    db.sslMode === undefined || db.sslMode === 'prefer' ? (isLocal(db.host) ? [false] : [{ rejectUnauthorized: false }, false])
+    : db.sslMode === 'allow' ? [false, { rejectUnauthorized: false }]
+    : [sslOption(db.sslMode)];
+  let lastError: unknown;
+  for (const ssl of attempts) {
+    const client = new pg.Client({
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      database: db.database,
+      ssl,
+      application_name: 'keepsake',
+      connectionTimeoutMillis: 15_000,
+    });
+    try {
+      await client.connect();
+      // Without a listener an idle connection error would crash the process; the next query reports it.
+      client.on('error', () => undefined);
+      return client;
+    } catch (error) {
+      lastError = error;
+      await client.end().catch(() => undefined);
+      if (!isSslRefusal(error)) break;
+    }
   }
-  // Without a listener an idle connection error would crash the process; the next query reports it.
-  client.on('error', () => undefined);
-  return client;
+  throw explainConnectionError(db, lastError);
+}
+
+/** Unix sockets never use SSL; libpq skips it there too. */
+function isLocal(host: string): boolean {
+  return host.startsWith('/');
+}
+
+/** The errors that mean "try the other SSL choice", not "give up". */
+function isSslRefusal(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? '');
+  return /does not support SSL|SSL off|no pg_hba.conf entry .* (SSL|no encryption)|ECONNRESET/i.test(message);
 }
 
 export async function serverVersion(client: pg.Client): Promise<{ version: string; major: number; num: number }> {
@@ -79,4 +104,14 @@ export async function serverVersion(client: pg.Client): Promise<{ version: strin
   );
   const num = Number(rows[0]!.num);
   return { num, major: Math.floor(num / 10000), version: rows[0]!.version.split(' ')[0]! };
+}
+
+/** Runs `use` on a fresh connection that is always closed afterwards. */
+export async function withClient<T>(database: DatabaseConfig, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(database);
+  try {
+    return await use(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { serverVersion } from './connection';
 
 export type RelationKind = 'table' | 'partitioned' | 'matview';
 
@@ -33,9 +34,14 @@ const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n
 export interface ExportedSnapshot {
   /** Pass to `pg_dump --snapshot` so the dump sees exactly what the counts see. */
   readonly id: string;
+  readonly server: { version: string; major: number; num: number };
   readInventory(): Promise<Inventory>;
-  /** Ends the transaction and the connection; the snapshot must outlive pg_dump's use of it. */
-  release(): Promise<void>;
+  /**
+   * Ends the transaction and the connection; the snapshot must outlive pg_dump's use of it.
+   * `abandon` closes the socket at once instead of queueing ROLLBACK behind a long count(*),
+   * so an interrupted backup stops promptly (the server rolls back on disconnect).
+   */
+  release(options?: { abandon?: boolean }): Promise<void>;
 }
 
 /**
@@ -43,15 +49,23 @@ export interface ExportedSnapshot {
  * that imports the snapshot then describe the same data, row for row.
  */
 export async function exportSnapshot(client: pg.Client): Promise<ExportedSnapshot> {
+  const server = await serverVersion(client);
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
   let released = false;
   return {
     id: rows[0]!.id,
+    server,
     readInventory: () => readInventory(client),
-    async release() {
+    async release(options = {}) {
       if (released) return;
       released = true;
+      if (options.abandon) {
+        // pg has no public "close now"; its socket is the one reliable handle.
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        await client.end().catch(() => undefined);
+        return;
+      }
       await client.query('ROLLBACK').catch(() => undefined);
       await client.end().catch(() => undefined);
     },

@@ -9,6 +9,7 @@ import { UnavailableError } from '../errors';
 import { connect } from '../postgres/connection';
 import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { spawnChild, type ChildHandle } from '../process/run-process';
+import { cleanupOnExit } from '../process/exit-cleanup';
 
 export interface EphemeralPostgres {
   readonly major: number;
@@ -102,17 +103,16 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
   const password = randomBytes(18).toString('base64url');
   let server: ChildHandle | undefined;
 
-  const removeOnExit = () => {
+  const unregister = cleanupOnExit(() => {
     server?.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-  };
-  process.once('exit', removeOnExit);
+    rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  });
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    process.removeListener('exit', removeOnExit);
+    unregister();
     if (server) {
       server.kill('SIGINT'); // fast shutdown: disconnect clients, no checkpoint wait
       const timer = setTimeout(() => server?.kill('SIGKILL'), 10_000);

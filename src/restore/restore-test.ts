@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupId, restoreTestKey } from '../backup/keys';
 import type { Config } from '../config';
-import { readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
+import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
@@ -12,7 +11,8 @@ import type { Storage } from '../storage';
 import { checkRestored, type TableCheck } from './check-restored';
 import { fetchArchive } from './fetch';
 import { runPgRestore } from './pg-restore';
-import { openScratchDatabase, type ScratchDatabase } from './scratch-database';
+import { openScratchDatabase } from './scratch-database';
+import { withWorkDir } from './work-dir';
 
 export interface RestoreTestResult {
   format: 1;
@@ -38,11 +38,6 @@ export interface RestoreTestDeps {
   log: Logger;
 }
 
-/** Local copies first: they are the quickest to read. */
-function pickCopy(entry: CatalogEntry): Storage {
-  return (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
-}
-
 /**
  * Proves a backup restores: fetch (size and sha256 checked), decompress, pg_restore -j into a
  * scratch database, then check every table's row count against the manifest. The scratch
@@ -55,9 +50,9 @@ export async function runRestoreTest(deps: RestoreTestDeps, request: { selector:
   const timeout = AbortSignal.timeout(config.restore.testTimeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
 
-  const entry = selectBackup(await readCatalog(storages), request.selector);
+  const entry = selectBackup(await readCatalog(storages), request.selector, { database: config.database.database });
   const { manifest } = entry;
-  const storage = pickCopy(entry);
+  const storage = preferredCopy(entry);
   const result: RestoreTestResult = {
     format: 1,
     ok: false,
@@ -72,8 +67,6 @@ export async function runRestoreTest(deps: RestoreTestDeps, request: { selector:
   };
   log.info({ backup: `${manifest.tier}/${manifest.id}`, from: result.backup.location }, 'restore test started');
 
-  const workDir = await mkdtemp(join(config.restore.workDir, 'keepsake-restore-'));
-  let scratch: ScratchDatabase | undefined;
   let failure: Error | undefined;
   const interrupted = () =>
     request.signal?.aborted
@@ -82,42 +75,51 @@ export async function runRestoreTest(deps: RestoreTestDeps, request: { selector:
   const throwIfInterrupted = () => {
     if (signal.aborted) throw interrupted();
   };
-  try {
-    const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), signal);
-    result.timings.fetchMs = fetched.durationMs;
-    throwIfInterrupted();
-    scratch = await openScratchDatabase(config, manifest.server.major, result.id.replace('restore_test_', ''));
-    result.restoredInto = scratch.describe;
-    throwIfInterrupted();
-    const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
-    result.timings.restoreMs = await runPgRestore(pgRestore, scratch.database, fetched.path, { jobs: config.restore.jobs, signal });
-    throwIfInterrupted();
-    const verifyStarted = Date.now();
-    const check = await checkRestored(scratch.database, manifest);
-    result.timings.verifyMs = Date.now() - verifyStarted;
-    Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: check.notes, restoredBytes: check.restoredBytes });
-  } catch (error) {
-    failure = signal.aborted ? interrupted() : coerceError(error);
-    result.error = failure.message;
-    // A stop asked for by the operator is not a result; a timeout is one (the backup took too long to prove).
-    if (request.signal?.aborted) throw failure;
-  } finally {
-    await scratch?.dispose().catch((error) => log.warn({ err: error }, 'could not remove the scratch database'));
-    await rm(workDir, { recursive: true, force: true });
-    result.finishedAt = new Date().toISOString();
-    result.timings.totalMs = Date.now() - started.getTime();
-  }
+  await withWorkDir(config, async (workDir) => {
+    // The scratch server starts while the archive downloads: both take a while, neither needs the other.
+    const opening = openScratchDatabase(config, manifest.server.major, result.id.replace('restore_test_', ''));
+    opening.catch(() => undefined);
+    try {
+      const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), signal);
+      result.timings.fetchMs = fetched.durationMs;
+      throwIfInterrupted();
+      const scratch = await opening;
+      result.restoredInto = scratch.describe;
+      throwIfInterrupted();
+      const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
+      result.timings.restoreMs = await runPgRestore(pgRestore, scratch.database, fetched.path, { jobs: config.restore.jobs, signal });
+      throwIfInterrupted();
+      const verifyStarted = Date.now();
+      const check = await checkRestored(scratch.database, manifest);
+      result.timings.verifyMs = Date.now() - verifyStarted;
+      Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: check.notes, restoredBytes: check.restoredBytes });
+    } catch (error) {
+      failure = signal.aborted ? interrupted() : coerceError(error);
+      result.error = failure.message;
+      // A stop asked for by the operator is not a result; a timeout is one (the backup took too long to prove).
+      if (request.signal?.aborted) throw failure;
+    } finally {
+      const scratch = await opening.catch(() => undefined);
+      await scratch?.dispose().catch((error) => log.warn({ err: error }, 'could not remove the scratch database'));
+      result.finishedAt = new Date().toISOString();
+      result.timings.totalMs = Date.now() - started.getTime();
+    }
+  });
   await recordResult(deps, result);
   log[result.ok ? 'info' : 'error']({ id: result.id, ok: result.ok, problems: result.problems, error: result.error, timings: result.timings }, 'restore test finished');
   return { result, failure };
 }
 
-/** On every target (for history and other hosts) and in STATE_DIR (for health and reports). */
+/**
+ * On every target (for history and other hosts) and in STATE_DIR (for health and reports). A
+ * place that cannot take it is logged, not fatal: the test's verdict stands either way.
+ */
 async function recordResult({ config, storages, log }: RestoreTestDeps, result: RestoreTestResult): Promise<void> {
   const body = Buffer.from(`${JSON.stringify(result, null, 2)}\n`);
   const key = restoreTestKey(new Date(result.startedAt));
-  await writeFileAtomic(join(config.stateDir, 'restore-test-latest.json'), body);
   for (const storage of storages) {
     await storage.put(key, body).catch((error) => log.error({ err: error, target: storage.name }, 'could not store the restore test result'));
   }
+  const statePath = join(config.stateDir, 'restore-test-latest.json');
+  await writeFileAtomic(statePath, body).catch((error) => log.error({ err: error, path: statePath }, 'could not write the restore test result to STATE_DIR; make it writable'));
 }

@@ -1,10 +1,10 @@
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../backup/manifest';
 import { runBackup } from '../backup/run-backup';
-import { readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
+import { preferredCopy, readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
 import type { Config, DatabaseConfig } from '../config';
-import { KeepsakeError, coerceError, exitKindOf } from '../errors';
+import { InterruptedError, KeepsakeError, UnavailableError, coerceError, exitKindOf } from '../errors';
 import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
 import { describeDatabase } from '../postgres/connection';
@@ -13,6 +13,7 @@ import { checkRestored, type RestoreCheck } from './check-restored';
 import { fetchArchive } from './fetch';
 import { runPgRestore } from './pg-restore';
 import { inspectTarget, recreateDatabase, type TargetState } from './target-database';
+import { withWorkDir } from './work-dir';
 
 export interface RestoreDeps {
   config: Config;
@@ -27,7 +28,7 @@ export interface RestorePlan {
   state: TargetState;
   /** The target exists and will be dropped and recreated. */
   willDrop: boolean;
-  /** A pre-restore backup of the target is taken first (it holds data, and it was not declined). */
+  /** A pre-restore backup of an existing target is taken first, unless declined. */
   safetyBackup: boolean;
   /** Restore owners and grants too (the roles must exist on the target). */
   keepOwnership: boolean;
@@ -40,10 +41,9 @@ export interface RestoreOutcome {
 }
 
 export async function planRestore(deps: RestoreDeps, request: { selector: string; target: DatabaseConfig; safetyBackup: boolean; keepOwnership?: boolean }): Promise<RestorePlan> {
-  const entry = selectBackup(await readCatalog(deps.storages), request.selector);
-  const storage = (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
+  const entry = selectBackup(await readCatalog(deps.storages), request.selector, { database: deps.config.database.database });
   const state = await inspectTarget(request.target);
-  return { entry, storage, target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.tables > 0, keepOwnership: request.keepOwnership ?? false };
+  return { entry, storage: preferredCopy(entry), target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.exists, keepOwnership: request.keepOwnership ?? false };
 }
 
 /** Every check a restore would make, changing nothing: integrity, tools, versions, space. */
@@ -62,6 +62,10 @@ export async function dryRun(deps: RestoreDeps, plan: RestorePlan): Promise<{ na
     const free = fs.bavail * fs.bsize;
     if (free < manifest.rawBytes) throw new Error(`${deps.config.restore.workDir} has ${free} bytes free, the archive needs ${manifest.rawBytes}; set RESTORE_WORK_DIR`);
     return `${free} bytes free in ${deps.config.restore.workDir}, archive needs ${manifest.rawBytes}`;
+  });
+  await attempt('privileges', async () => {
+    if (!plan.state.canCreate) throw new Error(cannotCreate(plan.target));
+    return `${plan.target.user} may create databases`;
   });
   await attempt('pg_restore', async () => (await findBinaryFor('pg_restore', manifest.pgDump.major, deps.config.pgBinDir)).path);
   await attempt('server version', async () => {
@@ -89,22 +93,28 @@ export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signa
   return withWorkDir(config, async (dir) => {
     const archive = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), signal);
     const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
-    const safety = plan.safetyBackup ? await runBackup({ ...deps, config: { ...config, database: plan.target } }, { tier: 'pre-restore', signal }) : undefined;
+    // Look again now: the confirmation prompt may have waited a while.
+    const current = await inspectTarget(plan.target);
+    if (!current.canCreate) throw new UnavailableError(cannotCreate(plan.target));
+    const safety = plan.safetyBackup && current.exists ? await runBackup({ ...deps, config: { ...config, database: plan.target } }, { tier: 'pre-restore', signal }) : undefined;
     if (safety) log.info({ id: safety.id }, 'safety backup taken');
 
+    let dropped = false;
     try {
-      await recreateDatabase(plan.target, { drop: plan.state.exists });
+      await recreateDatabase(plan.target, { drop: current.exists, shape: current.shape });
+      dropped = current.exists;
       await runPgRestore(pgRestore, plan.target, archive.path, { jobs: config.restore.jobs, keepOwnership: plan.keepOwnership, signal });
       const check = await checkRestored(plan.target, manifest);
       if (!check.ok) throw new KeepsakeError(`the restored data does not match the backup: ${check.problems.join('; ')}`, 'dataError');
       return { durationMs: Date.now() - started, safetyBackupId: safety?.id, check };
     } catch (error) {
-      const cause = coerceError(error);
-      if (!plan.state.exists) throw restoreFailed(plan, cause, 'The new database was left as it is for inspection.');
-      if (!safety) throw restoreFailed(plan, cause, 'There was no data to save before the drop, so there is nothing to put back.');
+      const cause = signal?.aborted ? new InterruptedError(`interrupted by ${String(signal.reason)}`) : coerceError(error);
+      if (!current.exists) throw restoreFailed(plan, cause, 'The new database was left as it is for inspection.');
+      if (!dropped) throw restoreFailed(plan, cause, 'The existing database was not dropped and is unchanged.');
+      if (!safety) throw restoreFailed(plan, cause, 'No safety backup was taken (--no-safety-backup), so its previous contents are gone.');
       log.error({ err: cause }, 'restore failed after the drop; putting the safety backup back');
       try {
-        await putBack(deps, plan.target, safety, dir);
+        await putBack(deps, plan.target, safety, current, dir);
       } catch (rollbackError) {
         throw restoreFailed(plan, cause, `Putting the safety backup back ALSO failed (${coerceError(rollbackError).message}); restore it by hand: keepsake restore pre-restore/${safety.id} --target-db ${plan.target.database}`);
       }
@@ -113,26 +123,20 @@ export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signa
   });
 }
 
-async function putBack(deps: RestoreDeps, target: DatabaseConfig, safety: Manifest, dir: string): Promise<void> {
+async function putBack(deps: RestoreDeps, target: DatabaseConfig, safety: Manifest, before: TargetState, dir: string): Promise<void> {
   const entry = selectBackup(await readCatalog(deps.storages, { tier: 'pre-restore' }), `pre-restore/${safety.id}`);
-  const storage = entry.copies[0]!.storage;
-  const archive = await fetchArchive(storage, safety, join(dir, 'safety.dump'));
+  const archive = await fetchArchive(preferredCopy(entry), safety, join(dir, 'safety.dump'));
   const pgRestore = await findBinaryFor('pg_restore', safety.pgDump.major, deps.config.pgBinDir);
-  await recreateDatabase(target, { drop: true });
+  await recreateDatabase(target, { drop: true, shape: before.shape });
   await runPgRestore(pgRestore, target, archive.path, { jobs: deps.config.restore.jobs, keepOwnership: true });
   const check = await checkRestored(target, safety);
   if (!check.ok) throw new Error(check.problems.join('; '));
 }
 
-function restoreFailed(plan: RestorePlan, cause: Error, aftermath: string): KeepsakeError {
-  return new KeepsakeError(`Restore of ${plan.entry.manifest.id} into ${describeDatabase(plan.target)} failed: ${cause.message}. ${aftermath}`, exitKindOf(cause), { cause });
+function cannotCreate(target: DatabaseConfig): string {
+  return `role ${target.user} may not create databases (CREATEDB), so ${target.database} could not be recreated after a drop; grant CREATEDB or restore with a role that has it`;
 }
 
-async function withWorkDir<T>(config: Config, use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(config.restore.workDir, 'keepsake-restore-'));
-  try {
-    return await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+function restoreFailed(plan: RestorePlan, cause: Error, aftermath: string): KeepsakeError {
+  return new KeepsakeError(`Restore of ${plan.entry.manifest.id} into ${describeDatabase(plan.target)} failed: ${cause.message}. ${aftermath}`, exitKindOf(cause), { cause });
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Config, DatabaseConfig } from '../config';
-import { connect, serverVersion } from '../postgres/connection';
+import { UnavailableError } from '../errors';
+import { serverVersion, withClient } from '../postgres/connection';
 import { startEphemeralPostgres } from './ephemeral-postgres';
 
 /** An empty database to restore into, and how to get rid of it. */
@@ -35,8 +36,13 @@ export async function openScratchDatabase(config: Config, minMajor: number, stam
   const server = config.restore.testServer!;
   const name = `keepsake_restore_test_${stamp}`;
   const version = await withClient(server, async (client) => {
-    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-    return serverVersion(client);
+    const found = await serverVersion(client);
+    if (found.major < minMajor) {
+      throw new UnavailableError(`RESTORE_TEST_DATABASE_URL points at PostgreSQL ${found.version}, older than the backup's server (${minMajor}); use a server of version ${minMajor} or newer`);
+    }
+    // template0: whatever was added to template1 there must not collide with the restore.
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE template0`);
+    return found;
   });
   return {
     database: { ...server, database: name },
@@ -44,13 +50,4 @@ export async function openScratchDatabase(config: Config, minMajor: number, stam
     describe: `database ${name} on ${server.host}:${server.port}`,
     dispose: () => withClient(server, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined),
   };
-}
-
-async function withClient<T>(database: DatabaseConfig, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = await connect(database);
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,14 +1,26 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config';
-import { connect, serverVersion } from '../postgres/connection';
+import { connect, serverVersion, withClient } from '../postgres/connection';
 
-/** What is in a restore target now: whether it exists, and how much a drop would destroy. */
+/** How a database was created, so a replacement is created the same way. */
+export interface DatabaseShape {
+  /** Kept only when the connecting role may create databases owned by it. */
+  owner?: string;
+  encoding: string;
+  collate: string;
+  ctype: string;
+}
+
+/** What is in a restore target now: whether it exists, how much a drop would destroy, and whether we may recreate it. */
 export interface TargetState {
   exists: boolean;
   tables: number;
   bytes: number;
   serverMajor: number;
   serverVersion: string;
+  /** The connecting role may CREATE DATABASE (CREATEDB or superuser). */
+  canCreate: boolean;
+  shape?: DatabaseShape;
 }
 
 /** A connection to the same server's maintenance database, to create and drop the target. */
@@ -23,29 +35,39 @@ async function maintenance(target: DatabaseConfig): Promise<pg.Client> {
 export async function inspectTarget(target: DatabaseConfig): Promise<TargetState> {
   const admin = await maintenance(target);
   let version;
-  let exists;
+  let canCreate;
+  let shape: DatabaseShape | undefined;
   try {
     version = await serverVersion(admin);
-    exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount! > 0;
+    const role = await admin.query<{ can: boolean }>('SELECT rolcreatedb OR rolsuper AS can FROM pg_roles WHERE rolname = current_user');
+    canCreate = role.rows[0]?.can ?? false;
+    const found = await admin.query<DatabaseShape>(
+      `SELECT CASE WHEN pg_has_role(datdba, 'MEMBER') THEN pg_get_userbyid(datdba) END AS owner,
+              pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype
+         FROM pg_database WHERE datname = $1`,
+      [target.database],
+    );
+    shape = found.rows[0];
   } finally {
     await admin.end();
   }
-  if (!exists) return { exists, tables: 0, bytes: 0, serverMajor: version.major, serverVersion: version.version };
-  const client = await connect(target);
-  try {
-    const { rows } = await client.query<{ tables: string; bytes: string }>(
+  const base = { serverMajor: version.major, serverVersion: version.version, canCreate, shape };
+  if (!shape) return { ...base, exists: false, tables: 0, bytes: 0 };
+  const { rows } = await withClient(target, (client) =>
+    client.query<{ tables: string; bytes: string }>(
       `SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%') AS tables,
               pg_database_size(current_database()) AS bytes`,
-    );
-    return { exists, tables: Number(rows[0]!.tables), bytes: Number(rows[0]!.bytes), serverMajor: version.major, serverVersion: version.version };
-  } finally {
-    await client.end();
-  }
+    ),
+  );
+  return { ...base, exists: true, tables: Number(rows[0]!.tables), bytes: Number(rows[0]!.bytes) };
 }
 
-/** Drops (disconnecting everyone) and creates the target afresh from template0, as pg_restore expects. */
-export async function recreateDatabase(target: DatabaseConfig, options: { drop: boolean }): Promise<void> {
+/**
+ * Drops the target (disconnecting everyone) if asked, then creates it from template0, as
+ * pg_restore expects, with the owner, encoding and collation it had.
+ */
+export async function recreateDatabase(target: DatabaseConfig, options: { drop: boolean; shape?: DatabaseShape }): Promise<void> {
   const admin = await maintenance(target);
   const name = pg.escapeIdentifier(target.database);
   try {
@@ -54,7 +76,11 @@ export async function recreateDatabase(target: DatabaseConfig, options: { drop: 
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [target.database]);
       await admin.query(`DROP DATABASE IF EXISTS ${name}${major >= 13 ? ' WITH (FORCE)' : ''}`);
     }
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+    const shape = options.shape;
+    const like = shape
+      ? `${shape.owner ? ` OWNER ${pg.escapeIdentifier(shape.owner)}` : ''} ENCODING ${pg.escapeLiteral(shape.encoding)} LC_COLLATE ${pg.escapeLiteral(shape.collate)} LC_CTYPE ${pg.escapeLiteral(shape.ctype)}`
+      : '';
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0${like}`);
   } finally {
     await admin.end();
   }

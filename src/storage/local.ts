@@ -17,8 +17,20 @@ function explain(action: string, path: string, error: unknown): StorageError {
     EROFS: 'the file system is read-only; mount BACKUP_DIR read-write',
     ENOSPC: 'no space left on the device; free space or move BACKUP_DIR',
     ENOENT: 'no such file',
+    ENOTDIR: 'a part of the path is a file, not a folder; fix BACKUP_DIR',
   };
   return new StorageError(`Cannot ${action} ${path}: ${(code && hint[code]) ?? (error as Error).message}`, { cause: error });
+}
+
+/** The final folder, and the parents of every folder mkdir created on the way to it. */
+function directoriesToSync(finalDir: string, createdFrom: string | undefined): string[] {
+  const dirs = [finalDir];
+  if (!createdFrom) return dirs;
+  for (let dir = finalDir; dir !== dirname(createdFrom) && dir !== dirname(dir); ) {
+    dir = dirname(dir);
+    dirs.push(dir);
+  }
+  return dirs;
 }
 
 /** fsync through a fresh descriptor: it flushes the inode, whichever descriptor wrote the data. */
@@ -47,35 +59,41 @@ export class LocalStorage implements Storage {
   async createWriter(key: string): Promise<ObjectWriter> {
     const finalPath = this.location(key);
     const tempPath = `${finalPath}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    let createdFrom: string | undefined;
     try {
-      await mkdir(dirname(finalPath), { recursive: true, mode: 0o700 });
+      createdFrom = await mkdir(dirname(finalPath), { recursive: true, mode: 0o700 });
     } catch (error) {
       throw explain('write to', dirname(finalPath), error);
     }
     const stream = createWriteStream(tempPath, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
     const closed = once(stream, 'close').then(() => undefined, () => undefined);
     let state: 'writing' | 'complete' | 'aborted' = 'writing';
+    let completing: Promise<void> | undefined;
+    const complete = async () => {
+      try {
+        await closed;
+        if (stream.errored) throw stream.errored;
+        await fsyncPath(tempPath, 'r+');
+        await rename(tempPath, finalPath);
+        state = 'complete'; // from here on abort() must remove the final file
+        // The rename, and any folder made for this backup, must survive a power cut too.
+        for (const dir of directoriesToSync(dirname(finalPath), createdFrom)) await fsyncPath(dir, 'r');
+      } catch (error) {
+        throw explain('write', finalPath, error);
+      }
+    };
     return {
       stream,
-      complete: async () => {
-        try {
-          await closed;
-          if (stream.errored) throw stream.errored;
-          await fsyncPath(tempPath, 'r+');
-          await rename(tempPath, finalPath);
-          await fsyncPath(dirname(finalPath), 'r');
-          state = 'complete';
-        } catch (error) {
-          throw explain('write', finalPath, error);
-        }
-      },
+      complete: () => (completing ??= complete()),
+      explain: (error) => (error instanceof StorageError ? error : explain('write', finalPath, error)),
       abort: async () => {
         if (state === 'aborted') return;
+        stream.destroy();
+        await completing?.catch(() => undefined);
+        await closed;
         // A copy completed here is still removed when another target failed: all or nothing.
         const path = state === 'complete' ? finalPath : tempPath;
         state = 'aborted';
-        stream.destroy();
-        await closed;
         await unlink(path).catch(() => undefined);
       },
     };

@@ -44,6 +44,7 @@ export class MultipartUploadStream extends Writable {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly parts: CompletedPart[] = [];
   private failure: Error | undefined;
+  private partsSent = 0;
 
   constructor(private readonly target: MultipartTarget) {
     super({ highWaterMark: 256 * 1024 });
@@ -104,7 +105,7 @@ export class MultipartUploadStream extends Writable {
   private sendPart(): void {
     const buffer = this.current!;
     const body = buffer.subarray(0, this.filled);
-    const partNumber = this.parts.length + this.inFlight.size + 1;
+    const partNumber = ++this.partsSent;
     this.current = undefined;
     this.filled = 0;
     this.uploadId ??= this.target.client

@@ -20,6 +20,8 @@ export function createS3Client(config: S3Config): S3Client {
     requestChecksumCalculation: config.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
     responseChecksumValidation: config.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
     maxAttempts: 4,
+    // The SDK waits forever by default; a stalled endpoint must fail the backup, not hang it.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
   };
   // Without explicit keys the SDK's default chain applies (AWS_* variables, profiles, IAM roles).
   if (config.accessKeyId && config.secretAccessKey) {
@@ -75,19 +77,21 @@ export class S3Storage implements Storage {
       queueSize: this.config.queueSize,
       explain: (error) => (error instanceof StorageError ? error : explain('upload to', this.location(key), error)),
     });
-    let completed = false;
+    let completing: Promise<void> | undefined;
     let aborted = false;
+    const explainError = (error: unknown) => (error instanceof StorageError ? error : explain('upload to', this.location(key), error));
     return {
       stream,
-      complete: async () => {
-        await stream.done;
-        completed = true;
-      },
+      complete: () => (completing ??= stream.done),
+      explain: explainError,
       abort: async (reason) => {
         if (aborted) return;
         aborted = true;
-        // A copy completed here is still removed when another target failed: all or nothing.
-        if (completed) return this.delete(key);
+        if (completing) {
+          // A CompleteMultipartUpload may be in flight: wait for it, then remove what it made.
+          const completed = await completing.then(() => true, () => false);
+          if (completed) return this.delete(key);
+        }
         stream.cancel(reason ?? new Error('backup aborted'));
         await stream.done.catch(() => undefined);
       },

@@ -16,9 +16,12 @@ export interface ObjectWriter {
   readonly stream: Writable;
   /** Call after stream.end(): waits until the object is durable and visible under its key. */
   complete(): Promise<void>;
+  /** Turns an error from `stream` into the StorageError users see (target, key, what to do). */
+  explain(error: unknown): Error;
   /**
    * Discards the object: the partial upload or temp file, or the finished object if complete()
-   * already succeeded (another target failed, so this copy must not stay). Idempotent.
+   * already succeeded or is still running (another target failed, so this copy must not stay).
+   * Idempotent.
    */
   abort(reason?: Error): Promise<void>;
 }

@@ -146,7 +146,7 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     await writeFile(blocker, 'not a directory');
     const result = await runCli(['backup'], { ...env, BACKUP_DIR: join(blocker, 'backups') });
     expect(result.code).toBe(74);
-    expect(result.stderr).toContain(`Cannot write to ${join(blocker, 'backups')}`);
+    expect(result.stderr).toContain(`keepsake: Cannot list ${join(blocker, 'backups')}: a part of the path is a file, not a folder; fix BACKUP_DIR`);
   });
 
   const asRoot = process.getuid?.() === 0 ? it : it.skip;

@@ -77,7 +77,7 @@ describe('keepsake backup to S3 (s3rver on loopback)', () => {
       expect(result.code).toBe(74);
       expect(result.stderr).toMatch(/keepsake: Cannot upload to s3:\/\/keepsake-test\/faulty\/manual\/.*\.dump\.zst: injected \(HTTP 500\)/);
       expect(await listAllKeys(s3, 'faulty/')).toEqual([]);
-      expect(proxy.requests.some((r) => r.url.includes('.manifest.json'))).toBe(false);
+      expect(proxy.requests.some((r) => r.method === 'PUT' && r.url.includes('.manifest.json'))).toBe(false);
       expect(await allFiles(workspace.backupDir)).not.toContainEqual(expect.stringMatching(/^manual\//));
       const list = await runCli(['list', '--json'], proxied);
       expect(JSON.parse(list.stdout)).toEqual([]);
@@ -94,7 +94,7 @@ describe('keepsake backup to S3 (s3rver on loopback)', () => {
       expect(result.code).toBe(74);
       expect(result.stderr).toContain('keepsake: Cannot upload to s3://keepsake-test/faulty/manual/');
       expect(stopped).toBeDefined();
-      expect(proxy.requests.some((r) => r.url.includes('.manifest.json'))).toBe(false);
+      expect(proxy.requests.some((r) => r.method === 'PUT' && r.url.includes('.manifest.json'))).toBe(false);
       expect(proxy.requests.some((r) => r.method === 'POST' && r.url.includes('uploadId=') && r.status === 200)).toBe(false);
     });
   });

@@ -46,7 +46,7 @@ describe('keepsake restore', () => {
   it('checks everything in a dry run and changes nothing', async () => {
     const run = await runCli(['restore', '1', '--target-db', 'never_created', '--dry-run'], s.env);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n').filter(Boolean).map((line) => line.split(':')[0])).toEqual(['ok   space', 'ok   pg_restore', 'ok   server version', 'ok   backup integrity', 'Dry run passed; nothing was changed.']);
+    expect(run.stdout.split('\n').filter(Boolean).map((line) => line.split(':')[0])).toEqual(['ok   space', 'ok   privileges', 'ok   pg_restore', 'ok   server version', 'ok   backup integrity', 'Dry run passed; nothing was changed.']);
     expect(await s.pg.query(s.pg.admin, "SELECT 1 FROM pg_database WHERE datname = 'never_created'")).toEqual([]);
   });
 

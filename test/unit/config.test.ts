@@ -48,7 +48,11 @@ describe('loadConfig defaults', () => {
   });
 
   it('splits PGDUMP_EXTRA_OPTS into pg_dump arguments', () => {
-    expect(loadConfig({ PGDUMP_EXTRA_OPTS: '--no-owner -T "audit log"' }).dumpExtraArgs).toEqual(['--no-owner', '-T', 'audit log']);
+    expect(loadConfig({ PGDUMP_EXTRA_OPTS: '--no-owner --lock-wait-timeout="60 s"' }).dumpExtraArgs).toEqual(['--no-owner', '--lock-wait-timeout=60 s']);
+  });
+
+  it('refuses PGDUMP_EXTRA_OPTS that would leave tables or data out of the dump', () => {
+    expect(() => loadConfig({ PGDUMP_EXTRA_OPTS: '--no-owner -T "audit log"' })).toThrow(/PGDUMP_EXTRA_OPTS=.*: -T would leave tables or data out of the dump/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseBoolean, parseSize, reservedDumpOptions, splitWords } from '../../src/config/parse';
+import { filteringDumpOptions, parseBoolean, parseDuration, parseSize, reservedDumpOptions, splitWords } from '../../src/config/parse';
 
 describe('parseSize', () => {
   it.each([
@@ -115,5 +115,38 @@ describe('reservedDumpOptions', () => {
   it('checks option names only, so a value that looks like a short option is still flagged', () => {
     // "-n -Fc" would make pg_dump read -Fc as the schema name; flagging it errs on the safe side.
     expect(reservedDumpOptions(['-n', '-Fc'])).toEqual(['-Fc']);
+  });
+});
+
+describe('filteringDumpOptions', () => {
+  it.each(['-t', 'x', '--table=x', '-Tfoo', '--exclude-table=x', '-n', '--schema=s', '-N', '-s', '--schema-only', '-a', '--data-only', '--section=data', '--exclude-table-data=audit', '-e', '--extension=x'])(
+    'flags %j when it is an option that leaves data out',
+    (word) => {
+      const expected = word === 'x' ? [] : [word];
+      expect(filteringDumpOptions([word])).toEqual(expected);
+    },
+  );
+
+  it.each(['--no-comments', '--lock-wait-timeout=60s', '--no-publications', '--no-subscriptions', '-O', '-x', '--serializable-deferrable'])('allows %j', (word) => {
+    expect(filteringDumpOptions([word])).toEqual([]);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['90m', 5_400_000],
+    ['26h', 93_600_000],
+    ['8d', 691_200_000],
+    ['1s', 1000],
+    ['2w', 1_209_600_000],
+    ['1h30m', 5_400_000],
+    [' 1h 30m ', 5_400_000],
+    ['500ms', 500],
+  ])('%j is %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '10', 'h', '1x', '1h30', 'soon'])('rejects %j with a message that shows the format', (text) => {
+    expect(() => parseDuration(text)).toThrow('expected a duration like 90m, 26h, 8d or 1h30m');
   });
 });

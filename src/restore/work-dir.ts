@@ -1,0 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config';
+import { removeOnExit } from '../process/exit-cleanup';
+
+/** A private folder under RESTORE_WORK_DIR for archives, removed afterwards whatever happens. */
+export async function withWorkDir<T>(config: Config, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(config.restore.workDir, 'keepsake-restore-'));
+  const unregister = removeOnExit(dir);
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    unregister();
+  }
+}
