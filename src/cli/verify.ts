@@ -13,7 +13,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .option('--json', 'print the result as JSON')
     .action(async (selector: string, options: { json?: boolean }) => {
       const config = context.config();
-      const entry = selectBackup(await readCatalog(context.storages()), selector);
+      const entry = selectBackup(await readCatalog(context.storages()), selector, { database: config.database.database });
       const copies = [];
       for (const copy of entry.copies) copies.push(await verifyCopy(entry, copy.storage, config.pgBinDir));
       const ok = copies.every((copy) => copy.ok);
