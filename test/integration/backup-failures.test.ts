@@ -1,10 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/config';
-import { databaseEnv, runCli } from '../support/cli';
+import { runCli } from '../support/cli';
 import { makeBinDir } from '../support/fake-bin';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
-import { allFiles, makeWorkspace } from '../support/workspace';
+import type { TestPostgres } from '../support/postgres';
+import { startScenario, type Scenario } from '../support/scenario';
+import { allFiles } from '../support/workspace';
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -17,21 +18,16 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
 describe('a backup that cannot complete fails loudly and leaves nothing listed', () => {
   let pg: TestPostgres;
   let db: DatabaseConfig;
-  let workspace: Awaited<ReturnType<typeof makeWorkspace>>;
+  let workspace: Scenario['workspace'];
   let env: Record<string, string>;
+  let scenario: Scenario;
 
   beforeAll(async () => {
-    pg = await startTestPostgres();
-    db = await pg.createDatabase('app');
     // About 10 MB of dump, so "half way" exists.
-    await pg.query(db, "CREATE TABLE bulk AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 150000) g");
-    workspace = await makeWorkspace();
-    env = { ...databaseEnv(db), BACKUP_DIR: workspace.backupDir, STATE_DIR: workspace.stateDir };
+    scenario = await startScenario({ sql: "CREATE TABLE bulk AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 150000) g" });
+    ({ pg, db, workspace, env } = scenario);
   });
-  afterAll(async () => {
-    await pg?.stop();
-    await workspace?.remove();
-  });
+  afterAll(async () => scenario?.stop());
 
   async function expectNothingListed(): Promise<void> {
     expect(await allFiles(workspace.backupDir)).toEqual([]);

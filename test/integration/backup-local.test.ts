@@ -7,28 +7,24 @@ import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { createStorages } from '../../src/storage';
 import type { DatabaseConfig } from '../../src/config';
-import { databaseEnv, runCli } from '../support/cli';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { runCli } from '../support/cli';
+import type { TestPostgres } from '../support/postgres';
+import { startScenario, type Scenario } from '../support/scenario';
 import { contentOf } from '../support/content';
-import { FIXTURE_SQL, allFiles, fileMode, makeWorkspace, readJson } from '../support/workspace';
+import { FIXTURE_SQL, allFiles, fileMode, readJson } from '../support/workspace';
 
 describe('keepsake backup to local disk', () => {
   let pg: TestPostgres;
   let db: DatabaseConfig;
-  let workspace: Awaited<ReturnType<typeof makeWorkspace>>;
+  let workspace: Scenario['workspace'];
   let env: Record<string, string>;
+  let scenario: Scenario;
 
   beforeAll(async () => {
-    pg = await startTestPostgres();
-    db = await pg.createDatabase('app');
-    await pg.query(db, FIXTURE_SQL);
-    workspace = await makeWorkspace();
-    env = { ...databaseEnv(db), BACKUP_DIR: workspace.backupDir, STATE_DIR: workspace.stateDir };
+    scenario = await startScenario({ sql: FIXTURE_SQL });
+    ({ pg, db, workspace, env } = scenario);
   });
-  afterAll(async () => {
-    await pg?.stop();
-    await workspace?.remove();
-  });
+  afterAll(async () => scenario?.stop());
 
   it('writes a complete, listed backup whose manifest counts every table in the dump snapshot', async () => {
     // Writes keep landing while the dump runs: the counts must still match what the dump holds.
