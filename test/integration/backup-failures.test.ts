@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/config';
@@ -153,6 +154,20 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     expect(result.code).toBe(74);
     expect(result.stderr).toContain('permission denied; make BACKUP_DIR writable by the user keepsake runs as');
     expect(await allFiles(readOnly)).toEqual([]);
+  });
+
+  asRoot('reports a full disk (exit 74) and leaves no partial file', async () => {
+    const tiny = join(workspace.root, 'tiny-disk');
+    await mkdir(tiny);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny]);
+    try {
+      const result = await runCli(['backup'], { ...env, BACKUP_DIR: tiny });
+      expect(result.code).toBe(74);
+      expect(result.stderr).toMatch(/keepsake: Cannot write .*: no space left on the device; free space or move BACKUP_DIR/);
+      expect(await allFiles(tiny)).toEqual([]);
+    } finally {
+      execFileSync('umount', [tiny]);
+    }
   });
 
   it('rejects invalid configuration before doing anything, listing every problem (exit 78)', async () => {

@@ -81,3 +81,24 @@ describe('selectBackup', () => {
     expect(error.message).toBe('There are no backups yet; run `keepsake backup` first');
   });
 });
+
+describe('selectBackup "latest" for one database', () => {
+  const safetyCopy = { manifest: validManifest({ tier: 'pre-restore', id: 'app_20261124_090000', startedAt: '2026-11-24T09:00:00.000Z' }), copies: [] };
+  const otherDatabase = { manifest: validManifest({ tier: 'manual', id: 'inspect_20261124_080000', database: 'inspect', startedAt: '2026-11-24T08:00:00.000Z' }), copies: [] };
+  const mixed: Catalog = { backups: [safetyCopy, otherDatabase, newest, oldest], problems: [] };
+
+  it('skips pre-restore safety copies and backups of other databases', () => {
+    expect(selectBackup(mixed, 'latest', { database: 'app' })).toBe(newest);
+  });
+
+  it('still lets a number or an id pick a safety copy on purpose', () => {
+    expect(selectBackup(mixed, '1', { database: 'app' })).toBe(safetyCopy);
+    expect(selectBackup(mixed, 'pre-restore/app_20261124_090000', { database: 'app' })).toBe(safetyCopy);
+  });
+
+  it('says so when the database has no backup of its own yet', () => {
+    const error = thrown(() => selectBackup({ backups: [safetyCopy, otherDatabase], problems: [] }, 'latest', { database: 'app' }));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toContain('There are no backups of app yet');
+  });
+});
