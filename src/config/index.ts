@@ -51,8 +51,34 @@ export interface RestoreConfig {
   testTimeoutMs: number;
 }
 
+export const JOBS = ['daily', 'weekly', 'monthly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate'] as const;
+export type JobName = (typeof JOBS)[number];
+
+export interface ScheduleConfig {
+  /** Cron expression per job, in `timeZone`, or 'off'. */
+  jobs: Record<JobName, string>;
+  timeZone: string;
+  catchUp: boolean;
+  backupOnStart: boolean;
+  shutdownGraceMs: number;
+}
+
+export type RetentionTier = 'daily' | 'weekly' | 'monthly' | 'manual' | 'pre-restore';
+
+export interface RetentionConfig {
+  /** Keep at least this many newest backups per tier. */
+  keep: Record<RetentionTier, number>;
+  /** Also keep backups younger than this, per tier, when set. */
+  maxAgeMs: Partial<Record<RetentionTier, number>>;
+  restoreTestKeepMs: number;
+  /** Objects without a manifest older than this are removed as leftovers of failed runs. */
+  incompleteAfterMs: number;
+}
+
 export interface Config {
   database: DatabaseConfig;
+  schedule: ScheduleConfig;
+  retention: RetentionConfig;
   restore: RestoreConfig;
   dumpExtraArgs: readonly string[];
   pgBinDir?: string;
@@ -134,6 +160,34 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
 
   return deepFreeze({
     database,
+    schedule: {
+      jobs: {
+        daily: e.SCHEDULE_DAILY,
+        weekly: e.SCHEDULE_WEEKLY,
+        monthly: e.SCHEDULE_MONTHLY,
+        health: e.SCHEDULE_HEALTH,
+        cleanup: e.SCHEDULE_CLEANUP,
+        'restore-test': e.SCHEDULE_RESTORE_TEST,
+        'storage-report': e.SCHEDULE_STORAGE_REPORT,
+        logrotate: e.SCHEDULE_LOGROTATE,
+      },
+      timeZone: e.TZ,
+      catchUp: e.BACKUP_CATCH_UP,
+      backupOnStart: e.BACKUP_ON_START,
+      shutdownGraceMs: e.SHUTDOWN_GRACE,
+    },
+    retention: {
+      keep: { daily: e.BACKUP_KEEP_DAILY, weekly: e.BACKUP_KEEP_WEEKLY, monthly: e.BACKUP_KEEP_MONTHLY, manual: e.BACKUP_KEEP_MANUAL, 'pre-restore': e.BACKUP_KEEP_PRE_RESTORE },
+      maxAgeMs: {
+        daily: e.BACKUP_MAX_AGE_DAILY,
+        weekly: e.BACKUP_MAX_AGE_WEEKLY,
+        monthly: e.BACKUP_MAX_AGE_MONTHLY,
+        manual: e.BACKUP_MAX_AGE_MANUAL,
+        'pre-restore': e.BACKUP_MAX_AGE_PRE_RESTORE,
+      },
+      restoreTestKeepMs: e.RESTORE_TEST_KEEP,
+      incompleteAfterMs: e.CLEANUP_INCOMPLETE_AFTER,
+    },
     restore: {
       testMode: e.RESTORE_TEST_MODE,
       testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,

@@ -104,3 +104,26 @@ export function parseDuration(text: string): number {
   if (!parts.length || parts.map((part) => part[0]).join('') !== normalized) throw new Error('expected a duration like 90m, 26h, 8d or 1h30m');
   return parts.reduce((total, part) => total + Number(part[1]) * DURATION_UNITS[part[2]!]!, 0);
 }
+
+const AGE_UNITS: Record<string, number> = { d: 86_400_000, w: 604_800_000, m: 30 * 86_400_000, y: 365 * 86_400_000 };
+
+/** Retention ages: "30d", "12w", "12m" (months of 30 days), "1y" -> milliseconds. */
+export function parseAge(text: string): number {
+  const match = /^\s*(\d+)\s*([dwmy])\s*$/i.exec(text);
+  if (!match) throw new Error('expected an age like 30d, 12w, 12m (months) or 1y');
+  return Number(match[1]) * AGE_UNITS[match[2]!.toLowerCase()]!;
+}
+
+/** A cron expression (5 or 6 fields, seconds first when 6), or "off". Validated by croner. */
+export function parseSchedule(text: string, validate: (pattern: string) => void): string | 'off' {
+  const value = text.trim();
+  if (value.toLowerCase() === 'off') return 'off';
+  const fields = value.split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) throw new Error('expected a cron expression of 5 fields (or 6 with seconds first), or "off"');
+  try {
+    validate(value);
+  } catch (error) {
+    throw new Error(`not a valid cron expression: ${(error as Error).message}`);
+  }
+  return value;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { filteringDumpOptions, parseBoolean, parseDuration, parseSize, splitWords, reservedDumpOptions } from './parse';
+import { Cron } from 'croner';
+import { filteringDumpOptions, parseAge, parseBoolean, parseDuration, parseSchedule, parseSize, splitWords, reservedDumpOptions } from './parse';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 function parsed<T>(parse: (text: string) => T) {
@@ -21,6 +22,7 @@ const integer = (min: number, max: number) =>
   });
 
 const boolean = parsed(parseBoolean);
+const schedule = parsed((text) => parseSchedule(text, (pattern) => new Cron(pattern, { paused: true })));
 const oneOf = <T extends string>(values: readonly T[]) =>
   parsed((text) => {
     const value = text.trim().toLowerCase() as T;
@@ -116,6 +118,39 @@ export const envSchema = z.object({
   RESTORE_JOBS: integer(0, 64).default(0),
   RESTORE_WORK_DIR: z.string().optional(),
   RESTORE_TEST_TIMEOUT: parsed(parseDuration).default(6 * 3_600_000),
+
+  TZ: parsed((text) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: text.trim() });
+    } catch {
+      throw new Error('expected an IANA time zone like UTC or Europe/Berlin');
+    }
+    return text.trim();
+  }).default('UTC'),
+  SCHEDULE_DAILY: schedule.default('0 2 * * *'),
+  SCHEDULE_WEEKLY: schedule.default('0 3 * * 0'),
+  SCHEDULE_MONTHLY: schedule.default('0 4 1 * *'),
+  SCHEDULE_HEALTH: schedule.default('0 * * * *'),
+  SCHEDULE_CLEANUP: schedule.default('30 5 * * 0'),
+  SCHEDULE_RESTORE_TEST: schedule.default('0 6 1 * *'),
+  SCHEDULE_STORAGE_REPORT: schedule.default('0 7 * * 1'),
+  SCHEDULE_LOGROTATE: schedule.default('0 4 * * *'),
+  BACKUP_CATCH_UP: boolean.default(true),
+  BACKUP_ON_START: boolean.default(false),
+  SHUTDOWN_GRACE: parsed(parseDuration).default(5 * 60_000),
+
+  BACKUP_KEEP_DAILY: integer(1, 100_000).default(7),
+  BACKUP_KEEP_WEEKLY: integer(1, 100_000).default(4),
+  BACKUP_KEEP_MONTHLY: integer(1, 100_000).default(12),
+  BACKUP_KEEP_MANUAL: integer(1, 100_000).default(10),
+  BACKUP_KEEP_PRE_RESTORE: integer(1, 100_000).default(3),
+  BACKUP_MAX_AGE_DAILY: parsed(parseAge).optional(),
+  BACKUP_MAX_AGE_WEEKLY: parsed(parseAge).optional(),
+  BACKUP_MAX_AGE_MONTHLY: parsed(parseAge).optional(),
+  BACKUP_MAX_AGE_MANUAL: parsed(parseAge).optional(),
+  BACKUP_MAX_AGE_PRE_RESTORE: parsed(parseAge).optional(),
+  RESTORE_TEST_KEEP: parsed(parseAge).default(3 * 30 * 86_400_000),
+  CLEANUP_INCOMPLETE_AFTER: parsed(parseDuration).default(24 * 3_600_000),
 
   STATE_DIR: z.string().default('/var/lib/keepsake'),
   LOG_DIR: z.string().optional(),
