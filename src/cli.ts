@@ -7,6 +7,8 @@ import { registerList } from './cli/list';
 import { registerVerify } from './cli/verify';
 import { registerRestoreTest } from './cli/restore-test';
 import { registerRestore } from './cli/restore';
+import { registerDaemon } from './cli/daemon';
+import { registerStatus } from './cli/status';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
 
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   registerVerify(program, context);
   registerRestore(program, context);
   registerRestoreTest(program, context);
+  registerDaemon(program, context);
+  registerStatus(program, context);
   registerConfig(program, context);
   try {
     await program.parseAsync(argv);

@@ -10,6 +10,7 @@ export const EXIT_CODES = {
   notFound: 66, // no backup matches the given id
   unavailable: 69, // the database or a required tool is unreachable or missing
   ioError: 74, // storage could not be written or read
+  busy: 75, // another keepsake job holds the lock and --no-wait was given
   config: 78, // invalid configuration: nothing ran
   interrupted: 130, // stopped by SIGINT or SIGTERM; partial work was removed
 } as const;
@@ -101,5 +102,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   66  no backup matches the given id
   69  database or a required tool (pg_dump, zstd) unavailable
   74  storage could not be written or read
+  75  another keepsake job is running (with --no-wait)
   78  invalid configuration (nothing ran)
   130 interrupted by SIGINT or SIGTERM (partial work removed)`;

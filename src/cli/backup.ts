@@ -6,6 +6,7 @@ import { describeDatabase } from '../postgres/connection';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
+import { withJobLock } from './job-lock';
 
 const MANUAL_TIERS = TIERS.filter((tier) => tier !== 'pre-restore');
 
@@ -15,7 +16,8 @@ export function registerBackup(program: Command, context: CommandContext): void 
     .description('dump the database now, compress it, store it on every target, write its manifest last')
     .addOption(new Option('--tier <tier>', 'tier to file the backup under').choices(MANUAL_TIERS).default('manual'))
     .option('--json', 'print the manifest as JSON')
-    .action(async (options: { tier: Tier; json?: boolean }) => {
+    .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
+    .action(async (options: { tier: Tier; json?: boolean; wait: boolean }) => {
       const config = context.config();
       const interrupt = interruptOnSignals(context);
       let lastDraw = 0;
@@ -29,7 +31,9 @@ export function registerBackup(program: Command, context: CommandContext): void 
         : undefined;
       const started = Date.now();
       try {
-        const manifest = await runBackup({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress });
+        const manifest = await withJobLock(context, `${options.tier} backup`, { wait: options.wait, signal: interrupt.signal }, () =>
+          runBackup({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress }),
+        );
         if (progress) process.stderr.write('\n');
         if (options.json) return context.out(JSON.stringify(manifest, null, 2));
         const ratio = manifest.storedBytes ? (manifest.rawBytes / manifest.storedBytes).toFixed(1) : '-';

@@ -4,6 +4,7 @@ import { runRestoreTest } from '../restore/restore-test';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
+import { withJobLock } from './job-lock';
 
 export function registerRestoreTest(program: Command, context: CommandContext): void {
   program
@@ -11,10 +12,13 @@ export function registerRestoreTest(program: Command, context: CommandContext): 
     .description('prove a backup restores: restore it into a throwaway PostgreSQL and check every table\'s row count')
     .argument('[backup]', 'latest, a number from `keepsake list`, or an id', 'latest')
     .option('--json', 'print the result as JSON ("ok": true|false)')
-    .action(async (selector: string, options: { json?: boolean }) => {
+    .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
+    .action(async (selector: string, options: { json?: boolean; wait: boolean }) => {
       const interrupt = interruptOnSignals(context);
       try {
-        const { result, failure } = await runRestoreTest({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, signal: interrupt.signal });
+        const { result, failure } = await withJobLock(context, 'restore-test', { wait: options.wait, signal: interrupt.signal }, () =>
+          runRestoreTest({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, signal: interrupt.signal }),
+        );
         if (options.json) context.out(JSON.stringify(result, null, 2));
         else {
           const t = result.timings;

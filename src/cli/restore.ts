@@ -8,6 +8,7 @@ import { dryRun, executeRestore, planRestore, type RestorePlan } from '../restor
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp } from '../format';
 import { interruptOnSignals } from './signals';
+import { withJobLock } from './job-lock';
 
 interface RestoreOptions {
   targetDb?: string;
@@ -16,6 +17,7 @@ interface RestoreOptions {
   dryRun?: boolean;
   safetyBackup: boolean;
   keepOwnership?: boolean;
+  wait: boolean;
 }
 
 function describePlan(plan: RestorePlan): string[] {
@@ -57,6 +59,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--dry-run', 'check everything (integrity, connectivity, versions, space) and change nothing')
     .option('--no-safety-backup', 'do not back up the target before dropping it')
+    .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .action(async (selector: string, options: RestoreOptions) => {
       const config = context.config();
@@ -79,7 +82,7 @@ export function registerRestore(program: Command, context: CommandContext): void
       await confirm(context, plan, options);
       const interrupt = interruptOnSignals(context);
       try {
-        const outcome = await executeRestore(deps, plan, interrupt.signal);
+        const outcome = await withJobLock(context, 'restore', { wait: options.wait, signal: interrupt.signal }, () => executeRestore(deps, plan, interrupt.signal));
         const tables = outcome.check.tables;
         context.out(`OK restored ${plan.entry.manifest.tier}/${plan.entry.manifest.id} into ${describeDatabase(plan.target)} in ${formatDuration(outcome.durationMs)}`);
         context.out(`  ${tables.filter((t) => t.ok).length} of ${tables.length} tables match the row counts recorded at backup time`);

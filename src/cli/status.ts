@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { JOBS } from '../config';
+import { readState } from '../scheduler/state';
+import { formatDuration, table } from '../format';
+import type { CommandContext } from './context';
+
+/** "in 3h12m" / "2h05m ago" relative to now. */
+export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '-';
+  if (Math.abs(Date.parse(iso) - now) < 1000) return 'just now';
+  const delta = Date.parse(iso) - now;
+  const span = formatDuration(Math.abs(Math.round(delta / 1000) * 1000));
+  return delta >= 0 ? `in ${span}` : `${span} ago`;
+}
+
+export function registerStatus(program: Command, context: CommandContext): void {
+  program
+    .command('status')
+    .description('what the daemon did last and will do next, per job')
+    .option('--json', 'print the state as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const config = context.config();
+      const state = await readState(config.stateDir);
+      if (options.json) return context.out(JSON.stringify({ ...state, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone }, null, 2));
+      context.out(state.startedAt ? `daemon started ${relativeTime(state.startedAt)} (pid ${state.pid}), heartbeat ${relativeTime(state.heartbeat)}` : 'the daemon has not run here yet (no state in STATE_DIR)');
+      const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
+      for (const job of JOBS) {
+        const entry = state.jobs[job] ?? {};
+        const outcome = entry.outcome ? `${entry.outcome}${entry.error ? `: ${entry.error.slice(0, 60)}` : ''}` : '-';
+        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(entry.nextRun)]);
+      }
+      context.out(table(rows));
+    });
+}

@@ -1,0 +1,137 @@
+import { Cron } from 'croner';
+import type { Config, JobName } from '../config';
+import { JOBS } from '../config';
+import { InterruptedError, coerceError } from '../errors';
+import type { Logger } from '../log';
+import type { Storage } from '../storage';
+import { catchUpJobs } from './catch-up';
+import type { JobRunner } from './jobs';
+import { acquireLock } from './lock';
+import { updateState, type DaemonState } from './state';
+
+export interface DaemonDeps {
+  config: Config;
+  storages: Storage[];
+  log: Logger;
+  runners: Record<JobName, JobRunner>;
+}
+
+export interface Daemon {
+  /** Resolves when the daemon has stopped (after stop()). */
+  readonly stopped: Promise<void>;
+  /** Stops scheduling; lets a running job finish within SHUTDOWN_GRACE, then aborts it cleanly. */
+  stop(reason: string): Promise<void>;
+}
+
+/**
+ * The long-running sidecar: croner triggers jobs into a serial queue (one job at a time; a job
+ * already waiting is not queued twice), each job takes the STATE_DIR lock so manual commands wait
+ * for it, outcomes go to the state file, and a failing job never stops the daemon.
+ */
+export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
+  const { config, log } = deps;
+  const queue: JobName[] = [];
+  let running: { job: JobName; abort: AbortController; done: Promise<void> } | undefined;
+  let stopping = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  // State writes go through one chain so they never interleave.
+  let stateChain: Promise<unknown> = Promise.resolve();
+  const saveState = (change: (state: DaemonState) => void) => {
+    stateChain = stateChain.then(() => updateState(config.stateDir, change)).catch((error) => log.error({ err: error }, 'could not write the state file'));
+    return stateChain;
+  };
+
+  const crons = new Map<JobName, Cron>();
+  for (const job of JOBS) {
+    const pattern = config.schedule.jobs[job];
+    if (pattern === 'off') continue;
+    crons.set(job, new Cron(pattern, { timezone: config.schedule.timeZone, protect: true }, () => enqueue(job, 'schedule')));
+  }
+  const nextRun = (job: JobName) => crons.get(job)?.nextRun()?.toISOString() ?? null;
+
+  function enqueue(job: JobName, why: string): void {
+    if (stopping) return;
+    if (queue.includes(job)) return log.info({ job, why }, 'job already waiting; not queued twice');
+    queue.push(job);
+    log.info({ job, why, waiting: queue.length }, 'job queued');
+    void drain();
+  }
+
+  async function drain(): Promise<void> {
+    if (running || stopping) return;
+    const job = queue.shift();
+    if (!job) return;
+    const abort = new AbortController();
+    const done = runJob(job, abort.signal).finally(() => {
+      running = undefined;
+      if (stopping) return;
+      void drain();
+    });
+    running = { job, abort, done };
+  }
+
+  async function runJob(job: JobName, signal: AbortSignal): Promise<void> {
+    const started = new Date();
+    await saveState((state) => (state.jobs[job] = { ...state.jobs[job], lastStart: started.toISOString(), nextRun: nextRun(job) }));
+    log.info({ job }, 'job started');
+    let outcome: 'ok' | 'failed' | 'interrupted' = 'ok';
+    let summary = '';
+    let error: string | undefined;
+    try {
+      const release = await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') });
+      try {
+        summary = await deps.runners[job]({ config, storages: deps.storages, log }, signal);
+      } finally {
+        await release();
+      }
+    } catch (caught) {
+      const failure = coerceError(caught);
+      outcome = failure instanceof InterruptedError || signal.aborted ? 'interrupted' : 'failed';
+      error = failure.message;
+    }
+    const durationMs = Date.now() - started.getTime();
+    log[outcome === 'ok' ? 'info' : 'error']({ job, outcome, durationMs, summary, error }, 'job finished');
+    await saveState((state) => (state.jobs[job] = { lastStart: started.toISOString(), lastEnd: new Date().toISOString(), outcome, durationMs, error, nextRun: nextRun(job) }));
+  }
+
+  const heartbeat = setInterval(() => void saveState((state) => (state.heartbeat = new Date().toISOString())), 60_000);
+  heartbeat.unref();
+
+  await saveState((state) => {
+    Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString() });
+    for (const job of JOBS) state.jobs[job] = { ...state.jobs[job], nextRun: nextRun(job) };
+  });
+  for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');
+  for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job }, 'job is off');
+
+  if (config.schedule.backupOnStart) enqueue('daily', 'BACKUP_ON_START');
+  if (config.schedule.catchUp) {
+    for (const missed of await catchUpJobs(deps, crons)) enqueue(missed.job, missed.why);
+  }
+
+  return {
+    stopped,
+    async stop(reason) {
+      if (stopping) return stopped;
+      stopping = true;
+      queue.length = 0;
+      for (const cron of crons.values()) cron.stop();
+      clearInterval(heartbeat);
+      const current = running;
+      if (current) {
+        log.info({ job: current.job, reason, graceMs: config.schedule.shutdownGraceMs }, 'stopping: letting the running job finish');
+        const timer = setTimeout(() => {
+          log.warn({ job: current.job }, 'shutdown grace over: aborting the running job');
+          current.abort.abort(reason);
+        }, config.schedule.shutdownGraceMs);
+        await current.done;
+        clearTimeout(timer);
+      }
+      await stateChain;
+      log.info({ reason }, 'daemon stopped');
+      resolveStopped();
+      return stopped;
+    },
+  };
+}
