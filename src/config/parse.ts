@@ -123,7 +123,7 @@ export function parseSchedule(text: string, validate: (pattern: string) => void)
   try {
     validate(value);
   } catch (error) {
-    throw new Error(`not a valid cron expression: ${(error as Error).message}`);
+    throw new Error(`not a valid cron expression: ${(error as Error).message}`, { cause: error });
   }
   return value;
 }
