@@ -8,6 +8,7 @@ import { registerVerify } from './cli/verify';
 import { registerRestoreTest } from './cli/restore-test';
 import { registerRestore } from './cli/restore';
 import { registerDaemon } from './cli/daemon';
+import { registerCleanup } from './cli/cleanup';
 import { registerStatus } from './cli/status';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerVerify(program, context);
   registerRestore(program, context);
   registerRestoreTest(program, context);
+  registerCleanup(program, context);
   registerDaemon(program, context);
   registerStatus(program, context);
   registerConfig(program, context);

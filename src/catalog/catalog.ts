@@ -8,6 +8,8 @@ export interface BackupCopy {
   storage: Storage;
   /** Size of the data object as the target reports it. */
   size: number;
+  /** Where the manifest that lists this copy was found: retention deletes exactly this key first. */
+  manifestKey: string;
 }
 
 /** A listed backup: its manifest and every target that holds a complete copy of it. */
@@ -49,7 +51,7 @@ export async function readCatalog(storages: Storage[], options: { tier?: Tier } 
       }
       const entryKey = `${manifest.tier}/${manifest.id}`;
       const entry = byId.get(entryKey) ?? { manifest, copies: [] };
-      entry.copies.push({ storage, size: data.size });
+      entry.copies.push({ storage, size: data.size, manifestKey });
       byId.set(entryKey, entry);
     });
   }
@@ -87,7 +89,7 @@ export function selectBackup(catalog: Catalog, selector: string, options: { data
 }
 
 /** Maps with at most `limit` calls in flight, keeping the input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

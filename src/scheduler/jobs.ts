@@ -1,6 +1,8 @@
 import type { JobName } from '../config';
 import { runBackup, type BackupDeps } from '../backup/run-backup';
 import { runRestoreTest } from '../restore/restore-test';
+import { runCleanup } from '../retention/apply';
+import { failedBackupTiers, readState } from './state';
 
 /** What a scheduled job does. Each returns a one-line summary for the log and the state file. */
 export type JobRunner = (deps: BackupDeps, signal: AbortSignal) => Promise<string>;
@@ -11,6 +13,13 @@ const backupJob =
     const manifest = await runBackup(deps, { tier, signal });
     return `${tier} backup ${manifest.id}: ${manifest.storedBytes} bytes stored`;
   };
+
+const cleanupJob: JobRunner = async (deps) => {
+  const failedTiers = failedBackupTiers(await readState(deps.config.stateDir));
+  const summary = await runCleanup(deps, { failedTiers });
+  if (summary.errors.length) throw new Error(`cleanup could not delete ${summary.errors.length} object(s): ${summary.errors.map((e) => `${e.key} on ${e.target}: ${e.message}`).join('; ')}`);
+  return `cleanup: ${summary.totals.deleted} backups, ${summary.totals.restoreTestsDeleted} restore-test records and ${summary.totals.leftoversDeleted} leftovers deleted, ${summary.totals.bytesFreed} bytes freed`;
+};
 
 const restoreTestJob: JobRunner = async (deps, signal) => {
   const { result, failure } = await runRestoreTest(deps, { selector: 'latest', signal });
@@ -28,13 +37,13 @@ const notYet =
   async () =>
     `${what} is not part of this release yet; nothing done`;
 
-export function jobRunners(cleanup?: JobRunner): Record<JobName, JobRunner> {
+export function jobRunners(): Record<JobName, JobRunner> {
   return {
     daily: backupJob('daily'),
     weekly: backupJob('weekly'),
     monthly: backupJob('monthly'),
     'restore-test': restoreTestJob,
-    cleanup: cleanup ?? notYet('retention cleanup'),
+    cleanup: cleanupJob,
     health: notYet('the health check'),
     'storage-report': notYet('the storage report'),
     logrotate: notYet('log rotation'),

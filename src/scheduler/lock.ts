@@ -1,7 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError, StorageError } from '../errors';
 
 export interface LockHolder {
   pid: number;
@@ -13,6 +13,12 @@ export class LockBusyError extends KeepsakeError {
   constructor(readonly holder: LockHolder) {
     super(`Another keepsake job is running (${holder.job}, pid ${holder.pid}, since ${holder.since}); try again later, or run without --no-wait to wait for it`, 'busy');
   }
+}
+
+function unusableStateDir(stateDir: string, error: unknown): StorageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied; make it writable by the user keepsake runs as' : (error as Error).message;
+  return new StorageError(`Cannot use STATE_DIR ${stateDir} for the job lock: ${why}`, { cause: error });
 }
 
 function alive(pid: number): boolean {
@@ -42,8 +48,12 @@ export async function acquireLock(
   job: string,
   options: { wait: boolean; onWait?: (holder: LockHolder) => void; signal?: AbortSignal; pollMs?: number },
 ): Promise<() => Promise<void>> {
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, 'keepsake.lock');
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw unusableStateDir(stateDir, error);
+  }
   let told = false;
   for (;;) {
     try {
@@ -55,7 +65,7 @@ export async function acquireLock(
         if (holder?.pid === process.pid) await unlink(path).catch(() => undefined);
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unusableStateDir(stateDir, error);
     }
     const holder = await readHolder(path);
     if (!holder || !alive(holder.pid) || holder.pid === process.pid) {

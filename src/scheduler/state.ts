@@ -37,3 +37,8 @@ export async function updateState(stateDir: string, change: (state: DaemonState)
   await writeFileAtomic(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`);
   return state;
 }
+
+/** Backup tiers whose latest scheduled attempt failed: retention deletes nothing in them. */
+export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly'> {
+  return new Set((['daily', 'weekly', 'monthly'] as const).filter((tier) => state.jobs[tier]?.outcome === 'failed'));
+}

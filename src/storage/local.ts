@@ -125,10 +125,15 @@ export class LocalStorage implements Storage {
   }
 
   async *list(prefix = ''): AsyncIterable<StoredObject> {
-    yield* this.walk(this.root, prefix);
+    yield* this.walk(this.root, prefix, false);
   }
 
-  private async *walk(dir: string, prefix: string): AsyncIterable<StoredObject> {
+  /** The temp files list() hides: a killed write leaves them behind; retention removes old ones. */
+  async *listTemporary(prefix = ''): AsyncIterable<StoredObject> {
+    yield* this.walk(this.root, prefix, true);
+  }
+
+  private async *walk(dir: string, prefix: string, temporary: boolean): AsyncIterable<StoredObject> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -141,10 +146,14 @@ export class LocalStorage implements Storage {
       const key = relative(this.root, path).split(sep).join('/');
       // Only descend where the prefix can still match.
       if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
-      if (entry.isDirectory()) yield* this.walk(path, prefix);
-      else if (entry.isFile() && !entry.name.includes(TEMP_MARK)) {
-        const info = await stat(path);
-        yield { key, size: info.size, modified: info.mtime };
+      if (entry.isDirectory()) yield* this.walk(path, prefix, temporary);
+      else if (entry.isFile() && entry.name.includes(TEMP_MARK) === temporary) {
+        // A temp file is renamed or removed when its write ends: gone since readdir is not an error.
+        const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return undefined;
+          throw explain('list', path, error);
+        });
+        if (info) yield { key, size: info.size, modified: info.mtime };
       }
     }
   }

@@ -42,6 +42,11 @@ export interface Storage {
   read(key: string): Promise<Readable>;
   readAll(key: string): Promise<Buffer>;
   list(prefix?: string): AsyncIterable<StoredObject>;
+  /**
+   * Leftovers of writes that never finished, which list() hides (local temp files). Backends whose
+   * uploads are atomic (S3 multipart) have none and leave this out. delete() removes them.
+   */
+  listTemporary?(prefix?: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/config';
 import { runCli } from '../support/cli';
@@ -150,7 +150,10 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
   asRoot('reports a BACKUP_DIR without write permission for a non-root user (exit 74)', async () => {
     const readOnly = join(workspace.root, 'read-only');
     await mkdir(readOnly, { mode: 0o555 });
-    const result = await runCli(['backup'], { ...env, BACKUP_DIR: readOnly }, { uid: 65534, gid: 65534 });
+    const stateDir = join(workspace.root, 'state-for-nobody');
+    await mkdir(stateDir, { mode: 0o777 });
+    await chmod(stateDir, 0o777);
+    const result = await runCli(['backup'], { ...env, BACKUP_DIR: readOnly, STATE_DIR: stateDir }, { uid: 65534, gid: 65534 });
     expect(result.code).toBe(74);
     expect(result.stderr).toContain('permission denied; make BACKUP_DIR writable by the user keepsake runs as');
     expect(await allFiles(readOnly)).toEqual([]);
@@ -168,6 +171,14 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     } finally {
       execFileSync('umount', [tiny]);
     }
+  });
+
+  asRoot('says which folder to fix when STATE_DIR is not writable (exit 74)', async () => {
+    const readOnly = join(workspace.root, 'read-only-state');
+    await mkdir(readOnly, { mode: 0o555 });
+    const result = await runCli(['backup'], { ...env, STATE_DIR: readOnly }, { uid: 65534, gid: 65534 });
+    expect(result.code).toBe(74);
+    expect(result.stderr).toContain(`keepsake: Cannot use STATE_DIR ${readOnly} for the job lock: permission denied; make it writable by the user keepsake runs as`);
   });
 
   it('rejects invalid configuration before doing anything, listing every problem (exit 78)', async () => {

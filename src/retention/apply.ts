@@ -1,0 +1,149 @@
+import type { Tier } from '../backup/keys';
+import { mapLimit, type CatalogEntry } from '../catalog/catalog';
+import type { Config } from '../config';
+import { coerceError } from '../errors';
+import type { Logger } from '../log';
+import type { Storage } from '../storage';
+import { gatherFacts } from './gather';
+import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
+
+export interface CleanupDeps {
+  config: Pick<Config, 'retention'>;
+  storages: Storage[];
+  log: Logger;
+}
+
+export interface CleanupRequest {
+  /** Plan and report, delete nothing. */
+  dryRun?: boolean;
+  /** Tiers whose newest backup attempt failed (the daemon knows): nothing is deleted in them. */
+  failedTiers?: ReadonlySet<Tier>;
+  /** The clock, for tests; ages are measured from it. */
+  now?: number;
+}
+
+/** `done`: every object of it is gone from every target (always false in a dry run). */
+export interface BackupOutcome extends BackupDecision {
+  storedBytes: number;
+  targets: string[];
+  done: boolean;
+}
+export interface RecordOutcome extends RecordDecision {
+  targets: string[];
+  done: boolean;
+}
+export interface LeftoverOutcome extends LeftoverDecision {
+  done: boolean;
+}
+export interface DeleteError {
+  target: string;
+  key: string;
+  message: string;
+}
+
+export interface CleanupSummary {
+  dryRun: boolean;
+  now: string;
+  backups: BackupOutcome[];
+  restoreTests: RecordOutcome[];
+  leftovers: LeftoverOutcome[];
+  /** What was deleted, or in a dry run what would be. */
+  totals: { kept: number; deleted: number; restoreTestsDeleted: number; leftoversDeleted: number; bytesFreed: number };
+  /** Deletions that failed; the objects are still there and the next run tries again. */
+  errors: DeleteError[];
+  /** The catalog's warnings: unreadable manifests, data objects missing or of the wrong size. */
+  problems: string[];
+}
+
+const PARALLEL_DELETES = 8;
+
+/**
+ * The retention job: read what exists on every target, plan, and delete what the plan says.
+ * A failed deletion is recorded and the job goes on with the rest; the caller decides what a
+ * non-empty `errors` means (the cleanup command exits 74). It never throws half way through.
+ */
+export async function runCleanup({ config, storages, log }: CleanupDeps, request: CleanupRequest = {}): Promise<CleanupSummary> {
+  const now = request.now ?? Date.now();
+  const dryRun = Boolean(request.dryRun);
+  const facts = await gatherFacts(storages);
+  const plan = planRetention({ ...facts, policy: config.retention, now, failedTiers: request.failedTiers });
+  const errors: DeleteError[] = [];
+  const remove = async (storage: Storage, key: string): Promise<boolean> => {
+    try {
+      await storage.delete(key);
+      return true;
+    } catch (error) {
+      errors.push({ target: storage.name, key, message: coerceError(error).message });
+      log.warn({ target: storage.name, key, err: error }, 'retention could not delete an object');
+      return false;
+    }
+  };
+
+  const entries = new Map(facts.catalog.backups.map((entry) => [`${entry.manifest.tier}/${entry.manifest.id}`, entry]));
+  const backups = await mapLimit(plan.backups, PARALLEL_DELETES, async (decision): Promise<BackupOutcome & { freed: number }> => {
+    const entry = entries.get(`${decision.tier}/${decision.id}`)!;
+    const outcome = { ...decision, storedBytes: entry.manifest.storedBytes, targets: entry.copies.map((copy) => copy.storage.name), done: false, freed: 0 };
+    if (decision.action === 'keep' || dryRun) return { ...outcome, freed: decision.action === 'delete' ? totalSize(entry) : 0 };
+    const deleted = await deleteBackup(entry, remove);
+    if (deleted.done) log.info({ backup: `${decision.tier}/${decision.id}`, reason: decision.reason }, 'retention deleted a backup');
+    return { ...outcome, ...deleted };
+  });
+
+  const recordHolders = new Map(facts.restoreTests.map((record) => [record.key, record.storages]));
+  const restoreTests = await mapLimit(plan.restoreTests, PARALLEL_DELETES, async (decision): Promise<RecordOutcome> => {
+    const holders = recordHolders.get(decision.key)!;
+    const outcome = { ...decision, targets: holders.map((storage) => storage.name), done: false };
+    if (decision.action === 'keep' || dryRun) return outcome;
+    const results = await Promise.all(holders.map((storage) => remove(storage, decision.key)));
+    return { ...outcome, done: results.every(Boolean) };
+  });
+
+  const byName = new Map(storages.map((storage) => [storage.name as string, storage]));
+  const leftovers = await mapLimit(plan.leftovers, PARALLEL_DELETES, async (decision): Promise<LeftoverOutcome> => {
+    if (decision.action === 'keep' || dryRun) return { ...decision, done: false };
+    const done = await remove(byName.get(decision.target)!, decision.key);
+    if (done) log.info({ target: decision.target, key: decision.key, reason: decision.reason }, 'retention removed an incomplete leftover');
+    return { ...decision, done };
+  });
+
+  const counted = (outcome: { action: string; done: boolean }) => outcome.action === 'delete' && (dryRun || outcome.done);
+  const totals = {
+    kept: backups.filter((outcome) => outcome.action === 'keep').length,
+    deleted: backups.filter(counted).length,
+    restoreTestsDeleted: restoreTests.filter(counted).length,
+    leftoversDeleted: leftovers.filter(counted).length,
+    bytesFreed: backups.reduce((sum, outcome) => sum + outcome.freed, 0) + leftovers.filter(counted).reduce((sum, outcome) => sum + outcome.size, 0),
+  };
+  log.info({ dryRun, ...totals, errors: errors.length }, dryRun ? 'retention planned (dry run)' : 'retention finished');
+  return {
+    dryRun,
+    now: new Date(now).toISOString(),
+    backups: backups.map(({ freed: _freed, ...outcome }) => outcome),
+    restoreTests,
+    leftovers,
+    totals,
+    errors,
+    problems: facts.catalog.problems,
+  };
+}
+
+/**
+ * Manifest first, then the data object, on every target that lists the backup: a listed backup
+ * is always complete, so a crash between the two leaves an unlisted object (a leftover the next
+ * run removes), never a listed backup without its data. When a manifest cannot be deleted, its
+ * data object on that target stays too, so the copy remains whole and restorable.
+ */
+async function deleteBackup(entry: CatalogEntry, remove: (storage: Storage, key: string) => Promise<boolean>): Promise<{ done: boolean; freed: number }> {
+  let done = true;
+  let freed = 0;
+  for (const copy of entry.copies) {
+    const gone = (await remove(copy.storage, copy.manifestKey)) && (await remove(copy.storage, entry.manifest.key));
+    if (gone) freed += copy.size;
+    done &&= gone;
+  }
+  return { done, freed };
+}
+
+function totalSize(entry: CatalogEntry): number {
+  return entry.copies.reduce((sum, copy) => sum + copy.size, 0);
+}

@@ -1,0 +1,106 @@
+import { TIERS, manifestKeyFor, type Tier } from '../backup/keys';
+import { mapLimit, readCatalog, type Catalog } from '../catalog/catalog';
+import type { Storage, StoredObject } from '../storage';
+import type { BackupFacts, LeftoverFacts, RecordFacts } from './plan';
+
+/** A recovery-test record and the targets that hold a copy of it. */
+export interface StoredRecord extends RecordFacts {
+  storages: Storage[];
+}
+
+/** Everything retention looks at, read from every target; the planner then decides on it. */
+export interface RetentionFacts {
+  catalog: Catalog;
+  backups: BackupFacts[];
+  restoreTests: StoredRecord[];
+  leftovers: LeftoverFacts[];
+}
+
+const DATA_OBJECT = /\.dump(\.zst|\.gz)?$/;
+const RECORD = /^recovery-tests\/.+\.json$/;
+
+/** Only keys in keepsake's own layout are ever candidates: BACKUP_DIR may hold other files. */
+function inOurLayout(key: string): boolean {
+  const top = key.split('/')[0]!;
+  return (TIERS as readonly string[]).includes(top) || top === 'recovery-tests';
+}
+
+/**
+ * Reads the catalog (listed backups: complete ones only) and the raw listing of every target,
+ * which is where incomplete leftovers and recovery-test records show up. Lists each target twice
+ * (catalog, then raw); that is one extra request per 1000 objects on S3 and keeps "listed means
+ * complete" in one place, the catalog.
+ */
+export async function gatherFacts(storages: Storage[]): Promise<RetentionFacts> {
+  const catalog = await readCatalog(storages);
+  // A listed data object is never a leftover, wherever its manifest sits.
+  const listed = new Set(catalog.backups.flatMap(({ manifest, copies }) => copies.map((copy) => `${copy.storage.name}:${manifest.key}`)));
+  const records = new Map<string, { object: StoredObject; storages: Storage[] }>();
+  const leftovers: LeftoverFacts[] = [];
+  for (const storage of storages) {
+    const objects = new Map<string, StoredObject>();
+    for await (const object of storage.list('')) objects.set(object.key, object);
+    for (const object of objects.values()) {
+      if (!inOurLayout(object.key)) continue;
+      if (RECORD.test(object.key)) {
+        const record = records.get(object.key) ?? { object, storages: [] };
+        record.storages.push(storage);
+        records.set(object.key, record);
+      } else if (DATA_OBJECT.test(object.key) && !objects.has(manifestKeyFor(object.key)) && !listed.has(`${storage.name}:${object.key}`)) {
+        leftovers.push({ target: storage.name, key: object.key, kind: 'no-manifest', modified: object.modified.getTime(), size: object.size });
+      }
+    }
+    if (storage.listTemporary) {
+      for await (const object of storage.listTemporary('')) {
+        if (inOurLayout(object.key)) leftovers.push({ target: storage.name, key: object.key, kind: 'temp', modified: object.modified.getTime(), size: object.size });
+      }
+    }
+  }
+  const { restoreTests, failed } = await readRecords([...records.values()]);
+  const backups = catalog.backups.map(({ manifest }) => ({
+    id: manifest.id,
+    tier: manifest.tier,
+    database: manifest.database,
+    startedAt: manifest.startedAt,
+    failedRestoreTest: failed.has(`${manifest.tier}/${manifest.id}`),
+  }));
+  return { catalog, backups, restoreTests, leftovers };
+}
+
+interface RecordBody {
+  startedAt?: unknown;
+  ok?: unknown;
+  backup?: { tier?: unknown; id?: unknown };
+}
+
+/**
+ * Reads each record once (from the first target that has it) for its time and verdict. A record
+ * that cannot be read still has an age: its object's modification time.
+ * `failed` holds tier/id of the backups whose latest restore test failed.
+ */
+async function readRecords(found: { object: StoredObject; storages: Storage[] }[]): Promise<{ restoreTests: StoredRecord[]; failed: Set<string> }> {
+  const bodies = await mapLimit(found, 8, ({ object, storages }) => storages[0]!.readAll(object.key).then(parseRecord, () => undefined));
+  const latest = new Map<string, { at: number; ok: boolean }>();
+  const restoreTests = found.map(({ object, storages }, index) => {
+    const body = bodies[index];
+    const startedAt = typeof body?.startedAt === 'string' ? Date.parse(body.startedAt) : NaN;
+    const at = Number.isNaN(startedAt) ? object.modified.getTime() : startedAt;
+    const tier = body?.backup?.tier;
+    if (typeof body?.ok === 'boolean' && typeof tier === 'string' && (TIERS as readonly string[]).includes(tier) && typeof body.backup?.id === 'string') {
+      const backup = `${tier as Tier}/${body.backup.id}`;
+      if (!latest.has(backup) || latest.get(backup)!.at < at) latest.set(backup, { at, ok: body.ok });
+    }
+    return { key: object.key, at, storages };
+  });
+  const failed = new Set([...latest].filter(([, verdict]) => !verdict.ok).map(([backup]) => backup));
+  return { restoreTests, failed };
+}
+
+function parseRecord(body: Buffer): RecordBody | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value && typeof value === 'object' ? (value as RecordBody) : undefined;
+  } catch {
+    return undefined;
+  }
+}
