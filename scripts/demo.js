@@ -3,7 +3,8 @@
  * `npm run demo`: keepsake end to end with no Docker, no configuration and no network.
  * Starts a throwaway PostgreSQL with a sample schema, then runs the real CLI against it:
  * backup, a second backup in the daily tier, list, verify, a restore test into a second throwaway
- * cluster, a restore into a new database beside the original, and how to restore by hand.
+ * cluster, a restore into a new database beside the original, a retention dry run, and how to
+ * restore by hand.
  * Backups stay in ./demo-output/backups to look at; the database is removed at the end.
  */
 const { spawnSync } = require('node:child_process');
@@ -54,6 +55,7 @@ async function main() {
     keepsake(['verify', 'latest'], env);
     keepsake(['restore-test', 'latest'], env);
     keepsake(['restore', 'latest', '--target-db', 'shop_copy', '--yes'], env);
+    keepsake(['cleanup', '--dry-run'], env);
 
     console.log(`\nBackups are in ${env.BACKUP_DIR}. To restore one by hand with standard tools:`);
     console.log('  zstd -dc <file>.dump.zst | pg_restore --no-owner --no-privileges -d <new database>');
