@@ -15,9 +15,12 @@ export function registerCleanup(program: Command, context: CommandContext): void
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .action(async (options: { dryRun?: boolean; json?: boolean; wait: boolean }) => {
       const config = context.config();
-      // Tiers whose last scheduled backup failed (from the daemon's state) keep everything.
-      const failedTiers = failedBackupTiers(await readState(config.stateDir));
-      const run = () => runCleanup({ config, storages: context.storages(), log: context.log() }, { dryRun: options.dryRun, failedTiers });
+      // Tiers whose last scheduled backup failed (from the daemon's state, read once we hold the
+      // lock, so a backup failing meanwhile counts) keep everything.
+      const run = async () => {
+        const failedTiers = failedBackupTiers(await readState(config.stateDir));
+        return runCleanup({ config, storages: context.storages(), log: context.log() }, { dryRun: options.dryRun, failedTiers });
+      };
       const summary = options.dryRun ? await run() : await withJobLock(context, 'cleanup', { wait: options.wait }, run);
       for (const problem of summary.problems) context.err(`warning: ${problem}`);
       context.out(options.json ? JSON.stringify(summary, null, 2) : renderCleanup(summary));

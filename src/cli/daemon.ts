@@ -16,18 +16,24 @@ export function registerDaemon(program: Command, context: CommandContext): void 
     .action(async () => {
       const config = context.config();
       const log = createLogger(config, 'stdout');
-      const daemon = await startDaemon({ config, storages: context.storages(), log, runners: jobRunners() });
+      // Handlers first: a signal during start-up must still stop cleanly, not kill the process.
       let signals = 0;
+      let stopWith: NodeJS.Signals | undefined;
+      const started: { daemon?: Awaited<ReturnType<typeof startDaemon>> } = {};
       const onSignal = (signal: NodeJS.Signals) => {
         signals++;
         if (signals > 1) {
           log.warn({ signal }, 'second signal: exiting now');
           process.exit(signal === 'SIGINT' ? 130 : 143);
         }
-        void daemon.stop(signal);
+        stopWith = signal;
+        void started.daemon?.stop(signal);
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      const daemon = await startDaemon({ config, storages: context.storages(), log, runners: jobRunners() });
+      started.daemon = daemon;
+      if (stopWith) void daemon.stop(stopWith);
       await daemon.stopped;
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

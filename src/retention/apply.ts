@@ -8,7 +8,7 @@ import { gatherFacts } from './gather';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
 
 export interface CleanupDeps {
-  config: Pick<Config, 'retention'>;
+  config: Pick<Config, 'retention' | 'database'>;
   storages: Storage[];
   log: Logger;
 }
@@ -65,7 +65,7 @@ const PARALLEL_DELETES = 8;
 export async function runCleanup({ config, storages, log }: CleanupDeps, request: CleanupRequest = {}): Promise<CleanupSummary> {
   const now = request.now ?? Date.now();
   const dryRun = Boolean(request.dryRun);
-  const facts = await gatherFacts(storages);
+  const facts = await gatherFacts(storages, config.database.database);
   const plan = planRetention({ ...facts, policy: config.retention, now, failedTiers: request.failedTiers });
   const errors: DeleteError[] = [];
   const remove = async (storage: Storage, key: string): Promise<boolean> => {

@@ -1,4 +1,4 @@
-import { TIERS, manifestKeyFor, type Tier } from '../backup/keys';
+import { TIERS, manifestKeyFor, safeName, type Tier } from '../backup/keys';
 import { mapLimit, readCatalog, type Catalog } from '../catalog/catalog';
 import type { Storage, StoredObject } from '../storage';
 import type { BackupFacts, LeftoverFacts, RecordFacts } from './plan';
@@ -31,7 +31,7 @@ function inOurLayout(key: string): boolean {
  * (catalog, then raw); that is one extra request per 1000 objects on S3 and keeps "listed means
  * complete" in one place, the catalog.
  */
-export async function gatherFacts(storages: Storage[]): Promise<RetentionFacts> {
+export async function gatherFacts(storages: Storage[], database: string): Promise<RetentionFacts> {
   const catalog = await readCatalog(storages);
   // A listed data object is never a leftover, wherever its manifest sits.
   const listed = new Set(catalog.backups.flatMap(({ manifest, copies }) => copies.map((copy) => `${copy.storage.name}:${manifest.key}`)));
@@ -46,23 +46,25 @@ export async function gatherFacts(storages: Storage[]): Promise<RetentionFacts> 
         const record = records.get(object.key) ?? { object, storages: [] };
         record.storages.push(storage);
         records.set(object.key, record);
-      } else if (DATA_OBJECT.test(object.key) && !objects.has(manifestKeyFor(object.key)) && !listed.has(`${storage.name}:${object.key}`)) {
+      } else if (DATA_OBJECT.test(object.key) && ownedBy(object.key, database) && !objects.has(manifestKeyFor(object.key)) && !listed.has(`${storage.name}:${object.key}`)) {
         leftovers.push({ target: storage.name, key: object.key, kind: 'no-manifest', modified: object.modified.getTime(), size: object.size });
       }
     }
     if (storage.listTemporary) {
       for await (const object of storage.listTemporary('')) {
-        if (inOurLayout(object.key)) leftovers.push({ target: storage.name, key: object.key, kind: 'temp', modified: object.modified.getTime(), size: object.size });
+        if (inOurLayout(object.key) && ownedBy(object.key, database)) leftovers.push({ target: storage.name, key: object.key, kind: 'temp', modified: object.modified.getTime(), size: object.size });
       }
     }
   }
-  const { restoreTests, failed } = await readRecords([...records.values()]);
-  const backups = catalog.backups.map(({ manifest }) => ({
+  const { restoreTests, failed, passed } = await readRecords([...records.values()], database);
+  // Only this sidecar's database: another one sharing the bucket has its own policy and failures.
+  const backups = catalog.backups.filter(({ manifest }) => manifest.database === database).map(({ manifest }) => ({
     id: manifest.id,
     tier: manifest.tier,
     database: manifest.database,
     startedAt: manifest.startedAt,
     failedRestoreTest: failed.has(`${manifest.tier}/${manifest.id}`),
+    passedRestoreTest: passed.has(`${manifest.tier}/${manifest.id}`),
   }));
   return { catalog, backups, restoreTests, leftovers };
 }
@@ -70,7 +72,7 @@ export async function gatherFacts(storages: Storage[]): Promise<RetentionFacts> 
 interface RecordBody {
   startedAt?: unknown;
   ok?: unknown;
-  backup?: { tier?: unknown; id?: unknown };
+  backup?: { tier?: unknown; id?: unknown; database?: unknown };
 }
 
 /**
@@ -78,11 +80,11 @@ interface RecordBody {
  * that cannot be read still has an age: its object's modification time.
  * `failed` holds tier/id of the backups whose latest restore test failed.
  */
-async function readRecords(found: { object: StoredObject; storages: Storage[] }[]): Promise<{ restoreTests: StoredRecord[]; failed: Set<string> }> {
+async function readRecords(found: { object: StoredObject; storages: Storage[] }[], database: string): Promise<{ restoreTests: StoredRecord[]; failed: Set<string>; passed: Set<string> }> {
   const bodies = await mapLimit(found, 8, ({ object, storages }) => storages[0]!.readAll(object.key).then(parseRecord, () => undefined));
   const latest = new Map<string, { at: number; ok: boolean }>();
-  const restoreTests = found.map(({ object, storages }, index) => {
-    const body = bodies[index];
+  const mine = found.map((record, index) => ({ ...record, body: bodies[index] })).filter(({ body }) => body?.backup?.database === database);
+  const restoreTests = mine.map(({ object, storages, body }) => {
     const startedAt = typeof body?.startedAt === 'string' ? Date.parse(body.startedAt) : NaN;
     const at = Number.isNaN(startedAt) ? object.modified.getTime() : startedAt;
     const tier = body?.backup?.tier;
@@ -93,7 +95,13 @@ async function readRecords(found: { object: StoredObject; storages: Storage[] }[
     return { key: object.key, at, storages };
   });
   const failed = new Set([...latest].filter(([, verdict]) => !verdict.ok).map(([backup]) => backup));
-  return { restoreTests, failed };
+  const passed = new Set([...latest].filter(([, verdict]) => verdict.ok).map(([backup]) => backup));
+  return { restoreTests, failed, passed };
+}
+
+/** Files named after this database: `<db>_<YYYYMMDD>_<HHMMSS>...` (ids use the file-safe name). */
+function ownedBy(key: string, database: string): boolean {
+  return new RegExp(`^${safeName(database).replace(/[.]/g, '\\.')}_\\d{8}_\\d{6}\\.dump`).test(key.split('/').pop()!);
 }
 
 function parseRecord(body: Buffer): RecordBody | undefined {

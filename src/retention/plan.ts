@@ -16,6 +16,8 @@ export interface BackupFacts {
   startedAt: string;
   /** Its latest restore test failed: it does not count as the newest good backup of its tier. */
   failedRestoreTest?: boolean;
+  /** Its latest restore test passed: the newest such backup of a tier is proof worth keeping. */
+  passedRestoreTest?: boolean;
 }
 
 /** A recovery-test record (`recovery-tests/.../restore_test_*.json`) and when its test ran. */
@@ -55,7 +57,7 @@ export type Action = 'keep' | 'delete';
  * count/age: the policy's rules. newest, newest-good, tier-failed, unknown-time: safety rules,
  * named only where they overruled a deletion. outside: no rule keeps it.
  */
-export type BackupRule = 'count' | 'age' | 'newest' | 'newest-good' | 'tier-failed' | 'unknown-time' | 'outside';
+export type BackupRule = 'count' | 'age' | 'newest' | 'newest-good' | 'newest-proven' | 'tier-failed' | 'unknown-time' | 'outside';
 
 export interface BackupDecision {
   id: string;
@@ -118,6 +120,7 @@ export function planBackups({ backups, policy, now, failedTiers = new Set() }: R
     const keep = policy.keep[tier];
     const maxAge = policy.maxAgeMs[tier];
     const newestGood = ordered.find((b) => !b.failedRestoreTest);
+    const newestProven = ordered.find((b) => b.passedRestoreTest);
     ordered.forEach((backup, index) => {
       const age = now - Date.parse(backup.startedAt);
       if (index < keep) return decide(backup, 'keep', 'count', `among the ${keep} newest ${tier}`);
@@ -125,6 +128,7 @@ export function planBackups({ backups, policy, now, failedTiers = new Set() }: R
       // The policy would delete it; the safety rules get the last word.
       if (index === 0) return decide(backup, 'keep', 'newest', 'newest of its tier: never deleted');
       if (backup === newestGood) return decide(backup, 'keep', 'newest-good', `newest ${tier} whose restore test did not fail: never deleted`);
+      if (backup === newestProven) return decide(backup, 'keep', 'newest-proven', `newest ${tier} that passed a restore test: never deleted`);
       if (failedTiers.has(tier)) return decide(backup, 'keep', 'tier-failed', `tier's newest backup failed: nothing deleted`);
       const limit = maxAge === undefined ? '' : `, limit ${formatAge(maxAge)}`;
       decide(backup, 'delete', 'outside', `outside every rule (${ordinal(index + 1)} newest ${tier}, ${formatAge(age)} old${limit})`);

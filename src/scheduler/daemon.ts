@@ -31,7 +31,7 @@ export interface Daemon {
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { config, log } = deps;
   const queue: JobName[] = [];
-  let running: { job: JobName; abort: AbortController; done: Promise<void> } | undefined;
+  let running: { job: JobName; abort: AbortController; done: Promise<void>; working: boolean } | undefined;
   let stopping = false;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -63,35 +63,38 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     const job = queue.shift();
     if (!job) return;
     const abort = new AbortController();
-    const done = runJob(job, abort.signal).finally(() => {
+    const entry = { job, abort, done: Promise.resolve(), working: false };
+    running = entry;
+    entry.done = runJob(job, abort.signal, () => (entry.working = true)).finally(() => {
       running = undefined;
       if (stopping) return;
       void drain();
     });
-    running = { job, abort, done };
   }
 
-  async function runJob(job: JobName, signal: AbortSignal): Promise<void> {
+  async function runJob(job: JobName, signal: AbortSignal, onLocked: () => void): Promise<void> {
     const started = new Date();
     await saveState((state) => (state.jobs[job] = { ...state.jobs[job], lastStart: started.toISOString(), nextRun: nextRun(job) }));
     log.info({ job }, 'job started');
     let outcome: 'ok' | 'failed' | 'interrupted' = 'ok';
     let summary = '';
     let error: string | undefined;
+    let failure: Error | undefined;
     try {
       const release = await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') });
+      onLocked();
       try {
         summary = await deps.runners[job]({ config, storages: deps.storages, log }, signal);
       } finally {
         await release();
       }
     } catch (caught) {
-      const failure = coerceError(caught);
+      failure = coerceError(caught);
       outcome = failure instanceof InterruptedError || signal.aborted ? 'interrupted' : 'failed';
       error = failure.message;
     }
     const durationMs = Date.now() - started.getTime();
-    log[outcome === 'ok' ? 'info' : 'error']({ job, outcome, durationMs, summary, error }, 'job finished');
+    log[outcome === 'ok' ? 'info' : 'error']({ job, outcome, durationMs, summary, error, err: failure }, 'job finished');
     await saveState((state) => (state.jobs[job] = { lastStart: started.toISOString(), lastEnd: new Date().toISOString(), outcome, durationMs, error, nextRun: nextRun(job) }));
   }
 
@@ -107,7 +110,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
   if (config.schedule.backupOnStart) enqueue('daily', 'BACKUP_ON_START');
   if (config.schedule.catchUp) {
-    for (const missed of await catchUpJobs(deps, crons)) enqueue(missed.job, missed.why);
+    // In the background: listing a large bucket must not delay start-up or signal handling.
+    void catchUpJobs(deps, crons).then((missed) => {
+      for (const { job, why } of missed) {
+        if (running?.job === job) continue; // BACKUP_ON_START is already making it
+        enqueue(job, why);
+      }
+    });
   }
 
   return {
@@ -119,7 +128,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       for (const cron of crons.values()) cron.stop();
       clearInterval(heartbeat);
       const current = running;
-      if (current) {
+      if (current && !current.working) {
+        // Still waiting for a manual command's lock: nothing started, nothing to finish.
+        current.abort.abort(reason);
+        await current.done;
+      } else if (current) {
         log.info({ job: current.job, reason, graceMs: config.schedule.shutdownGraceMs }, 'stopping: letting the running job finish');
         const timer = setTimeout(() => {
           log.warn({ job: current.job }, 'shutdown grace over: aborting the running job');

@@ -1,5 +1,5 @@
-import { open, readFile, unlink } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeepsakeError, StorageError } from '../errors';
 
@@ -7,6 +7,8 @@ export interface LockHolder {
   pid: number;
   job: string;
   since: string;
+  /** Random per acquisition: a pid alone is reused (every container's daemon is pid 1). */
+  token: string;
 }
 
 export class LockBusyError extends KeepsakeError {
@@ -14,6 +16,11 @@ export class LockBusyError extends KeepsakeError {
     super(`Another keepsake job is running (${holder.job}, pid ${holder.pid}, since ${holder.since}); try again later, or run without --no-wait to wait for it`, 'busy');
   }
 }
+
+/** Tokens of the locks this process holds right now. */
+const heldHere = new Set<string>();
+/** When this process started: a lock older than that with our pid is a previous life's. */
+const processStarted = Date.now() - process.uptime() * 1000;
 
 function unusableStateDir(stateDir: string, error: unknown): StorageError {
   const code = (error as NodeJS.ErrnoException).code;
@@ -30,18 +37,29 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The holder, or undefined when there is no lock file. Unreadable content is an error, not "free". */
 async function readHolder(path: string): Promise<LockHolder | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LockHolder;
-  } catch {
-    return undefined;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
+  return JSON.parse(text) as LockHolder; // written whole by link(), so never half-written
+}
+
+/** A holder that can no longer be running: its process is gone, or it is our pid from an earlier life. */
+function isStale(holder: LockHolder): boolean {
+  if (holder.pid === process.pid) return !heldHere.has(holder.token) && Date.parse(holder.since) < processStarted;
+  return !alive(holder.pid);
 }
 
 /**
  * One job at a time per STATE_DIR: the daemon's scheduled jobs and manual `docker exec` commands
- * coordinate through an exclusively created lock file holding the holder's pid. A lock whose
- * process is gone (killed, container restarted) is stale and taken over.
+ * coordinate through a lock file. The file appears whole (written aside, then link()ed into place,
+ * which fails if one exists); a stale lock (its process gone) is moved aside with rename() and
+ * re-checked, so two processes cannot both take it over.
  */
 export async function acquireLock(
   stateDir: string,
@@ -49,35 +67,60 @@ export async function acquireLock(
   options: { wait: boolean; onWait?: (holder: LockHolder) => void; signal?: AbortSignal; pollMs?: number },
 ): Promise<() => Promise<void>> {
   const path = join(stateDir, 'keepsake.lock');
+  const holder: LockHolder = { pid: process.pid, job, since: new Date().toISOString(), token: randomBytes(12).toString('hex') };
+  const draft = join(stateDir, `.keepsake.lock.${holder.token}`);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });
   } catch (error) {
     throw unusableStateDir(stateDir, error);
   }
   let told = false;
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(JSON.stringify({ pid: process.pid, job, since: new Date().toISOString() } satisfies LockHolder));
-      await handle.close();
-      return async () => {
-        const holder = await readHolder(path);
-        if (holder?.pid === process.pid) await unlink(path).catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unusableStateDir(stateDir, error);
+  try {
+    for (;;) {
+      try {
+        await link(draft, path);
+        heldHere.add(holder.token);
+        return async () => {
+          heldHere.delete(holder.token);
+          const current = await readHolder(path).catch(() => undefined);
+          if (current?.token === holder.token) await unlink(path).catch(() => undefined);
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unusableStateDir(stateDir, error);
+      }
+      const current = await readHolder(path).catch((error) => {
+        if (error instanceof SyntaxError) throw new StorageError(`The lock file ${path} is damaged; if no keepsake job is running, delete it`, { cause: error });
+        throw unusableStateDir(stateDir, error);
+      });
+      if (!current) continue; // released in between: try again at once
+      if (isStale(current)) {
+        await takeOverStale(path, current);
+        continue;
+      }
+      if (!options.wait) throw new LockBusyError(current);
+      if (!told) options.onWait?.(current);
+      told = true;
+      if (options.signal?.aborted) throw new KeepsakeError(`Stopped while waiting for ${current.job} to finish`, 'interrupted');
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
     }
-    const holder = await readHolder(path);
-    if (!holder || !alive(holder.pid) || holder.pid === process.pid) {
-      // Stale (or half-written by a process that died): remove and try again.
-      if (!holder || holder.pid !== process.pid) await unlink(path).catch(() => undefined);
-      else throw new Error(`lock already held by this process for ${holder.job}`);
-      continue;
-    }
-    if (!options.wait) throw new LockBusyError(holder);
-    if (!told) options.onWait?.(holder);
-    told = true;
-    if (options.signal?.aborted) throw new KeepsakeError(`Stopped while waiting for ${holder.job} to finish`, 'interrupted');
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+  } finally {
+    await unlink(draft).catch(() => undefined);
   }
+}
+
+/** Moves a stale lock aside; if someone else replaced it meanwhile, puts theirs back untouched. */
+async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
+  const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // gone already: someone else took it over or released it
+  }
+  const moved = await readHolder(aside).catch(() => undefined);
+  if (moved && moved.token !== stale.token) {
+    // Not the lock we judged stale: a live one that appeared in between. Restore it if we can.
+    await link(aside, path).catch(() => undefined);
+  }
+  await unlink(aside).catch(() => undefined);
 }

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobName } from '../config';
+import { StorageError } from '../errors';
 import { writeFileAtomic } from '../state/files';
 
 export interface JobState {
@@ -22,23 +23,46 @@ export interface DaemonState {
 
 export const statePath = (stateDir: string) => join(stateDir, 'state.json');
 
+/** No file yet means a fresh state; a file that cannot be read or parsed is an error, never "all fine". */
 export async function readState(stateDir: string): Promise<DaemonState> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(statePath(stateDir), 'utf8')) as DaemonState;
-  } catch {
-    return { jobs: {} };
+    text = await readFile(statePath(stateDir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { jobs: {} };
+    throw new StorageError(`Cannot read ${statePath(stateDir)}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as DaemonState;
+  } catch (error) {
+    throw new StorageError(`${statePath(stateDir)} is damaged; move it aside to start afresh`, { cause: error });
   }
 }
 
-/** Read-modify-write of the state file; callers are serialised by the daemon's single loop. */
+/**
+ * Read-modify-write of the state file; callers are serialised by the daemon's single loop. A
+ * damaged file is kept aside (state.json.damaged-<time>) for inspection and the state starts afresh.
+ */
 export async function updateState(stateDir: string, change: (state: DaemonState) => void): Promise<DaemonState> {
-  const state = await readState(stateDir);
+  let state: DaemonState;
+  try {
+    state = await readState(stateDir);
+  } catch (error) {
+    if (!((error as Error).cause instanceof SyntaxError)) throw error;
+    await rename(statePath(stateDir), `${statePath(stateDir)}.damaged-${Date.now()}`);
+    state = { jobs: {} };
+  }
   change(state);
   await writeFileAtomic(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`);
   return state;
 }
 
-/** Backup tiers whose latest scheduled attempt failed: retention deletes nothing in them. */
+/**
+ * Backup tiers whose latest scheduled attempt did not succeed (failed, interrupted, or started and
+ * never finished: a crash): retention deletes nothing in them.
+ */
 export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly'> {
-  return new Set((['daily', 'weekly', 'monthly'] as const).filter((tier) => state.jobs[tier]?.outcome === 'failed'));
+  const unsuccessful = (job: JobState | undefined) =>
+    job !== undefined && ((job.outcome !== undefined && job.outcome !== 'ok') || (job.lastStart !== undefined && (!job.lastEnd || job.lastStart > job.lastEnd)));
+  return new Set((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
 }

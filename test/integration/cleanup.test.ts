@@ -38,7 +38,7 @@ async function putBackup(storage: Storage, tier: Tier, database: string, at: num
 async function putRecord(storage: Storage, at: number, backup: Made, ok: boolean): Promise<string> {
   const key = restoreTestKey(new Date(at));
   const id = backupId(backup.database, new Date(backup.at));
-  await storage.put(key, Buffer.from(JSON.stringify({ format: 1, ok, id: key, startedAt: new Date(at).toISOString(), backup: { tier: backup.tier, id } })));
+  await storage.put(key, Buffer.from(JSON.stringify({ format: 1, ok, id: key, startedAt: new Date(at).toISOString(), backup: { database: 'app', tier: backup.tier, id } })));
   return key;
 }
 
@@ -58,7 +58,7 @@ describe.each(['local', 's3'] as const)('retention cleanup on %s storage', (kind
   beforeAll(async () => {
     workspace = await makeWorkspace();
     if (kind === 's3') s3 = await startTestS3();
-    baseEnv = { STATE_DIR: workspace.stateDir, BACKUP_TARGETS: kind, BACKUP_DIR: workspace.backupDir, ...(s3?.env() ?? {}) };
+    baseEnv = { POSTGRES_DB: 'app', STATE_DIR: workspace.stateDir, BACKUP_TARGETS: kind, BACKUP_DIR: workspace.backupDir, ...(s3?.env() ?? {}) };
   });
   afterAll(async () => {
     await s3?.stop();
@@ -88,31 +88,33 @@ describe.each(['local', 's3'] as const)('retention cleanup on %s storage', (kind
     if (kind === 'local') {
       const temp = (key: string) => `${workspace.backupDir}/gfs/${key}`;
       await mkdir(dirname(temp('weekly/2026/week-01/x')), { recursive: true });
-      await writeFile(temp('weekly/2026/week-01/app.dump.zst.tmp-0ld'), 'old');
-      await writeFile(temp('weekly/2026/week-01/app.dump.zst.tmp-n3w'), 'new');
+      await writeFile(temp('weekly/2026/week-01/app_20260104_030000.dump.zst.tmp-0ld'), 'old');
+      await writeFile(temp('weekly/2026/week-01/app_20260104_030000.dump.zst.tmp-n3w'), 'new');
       const fresh = new Date(NOW - 3_600_000);
-      await utimes(temp('weekly/2026/week-01/app.dump.zst.tmp-n3w'), fresh, fresh);
+      await utimes(temp('weekly/2026/week-01/app_20260104_030000.dump.zst.tmp-n3w'), fresh, fresh);
     }
     const before = await keys();
     expect(before.length).toBeGreaterThan(1100);
 
     const dry = await run(config, storage, { dryRun: true });
     expect(await keys()).toEqual(before);
-    expect(dry.totals).toMatchObject({ kept: 30, deleted: made.length - 30, restoreTestsDeleted: 11, leftoversDeleted: kind === 'local' ? 2 : 1 });
+    // "billing" is another sidecar's database in the same bucket: its own policy decides, not ours.
+    const ours = made.filter((m) => m.database === 'app');
+    expect(dry.totals).toMatchObject({ kept: 23, deleted: ours.length - 23, restoreTestsDeleted: 11, leftoversDeleted: kind === 'local' ? 2 : 1 });
 
     const summary = await run(config, storage);
     expect(summary.errors).toEqual([]);
     expect(summary.totals).toEqual(dry.totals);
     const groups = ['app/daily', 'billing/daily', 'app/weekly', 'app/monthly'].map((g) => byNewest(made.filter((m) => `${m.database}/${m.tier}` === g)));
-    const kept = [...groups[0]!.slice(0, 7), ...groups[1]!.slice(0, 7), ...groups[2]!.slice(0, 4), ...groups[3]!.slice(0, 12)];
-    const expected = [...objectsOf(kept), ...records.slice(0, 3), 'notes/readme.txt', ...(kind === 'local' ? ['weekly/2026/week-01/app.dump.zst.tmp-n3w'] : [])];
+    const kept = [...groups[0]!.slice(0, 7), ...groups[1]!, ...groups[2]!.slice(0, 4), ...groups[3]!.slice(0, 12)];
+    const expected = [...objectsOf(kept), ...records.slice(0, 3), 'notes/readme.txt', ...(kind === 'local' ? ['weekly/2026/week-01/app_20260104_030000.dump.zst.tmp-n3w'] : [])];
     expect(await keys()).toEqual(expected.sort());
     const catalog = await readCatalog([storage]);
     expect(catalog.problems).toEqual([]);
-    expect(catalog.backups).toHaveLength(30);
+    expect(catalog.backups).toHaveLength(23 + groups[1]!.length);
 
     const again = await run(config, storage);
-    expect(again.totals).toMatchObject({ kept: 30, deleted: 0, restoreTestsDeleted: 0, leftoversDeleted: 0 });
+    expect(again.totals).toMatchObject({ kept: 23, deleted: 0, restoreTestsDeleted: 0, leftoversDeleted: 0 });
   });
 
   it('applies the safety rules end to end: a failed tier keeps everything, the newest good backup outlives its count', async () => {

@@ -61,7 +61,9 @@ async function addBackup(storages: MemoryStorage[], tier: Tier, daysAgo: number)
 }
 
 const retention: RetentionPolicy = { keep: { daily: 2, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAY, incompleteAfterMs: DAY };
-const cleanup = (storages: Storage[], request: Parameters<typeof runCleanup>[1] = {}) => runCleanup({ config: { retention }, storages, log: silentLogger }, { now: NOW, ...request });
+// The fixtures' manifests are of database "app": retention only ever plans this sidecar's own database.
+const database = { host: 'db', port: 5432, user: 'app', database: 'app' };
+const cleanup = (storages: Storage[], request: Parameters<typeof runCleanup>[1] = {}) => runCleanup({ config: { retention, database }, storages, log: silentLogger }, { now: NOW, ...request });
 
 describe('runCleanup (retention job) against recording storages', () => {
   it('deletes the manifest first, then the data object, on every target that lists the backup', async () => {
@@ -101,7 +103,7 @@ describe('runCleanup (retention job) against recording storages', () => {
   it('deletes nothing in a dry run and reports what it would delete', async () => {
     const local = new MemoryStorage('local');
     for (const daysAgo of [1, 2, 3, 4, 5]) await addBackup([local], 'daily', daysAgo);
-    local.temporary.set('daily/2026/05/01/x.dump.zst.tmp-ab12', new Date(NOW - 2 * DAY));
+    local.temporary.set('daily/2026/05/01/app_20260501_020000.dump.zst.tmp-ab12', new Date(NOW - 2 * DAY));
     const before = [...local.objects.keys()];
     const summary = await cleanup([local], { dryRun: true });
     expect(local.deletes).toEqual([]);
@@ -116,15 +118,15 @@ describe('runCleanup (retention job) against recording storages', () => {
     await local.put('daily/2026/05/20/app_20260520_020000.dump.zst', Buffer.alloc(7), new Date(NOW - 12 * DAY));
     await local.put('daily/2026/05/31/app_20260531_020000.dump.zst', Buffer.alloc(7), new Date(NOW - 3_600_000));
     await local.put('notes/old.dump', Buffer.alloc(7), new Date(NOW - 100 * DAY));
-    local.temporary.set('weekly/2026/week-20/app.dump.zst.tmp-1', new Date(NOW - 3 * DAY));
+    local.temporary.set('weekly/2026/week-20/app_20260518_030000.dump.zst.tmp-1', new Date(NOW - 3 * DAY));
     local.temporary.set('other/thing.tmp-1', new Date(NOW - 3 * DAY));
     const summary = await cleanup([local]);
     expect(summary.leftovers.map((l) => [l.key, l.kind, l.action])).toEqual([
       ['daily/2026/05/20/app_20260520_020000.dump.zst', 'no-manifest', 'delete'],
       ['daily/2026/05/31/app_20260531_020000.dump.zst', 'no-manifest', 'keep'],
-      ['weekly/2026/week-20/app.dump.zst.tmp-1', 'temp', 'delete'],
+      ['weekly/2026/week-20/app_20260518_030000.dump.zst.tmp-1', 'temp', 'delete'],
     ]);
-    expect(local.deletes.sort()).toEqual(['daily/2026/05/20/app_20260520_020000.dump.zst', 'weekly/2026/week-20/app.dump.zst.tmp-1']);
+    expect(local.deletes.sort()).toEqual(['daily/2026/05/20/app_20260520_020000.dump.zst', 'weekly/2026/week-20/app_20260518_030000.dump.zst.tmp-1']);
     expect(local.objects.has(kept) && local.objects.has('notes/old.dump')).toBe(true);
   });
 
@@ -135,7 +137,7 @@ describe('runCleanup (retention job) against recording storages', () => {
     const record = (daysAgo: number, backupKey: string, ok: boolean) => {
       const at = new Date(NOW - daysAgo * DAY);
       const key = `recovery-tests/2026/0${at.getUTCMonth() + 1}/restore_test_${daysAgo}.json`;
-      const body = Buffer.from(JSON.stringify({ format: 1, ok, startedAt: at.toISOString(), backup: { tier: 'monthly', id: backupKey.split('/').pop()!.replace('.dump.zst', '') } }));
+      const body = Buffer.from(JSON.stringify({ format: 1, ok, startedAt: at.toISOString(), backup: { database: 'app', tier: 'monthly', id: backupKey.split('/').pop()!.replace('.dump.zst', '') } }));
       return Promise.all([local.put(key, body), s3.put(key, body)]).then(() => key);
     };
     await record(29, keys[0]!, false);
@@ -151,7 +153,7 @@ describe('runCleanup (retention job) against recording storages', () => {
     ]);
     expect(local.objects.has(old) || s3.objects.has(old)).toBe(false);
 
-    const strict = await runCleanup({ config: { retention: { ...retention, keep: { ...retention.keep, monthly: 1 } } }, storages: [local, s3], log: silentLogger }, { now: NOW, dryRun: true });
+    const strict = await runCleanup({ config: { database, retention: { ...retention, keep: { ...retention.keep, monthly: 1 } } }, storages: [local, s3], log: silentLogger }, { now: NOW, dryRun: true });
     expect(strict.backups.map((b) => `${b.action}:${b.rule}`)).toEqual(['keep:count', 'delete:outside', 'keep:newest-good', 'delete:outside']);
   });
 });

@@ -116,3 +116,25 @@ describe('incomplete leftovers', () => {
     expect([deleted(result.backups), result.restoreTests[0]!.action, result.leftovers[0]!.action]).toEqual([2, 'keep', 'delete']);
   });
 });
+
+describe('the newest backup that passed a restore test', () => {
+  it('outlives its count even when newer, untested backups exist', () => {
+    const DAYS = 86_400_000;
+    const now = Date.parse('2026-06-01T12:00:00Z');
+    const backups = [0, 1, 2, 3].map((daysAgo) => ({
+      id: `app_d${daysAgo}`,
+      tier: 'daily' as const,
+      database: 'app',
+      startedAt: new Date(now - daysAgo * DAYS).toISOString(),
+      passedRestoreTest: daysAgo === 3,
+    }));
+    const policy = { keep: { daily: 2, weekly: 1, monthly: 1, manual: 1, 'pre-restore': 1 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAYS, incompleteAfterMs: DAYS };
+    const decisions = planRetention({ backups, policy, now }).backups;
+    expect(decisions.map((d) => [d.id, d.action, d.rule])).toEqual([
+      ['app_d0', 'keep', 'count'],
+      ['app_d1', 'keep', 'count'],
+      ['app_d2', 'delete', 'outside'],
+      ['app_d3', 'keep', 'newest-proven'],
+    ]);
+  });
+});
