@@ -9,6 +9,7 @@ import { registerRestoreTest } from './cli/restore-test';
 import { registerRestore } from './cli/restore';
 import { registerDaemon } from './cli/daemon';
 import { registerCleanup } from './cli/cleanup';
+import { registerOutbox } from './cli/outbox';
 import { registerStatus } from './cli/status';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRestore(program, context);
   registerRestoreTest(program, context);
   registerCleanup(program, context);
+  registerOutbox(program, context);
   registerDaemon(program, context);
   registerStatus(program, context);
   registerConfig(program, context);

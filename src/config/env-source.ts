@@ -14,6 +14,7 @@ export const SECRET_VARIABLES = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
+  'SMTP_PASSWORD',
 ] as const;
 
 export function isSecret(name: string): boolean {

@@ -1,9 +1,9 @@
-import { cpus, tmpdir } from 'node:os';
+import { cpus, hostname, tmpdir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { databaseFromUrl, partsOfDatabaseUrl } from './database-url';
 import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
-import { SSL_MODES, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
+import { REPORT_EVENTS, SSL_MODES, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
 export type TargetName = (typeof TARGETS)[number];
 export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
@@ -75,8 +75,28 @@ export interface RetentionConfig {
   incompleteAfterMs: number;
 }
 
+export type ReportEventName = (typeof REPORT_EVENTS)[number];
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: 'starttls' | 'tls' | 'none';
+  user?: string;
+  password?: string;
+}
+
+export interface ReportConfig {
+  /** Unset: reports go to the outbox and STATE_DIR/reports as .html files only. */
+  smtp?: SmtpConfig;
+  from: string;
+  to: readonly string[];
+  subjectPrefix: string;
+  events: readonly ReportEventName[];
+}
+
 export interface Config {
   database: DatabaseConfig;
+  report: ReportConfig;
   schedule: ScheduleConfig;
   retention: RetentionConfig;
   restore: RestoreConfig;
@@ -188,6 +208,15 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       restoreTestKeepMs: e.RESTORE_TEST_KEEP,
       incompleteAfterMs: e.CLEANUP_INCOMPLETE_AFTER,
     },
+    report: {
+      smtp: e.SMTP_HOST
+        ? { host: e.SMTP_HOST, port: e.SMTP_PORT ?? { starttls: 587, tls: 465, none: 25 }[e.SMTP_SECURE], secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD }
+        : undefined,
+      from: e.MAIL_FROM ?? `keepsake@${hostname()}`,
+      to: e.MAIL_TO ?? [],
+      subjectPrefix: e.MAIL_SUBJECT_PREFIX,
+      events: (e.NOTIFY_ON ?? [...REPORT_EVENTS]).filter((event) => e.NOTIFY_ON_SUCCESS || !(SUCCESS_EVENTS as readonly string[]).includes(event)),
+    },
     restore: {
       testMode: e.RESTORE_TEST_MODE,
       testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,
@@ -223,6 +252,8 @@ function crossVariableProblems(env: Env): string[] {
   if (env.RESTORE_TEST_MODE?.trim().toLowerCase() === 'server' && !env.RESTORE_TEST_DATABASE_URL) {
     problems.push('RESTORE_TEST_MODE="server" needs RESTORE_TEST_DATABASE_URL (a server where keepsake may create and drop a scratch database)');
   }
+  if (env.SMTP_HOST && !env.MAIL_TO) problems.push('SMTP_HOST is set but MAIL_TO is not: say who receives the reports');
+  if (env.SMTP_USER && !env.SMTP_PASSWORD) problems.push('SMTP_USER is set but SMTP_PASSWORD is not: set both (or SMTP_PASSWORD_FILE), or neither');
   const sslMode = env.DATABASE_URL ? safeUrl(env.DATABASE_URL)?.searchParams.get('sslmode') : undefined;
   if (sslMode && !SSL_MODES.includes(sslMode as (typeof SSL_MODES)[number])) problems.push(`DATABASE_URL: sslmode=${sslMode} is not one of ${SSL_MODES.join(', ')}`);
   return problems;

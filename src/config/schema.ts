@@ -43,6 +43,12 @@ const url = (protocols: string[]) =>
   });
 
 export const TARGETS = ['local', 's3'] as const;
+export const REPORT_EVENTS = [
+  'backup-succeeded', 'backup-failed', 'restore-test-passed', 'restore-test-failed', 'cleanup-summary',
+  'storage-report', 'health-alert', 'health-recovered', 'test',
+] as const;
+/** Events that say "all is well": NOTIFY_ON_SUCCESS=false silences these. */
+export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered'] as const;
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -151,6 +157,27 @@ export const envSchema = z.object({
   BACKUP_MAX_AGE_PRE_RESTORE: parsed(parseAge).optional(),
   RESTORE_TEST_KEEP: parsed(parseAge).default(3 * 30 * 86_400_000),
   CLEANUP_INCOMPLETE_AFTER: parsed(parseDuration).default(24 * 3_600_000),
+
+  SMTP_HOST: z.string().optional(),
+  SMTP_PORT: integer(1, 65535).optional(),
+  SMTP_SECURE: oneOf(['starttls', 'tls', 'none'] as const).default('starttls'),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  MAIL_FROM: z.string().optional(),
+  MAIL_TO: parsed((text) => {
+    const addresses = text.split(',').map((address) => address.trim()).filter(Boolean);
+    const bad = addresses.filter((address) => !/^[^\s@]+@[^\s@]+$/.test(address));
+    if (!addresses.length || bad.length) throw new Error(`expected a comma list of e-mail addresses${bad.length ? ` (not addresses: ${bad.join(', ')})` : ''}`);
+    return addresses;
+  }).optional(),
+  MAIL_SUBJECT_PREFIX: z.string().default('[keepsake]'),
+  NOTIFY_ON: parsed((text) => {
+    const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+    const unknown = names.filter((name) => name !== 'all' && !(REPORT_EVENTS as readonly string[]).includes(name));
+    if (unknown.length || !names.length) throw new Error(`expected "all" or a comma list of ${REPORT_EVENTS.join(', ')}`);
+    return names.includes('all') ? [...REPORT_EVENTS] : (names as (typeof REPORT_EVENTS)[number][]);
+  }).optional(),
+  NOTIFY_ON_SUCCESS: boolean.default(true),
 
   STATE_DIR: z.string().default('/var/lib/keepsake'),
   LOG_DIR: z.string().optional(),

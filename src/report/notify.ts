@@ -1,0 +1,38 @@
+import type { Config, ReportEventName } from '../config';
+import { coerceError } from '../errors';
+import type { Logger } from '../log';
+import { flushOutbox, putInOutbox } from './outbox';
+import { smtpSender, type RenderedReport, type SendReport } from './transport';
+
+export interface NotifyDeps {
+  config: Pick<Config, 'report' | 'stateDir'>;
+  log: Logger;
+  /** Defaults to SMTP from the configuration; tests may pass their own. */
+  send?: SendReport;
+}
+
+/** The configured sender, or undefined when no SMTP server is configured. */
+export function configuredSender(config: Pick<Config, 'report'>): SendReport | undefined {
+  return config.report.smtp ? smtpSender(config.report.smtp, config.report) : undefined;
+}
+
+/**
+ * Files a report in the outbox, then tries to send it once right away. Never throws: a report
+ * is news about a job, and must neither fail nor delay the job beyond the SMTP timeouts.
+ */
+export async function notify(deps: NotifyDeps, event: ReportEventName, render: () => RenderedReport): Promise<'sent' | 'queued' | 'off' | 'lost'> {
+  const { config, log } = deps;
+  if (!config.report.events.includes(event)) return 'off';
+  try {
+    const send = deps.send ?? configuredSender(config);
+    const item = await putInOutbox(config.stateDir, event, render(), { keepHtmlCopy: !send });
+    if (!send) return 'queued';
+    const result = await flushOutbox(config.stateDir, send, { only: item.id, force: true });
+    if (result.sent.length) return 'sent';
+    log.warn({ event, error: result.failed[0]?.error }, 'report not sent now; it waits in the outbox and is retried');
+    return 'queued';
+  } catch (error) {
+    log.error({ err: coerceError(error), event }, 'could not file the report in the outbox');
+    return 'lost';
+  }
+}
