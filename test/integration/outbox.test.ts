@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/log';
 import { notify } from '../../src/report/notify';
 import { flushOutbox, listOutbox } from '../../src/report/outbox';
 import { smtpSender } from '../../src/report/transport';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import { startTestSmtp } from '../support/smtp';
 import { makeWorkspace } from '../support/workspace';
 
 const report = (n: number) => () => ({ subject: `[keepsake] OK test ${n}`, html: `<p>report ${n} &amp; more</p>`, text: `report ${n} & more` });
