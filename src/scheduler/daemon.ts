@@ -7,6 +7,8 @@ import type { Storage } from '../storage';
 import { catchUpJobs } from './catch-up';
 import type { JobRunner } from './jobs';
 import { acquireLock } from './lock';
+import { configuredSender } from '../report/notify';
+import { flushOutbox } from '../report/outbox';
 import { updateState, type DaemonState } from './state';
 
 export interface DaemonDeps {
@@ -100,6 +102,24 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
   const heartbeat = setInterval(() => void saveState((state) => (state.heartbeat = new Date().toISOString())), 60_000);
   heartbeat.unref();
+  // Reports that could not be sent are retried here, on their backoff, across restarts too.
+  const send = configuredSender(config);
+  let flushing = false;
+  const flush = async () => {
+    if (!send || flushing) return;
+    flushing = true;
+    try {
+      const result = await flushOutbox(config.stateDir, send);
+      if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
+    } catch (error) {
+      log.error({ err: coerceError(error) }, 'could not flush the outbox');
+    } finally {
+      flushing = false;
+    }
+  };
+  const outboxTimer = setInterval(() => void flush(), 60_000);
+  outboxTimer.unref();
+  void flush();
 
   await saveState((state) => {
     Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString() });
@@ -127,6 +147,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       queue.length = 0;
       for (const cron of crons.values()) cron.stop();
       clearInterval(heartbeat);
+      clearInterval(outboxTimer);
       const current = running;
       if (current && !current.working) {
         // Still waiting for a manual command's lock: nothing started, nothing to finish.
