@@ -10,6 +10,8 @@ import { registerRestore } from './cli/restore';
 import { registerDaemon } from './cli/daemon';
 import { registerCleanup } from './cli/cleanup';
 import { registerOutbox } from './cli/outbox';
+import { registerReport } from './cli/report-preview';
+import { registerNotify } from './cli/notify';
 import { registerStatus } from './cli/status';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
   registerRestoreTest(program, context);
   registerCleanup(program, context);
   registerOutbox(program, context);
+  registerNotify(program, context);
+  registerReport(program, context);
   registerDaemon(program, context);
   registerStatus(program, context);
   registerConfig(program, context);

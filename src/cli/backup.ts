@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
-import { runBackup } from '../backup/run-backup';
+import { backupAndReport } from '../report/reported-jobs';
 import { describeDatabase } from '../postgres/connection';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
@@ -32,7 +32,7 @@ export function registerBackup(program: Command, context: CommandContext): void 
       const started = Date.now();
       try {
         const manifest = await withJobLock(context, `${options.tier} backup`, { wait: options.wait, signal: interrupt.signal }, () =>
-          runBackup({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress }),
+          backupAndReport({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress }),
         );
         if (progress) process.stderr.write('\n');
         if (options.json) return context.out(JSON.stringify(manifest, null, 2));

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatBytes, formatTimestamp, table } from '../format';
-import { runCleanup, type CleanupSummary } from '../retention/apply';
+import type { CleanupSummary } from '../retention/apply';
+import { cleanupAndReport } from '../report/reported-jobs';
 import { failedBackupTiers, readState } from '../scheduler/state';
 import type { CommandContext } from './context';
 import { withJobLock } from './job-lock';
@@ -19,7 +20,7 @@ export function registerCleanup(program: Command, context: CommandContext): void
       // lock, so a backup failing meanwhile counts) keep everything.
       const run = async () => {
         const failedTiers = failedBackupTiers(await readState(config.stateDir));
-        return runCleanup({ config, storages: context.storages(), log: context.log() }, { dryRun: options.dryRun, failedTiers });
+        return cleanupAndReport({ config, storages: context.storages(), log: context.log() }, { dryRun: options.dryRun, failedTiers });
       };
       const summary = options.dryRun ? await run() : await withJobLock(context, 'cleanup', { wait: options.wait }, run);
       for (const problem of summary.problems) context.err(`warning: ${problem}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VerifyError } from '../errors';
-import { runRestoreTest } from '../restore/restore-test';
+import { restoreTestAndReport } from '../report/reported-jobs';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
@@ -17,7 +17,7 @@ export function registerRestoreTest(program: Command, context: CommandContext): 
       const interrupt = interruptOnSignals(context);
       try {
         const { result, failure } = await withJobLock(context, 'restore-test', { wait: options.wait, signal: interrupt.signal }, () =>
-          runRestoreTest({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, signal: interrupt.signal }),
+          restoreTestAndReport({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, signal: interrupt.signal }),
         );
         if (options.json) context.out(JSON.stringify(result, null, 2));
         else {

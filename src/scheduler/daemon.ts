@@ -86,7 +86,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       const release = await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') });
       onLocked();
       try {
-        summary = await deps.runners[job]({ config, storages: deps.storages, log }, signal);
+        summary = await deps.runners[job]({ config, storages: deps.storages, log, nextRun: nextRun(job) }, signal);
       } finally {
         await release();
       }
@@ -105,11 +105,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   // Reports that could not be sent are retried here, on their backoff, across restarts too.
   const send = configuredSender(config);
   let flushing = false;
-  const flush = async () => {
+  const flush = async (force = false) => {
     if (!send || flushing) return;
     flushing = true;
     try {
-      const result = await flushOutbox(config.stateDir, send);
+      const result = await flushOutbox(config.stateDir, send, { force });
       if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
     } catch (error) {
       log.error({ err: coerceError(error) }, 'could not flush the outbox');
@@ -119,7 +119,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   };
   const outboxTimer = setInterval(() => void flush(), 60_000);
   outboxTimer.unref();
-  void flush();
+  void flush(true); // a (re)start is a good moment to try everything that waits, due or not
 
   await saveState((state) => {
     Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString() });

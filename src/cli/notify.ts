@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { KeepsakeError } from '../errors';
+import { configuredSender } from '../report/notify';
+import { renderReport } from '../report/render';
+import { explainSendError } from '../report/transport';
+import type { CommandContext } from './context';
+
+export function registerNotify(program: Command, context: CommandContext): void {
+  program
+    .command('notify')
+    .description('e-mail settings')
+    .command('test')
+    .description('send a test e-mail now and say exactly what failed if it cannot')
+    .action(async () => {
+      const config = context.config();
+      const send = configuredSender(config);
+      if (!send) throw new KeepsakeError('No SMTP server is configured: set SMTP_HOST and MAIL_TO (reports meanwhile go to STATE_DIR/outbox and STATE_DIR/reports)', 'config');
+      const report = renderReport({ kind: 'test' }, { subjectPrefix: config.report.subjectPrefix, now: new Date() });
+      try {
+        await send(report);
+      } catch (error) {
+        throw new KeepsakeError(`Could not send the test e-mail via ${config.report.smtp!.host}:${config.report.smtp!.port}: ${explainSendError(error)}`, 'unavailable', { cause: error });
+      }
+      context.out(`Sent "${report.subject}" to ${config.report.to.join(', ')} via ${config.report.smtp!.host}:${config.report.smtp!.port}`);
+    });
+}
