@@ -100,8 +100,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     await saveState((state) => (state.jobs[job] = { lastStart: started.toISOString(), lastEnd: new Date().toISOString(), outcome, durationMs, error, nextRun: nextRun(job) }));
   }
 
+  // Not unref'd: it keeps the daemon alive even when every job is off, until stop().
   const heartbeat = setInterval(() => void saveState((state) => (state.heartbeat = new Date().toISOString())), 60_000);
-  heartbeat.unref();
   // Reports that could not be sent are retried here, on their backoff, across restarts too.
   const send = configuredSender(config);
   let flushing = false;

@@ -1,5 +1,5 @@
 import type { JobName } from '../config';
-import { backupAndReport, cleanupAndReport, restoreTestAndReport, type ReportingDeps } from '../report/reported-jobs';
+import { backupAndReport, cleanupAndReport, restoreTestAndReport, storageReport, type ReportingDeps } from '../report/reported-jobs';
 import { failedBackupTiers, readState } from './state';
 
 /** What a scheduled job does. Each returns a one-line summary for the log and the state file. */
@@ -27,7 +27,7 @@ const restoreTestJob: JobRunner = async (deps, signal) => {
 };
 
 /**
- * Jobs whose work later releases bring (health checks, the storage report, log rotation) have
+ * Jobs whose work later releases bring (health checks, log rotation) have
  * their slot, schedule and state already; until then they record that they did nothing.
  */
 const notYet =
@@ -43,7 +43,7 @@ export function jobRunners(): Record<JobName, JobRunner> {
     'restore-test': restoreTestJob,
     cleanup: cleanupJob,
     health: notYet('the health check'),
-    'storage-report': notYet('the storage report'),
+    'storage-report': (deps) => storageReport(deps),
     logrotate: notYet('log rotation'),
   };
 }

@@ -1,4 +1,10 @@
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/log';
+import { notify } from '../../src/report/notify';
+import { renderReport } from '../../src/report/render';
+import { SAMPLE_EVENTS, sampleNow } from '../../src/report/render/samples';
 import { runCli } from '../support/cli';
+import { makeWorkspace } from '../support/workspace';
 import { startDaemonProcess } from '../support/daemon';
 import { startScenario, type Scenario } from '../support/scenario';
 import { startTestSmtp } from '../support/smtp';
@@ -65,6 +71,7 @@ describe('e-mail reports from real jobs, over a real SMTP server', () => {
         expect((await back.waitForMessages(1))[0]!.subject).toMatch(/^\[keepsake\] OK daily backup/);
         daemon.process.kill('SIGTERM');
         expect(await daemon.exited).toBe(0);
+        expect(daemon.lines.at(-1)?.msg).toBe('daemon stopped');
         expect(JSON.parse((await runCli(['outbox', 'list', '--json'], env)).stdout)).toEqual([]);
       } finally {
         await back.stop();
@@ -88,9 +95,53 @@ describe('e-mail reports from real jobs, over a real SMTP server', () => {
     expect(failed.stderr).toContain('connection refused: check SMTP_HOST and SMTP_PORT');
   });
 
+  it('sends the weekly storage report from the daemon', async () => {
+    const smtp = await startTestSmtp();
+    try {
+      const env = { ...s.env, ...smtp.env() };
+      const daemon = startDaemonProcess({ ...env, ...DAEMON_OFF, SCHEDULE_STORAGE_REPORT: '*/2 * * * * *' });
+      await daemon.waitFor((line) => line.msg === 'job finished' && line.job === 'storage-report');
+      daemon.process.kill('SIGTERM');
+      expect(await daemon.exited).toBe(0);
+      const mail = (await smtp.waitForMessages(1)).find((m) => /storage/i.test(m.subject ?? ''));
+      expect(mail?.subject).toMatch(/^\[keepsake\] REPORT/);
+      expect(mail?.text).toMatch(/manual/);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
   it('previews every report without any configuration', async () => {
     const preview = await runCli(['report', 'preview', 'backup-failed'], {});
     expect(preview.code).toBe(0);
     expect(preview.stdout).toMatch(/^<!DOCTYPE html>/i);
+  });
+});
+
+describe('every report event through the outbox and a real SMTP server', () => {
+  it('arrives as multipart/alternative with its subject, HTML and text', async () => {
+    const smtp = await startTestSmtp();
+    const workspace = await makeWorkspace();
+    try {
+      const config = loadConfig({ ...smtp.env(), STATE_DIR: workspace.stateDir });
+      const kinds = Object.keys(SAMPLE_EVENTS) as (keyof typeof SAMPLE_EVENTS)[];
+      for (const kind of kinds) {
+        const rendered = renderReport(SAMPLE_EVENTS[kind], { subjectPrefix: '[keepsake]', now: sampleNow(kind) });
+        expect(await notify({ config, log: silentLogger }, kind, () => rendered)).toBe('sent');
+      }
+      const mails = await smtp.waitForMessages(kinds.length);
+      kinds.forEach((kind, index) => {
+        const rendered = renderReport(SAMPLE_EVENTS[kind], { subjectPrefix: '[keepsake]', now: sampleNow(kind) });
+        const mail = mails[index]!;
+        expect(mail.subject).toBe(rendered.subject);
+        expect(mail.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
+        expect(mail.html && mail.html.length).toBeGreaterThan(500);
+        expect(mail.text?.trim().length).toBeGreaterThan(50);
+        expect(mail.html).not.toMatch(/<script/i);
+      });
+    } finally {
+      await smtp.stop();
+      await workspace.remove();
+    }
   });
 });
