@@ -2,8 +2,9 @@ import { cpus, hostname, tmpdir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { databaseFromUrl, partsOfDatabaseUrl } from './database-url';
+import { crossVariableProblems } from './cross-checks';
 import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
-import { REPORT_EVENTS, SSL_MODES, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
+import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
 export type TargetName = (typeof TARGETS)[number];
 export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
@@ -234,37 +235,6 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     logDir: e.LOG_DIR ? absolute(e.LOG_DIR) : undefined,
     logLevel: e.LOG_LEVEL,
   });
-}
-
-/**
- * Problems that involve several variables, checked on the raw values so they are reported
- * together with any format problems: the user fixes everything in one go.
- */
-function crossVariableProblems(env: Env): string[] {
-  const problems: string[] = [];
-  const wantsS3 = env.BACKUP_TARGETS?.split(',').some((name) => name.trim().toLowerCase() === 's3');
-  if (wantsS3 && !env.S3_BUCKET) problems.push(`BACKUP_TARGETS=${JSON.stringify(env.BACKUP_TARGETS)}: the s3 target needs S3_BUCKET`);
-  if (env.S3_ACCESS_KEY_ID && !env.S3_SECRET_ACCESS_KEY) problems.push('S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not: set both, or neither to use the AWS credential chain');
-  if (!env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not: set both, or neither to use the AWS credential chain');
-  if (env.BACKUP_COMPRESSION?.trim().toLowerCase() === 'gzip' && Number(env.BACKUP_COMPRESSION_LEVEL) > 9) {
-    problems.push(`BACKUP_COMPRESSION_LEVEL=${JSON.stringify(env.BACKUP_COMPRESSION_LEVEL)}: gzip levels go from 1 to 9`);
-  }
-  if (env.RESTORE_TEST_MODE?.trim().toLowerCase() === 'server' && !env.RESTORE_TEST_DATABASE_URL) {
-    problems.push('RESTORE_TEST_MODE="server" needs RESTORE_TEST_DATABASE_URL (a server where keepsake may create and drop a scratch database)');
-  }
-  if (env.SMTP_HOST && !env.MAIL_TO) problems.push('SMTP_HOST is set but MAIL_TO is not: say who receives the reports');
-  if (env.SMTP_USER && !env.SMTP_PASSWORD) problems.push('SMTP_USER is set but SMTP_PASSWORD is not: set both (or SMTP_PASSWORD_FILE), or neither');
-  const sslMode = env.DATABASE_URL ? safeUrl(env.DATABASE_URL)?.searchParams.get('sslmode') : undefined;
-  if (sslMode && !SSL_MODES.includes(sslMode as (typeof SSL_MODES)[number])) problems.push(`DATABASE_URL: sslmode=${sslMode} is not one of ${SSL_MODES.join(', ')}`);
-  return problems;
-}
-
-function safeUrl(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The process's own environment plus ./.env: what the CLI and the daemon run with. */
