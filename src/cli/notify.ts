@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
-import { configuredSender } from '../report/notify';
+import { requireSender } from '../report/notify';
 import { renderReport } from '../report/render';
 import { explainSendError } from '../report/transport';
 import type { CommandContext } from './context';
@@ -13,8 +13,7 @@ export function registerNotify(program: Command, context: CommandContext): void 
     .description('send a test e-mail now and say exactly what failed if it cannot')
     .action(async () => {
       const config = context.config();
-      const send = configuredSender(config);
-      if (!send) throw new KeepsakeError('No SMTP server is configured: set SMTP_HOST and MAIL_TO (reports meanwhile go to STATE_DIR/outbox and STATE_DIR/reports)', 'config');
+      const send = requireSender(config);
       const report = renderReport({ kind: 'test' }, { subjectPrefix: config.report.subjectPrefix, now: new Date() });
       try {
         await send(report);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatTimestamp, table } from '../format';
-import { configuredSender } from '../report/notify';
+import { requireSender } from '../report/notify';
 import { flushOutbox, listOutbox } from '../report/outbox';
 import type { CommandContext } from './context';
 
@@ -24,8 +24,7 @@ export function registerOutbox(program: Command, context: CommandContext): void 
     .description('send every waiting report now')
     .action(async () => {
       const config = context.config();
-      const send = configuredSender(config);
-      if (!send) throw new KeepsakeError('No SMTP server is configured (SMTP_HOST); reports stay in the outbox and in STATE_DIR/reports as .html files', 'config');
+      const send = requireSender(config);
       const result = await flushOutbox(config.stateDir, send, { force: true });
       context.out(`${result.sent.length} sent, ${result.failed.length} failed, ${result.waiting} still waiting`);
       for (const failure of result.failed) context.err(`  ${failure.id}: ${failure.error}`);

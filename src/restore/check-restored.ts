@@ -1,6 +1,6 @@
 import type { Manifest } from '../backup/manifest';
 import type { DatabaseConfig } from '../config';
-import { connect } from '../postgres/connection';
+import { withClient } from '../postgres/connection';
 
 export interface TableCheck {
   schema: string;
@@ -26,8 +26,7 @@ export interface RestoreCheck {
  * exists, and every table has exactly the row count recorded in the dump's own snapshot.
  */
 export async function checkRestored(target: DatabaseConfig, manifest: Manifest): Promise<RestoreCheck> {
-  const client = await connect(target);
-  try {
+  return withClient(target, async (client) => {
     const problems: string[] = [];
     const notes: string[] = [];
     const present = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rowCount! > 0;
@@ -70,7 +69,5 @@ export async function checkRestored(target: DatabaseConfig, manifest: Manifest):
     }
     const size = await client.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
     return { ok: problems.length === 0, tables, problems, notes, restoredBytes: Number(size.rows[0]!.bytes) };
-  } finally {
-    await client.end();
-  }
+  });
 }

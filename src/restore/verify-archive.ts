@@ -1,13 +1,11 @@
 import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { startDecompressor } from '../backup/compress';
-import { CountingStream, DigestStream } from '../backup/digest';
 import type { Manifest } from '../backup/manifest';
 import type { CatalogEntry } from '../catalog/catalog';
 import { coerceError } from '../errors';
 import { findBinaryFor } from '../postgres/binaries';
 import { spawnChild, type ChildHandle } from '../process/run-process';
 import type { Storage } from '../storage';
+import { readArchive } from './read-archive';
 
 export interface CopyVerification {
   target: string;
@@ -78,26 +76,18 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, pgBinDir
   const children: ChildHandle[] = [];
   try {
     const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, pgBinDir);
-    const source = await storage.read(manifest.key);
-    const stored = new DigestStream();
-    const raw = new CountingStream();
-    const codec = startDecompressor(manifest.compression.algorithm);
     const listing = spawnChild(pgRestore.path, ['--list'], { stdin: 'pipe', stdout: 'pipe' });
-    children.push(listing, ...(codec.process ? [codec.process] : []));
+    children.push(listing);
     const toc: Buffer[] = [];
     listing.child.stdout!.on('data', (chunk: Buffer) => toc.push(chunk));
+    const read = await readArchive(storage, manifest, new FeedWhileOpen(listing.child.stdin!));
+    const listResult = await listing.finished;
+    const codecResult = read.codec;
 
-    const streams = await Promise.allSettled([
-      pipeline(source, stored, codec.input),
-      pipeline(codec.output, raw, new FeedWhileOpen(listing.child.stdin!)),
-    ]);
-    const [codecResult, listResult] = await Promise.all([codec.process?.finished, listing.finished]);
-    const readError = streams.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-
-    check('size', stored.bytes === manifest.storedBytes, `${stored.bytes} bytes stored, manifest says ${manifest.storedBytes}`);
-    check('sha256', !readError && stored.sha256 === manifest.sha256, readError ? `could not read the whole object: ${coerceError(readError.reason).message}` : `sha256 ${stored.sha256}${stored.sha256 === manifest.sha256 ? '' : `, manifest says ${manifest.sha256}`}`);
-    check('decompress', !codecResult || codecResult.exitCode === 0, codecResult && codecResult.exitCode !== 0 ? `${manifest.compression.algorithm} failed: ${codecResult.stderrTail.trim()}` : `${raw.bytes} bytes after decompression`);
-    check('raw size', raw.bytes === manifest.rawBytes, `${raw.bytes} bytes, manifest says ${manifest.rawBytes}`);
+    check('size', read.storedBytes === manifest.storedBytes, `${read.storedBytes} bytes stored, manifest says ${manifest.storedBytes}`);
+    check('sha256', !read.failure && read.sha256 === manifest.sha256, read.failure ? `could not read the whole object: ${coerceError(read.failure).message}` : `sha256 ${read.sha256}${read.sha256 === manifest.sha256 ? '' : `, manifest says ${manifest.sha256}`}`);
+    check('decompress', !codecResult || codecResult.exitCode === 0, codecResult && codecResult.exitCode !== 0 ? `${manifest.compression.algorithm} failed: ${codecResult.stderrTail.trim()}` : `${read.rawBytes} bytes after decompression`);
+    check('raw size', read.rawBytes === manifest.rawBytes, `${read.rawBytes} bytes, manifest says ${manifest.rawBytes}`);
     const tocText = Buffer.concat(toc).toString('utf8');
     const missing = listResult.exitCode === 0 ? missingTableData(tocText, manifest) : [];
     const entries = tocText.split('\n').filter((line) => /^\d+;/.test(line)).length;
