@@ -13,6 +13,7 @@ import { registerOutbox } from './cli/outbox';
 import { registerReport } from './cli/report-preview';
 import { registerNotify } from './cli/notify';
 import { registerStatus } from './cli/status';
+import { registerHealth } from './cli/health';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
 
@@ -35,11 +36,12 @@ export async function main(argv: string[]): Promise<number> {
   registerNotify(program, context);
   registerReport(program, context);
   registerDaemon(program, context);
+  registerHealth(program, context);
   registerStatus(program, context);
   registerConfig(program, context);
   try {
     await program.parseAsync(argv);
-    return EXIT_CODES.ok;
+    return context.exitCode ?? EXIT_CODES.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version "fail" with exit code 0.

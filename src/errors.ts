@@ -104,4 +104,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   74  storage could not be written or read
   75  another keepsake job is running (with --no-wait)
   78  invalid configuration (nothing ran)
-  130 interrupted by SIGINT or SIGTERM (partial work removed)`;
+  130 interrupted by SIGINT or SIGTERM (partial work removed)
+  keepsake health: 0 healthy, 1 unhealthy, 2 warnings only (--quick: 0 or 1, as Docker expects)`;

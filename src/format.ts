@@ -17,7 +17,10 @@ export function formatDuration(ms: number): string {
   const totalSeconds = Math.round(ms / 1000);
   const minutes = Math.floor(totalSeconds / 60);
   if (minutes < 60) return `${minutes}m${String(totalSeconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
+  // Health limits run to weeks: "36d04h" reads better than "868h00m".
+  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
 }
 
 /** "2026-11-22 02:00:00Z": UTC, the time zone the storage layout uses. */

@@ -10,6 +10,8 @@ export interface CommandContext {
   out(text: string): void;
   err(text: string): void;
   readonly isTTY: boolean;
+  /** A verdict that is not an error (`keepsake health`: 1 unhealthy, 2 warnings); 0 when unset. */
+  exitCode?: number;
 }
 
 export function createContext(): CommandContext {

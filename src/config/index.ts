@@ -4,6 +4,7 @@ import { ConfigError } from '../errors';
 import { databaseFromUrl, partsOfDatabaseUrl } from './database-url';
 import { crossVariableProblems } from './cross-checks';
 import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
+import type { FreeSpaceLimit } from './parse';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
 export type TargetName = (typeof TARGETS)[number];
@@ -95,8 +96,26 @@ export interface ReportConfig {
   events: readonly ReportEventName[];
 }
 
+export interface HealthConfig {
+  /** The newest backup of each scheduled tier must be younger than this. */
+  maxAgeMs: Record<'daily' | 'weekly' | 'monthly', number>;
+  restoreTestMaxAgeMs: number;
+  /** The newest backup below this fraction of its tier's recent median is suspicious; 0 = off. */
+  minSizeRatio: number;
+  minBackupBytes?: number;
+  minFreeDisk: FreeSpaceLimit;
+  maxLogBytes: number;
+  /** While unhealthy, the alert is repeated this often. */
+  alertRepeatMs: number;
+  /** Dead man's switch: requested after each backup (with /fail appended after a failure). */
+  pingUrl?: string;
+  /** The daemon's /healthz and /metrics server; off when unset. */
+  http?: { port: number; host: string };
+}
+
 export interface Config {
   database: DatabaseConfig;
+  health: HealthConfig;
   report: ReportConfig;
   schedule: ScheduleConfig;
   retention: RetentionConfig;
@@ -218,6 +237,17 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       subjectPrefix: e.MAIL_SUBJECT_PREFIX,
       events: (e.NOTIFY_ON ?? [...REPORT_EVENTS]).filter((event) => e.NOTIFY_ON_SUCCESS || !(SUCCESS_EVENTS as readonly string[]).includes(event)),
     },
+    health: {
+      maxAgeMs: { daily: e.HEALTH_MAX_AGE_DAILY, weekly: e.HEALTH_MAX_AGE_WEEKLY, monthly: e.HEALTH_MAX_AGE_MONTHLY },
+      restoreTestMaxAgeMs: e.HEALTH_MAX_AGE_RESTORE_TEST,
+      minSizeRatio: e.HEALTH_MIN_SIZE_RATIO,
+      minBackupBytes: e.HEALTH_MIN_BACKUP_SIZE,
+      minFreeDisk: e.HEALTH_MIN_FREE_DISK,
+      maxLogBytes: e.HEALTH_MAX_LOG_SIZE,
+      alertRepeatMs: e.HEALTH_ALERT_REPEAT,
+      pingUrl: e.HEALTHCHECK_PING_URL?.toString(),
+      http: e.HEALTHCHECK_PORT ? { port: e.HEALTHCHECK_PORT, host: e.HEALTHCHECK_HOST } : undefined,
+    },
     restore: {
       testMode: e.RESTORE_TEST_MODE,
       testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,
@@ -251,6 +281,7 @@ export function redactedConfig(config: Config): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value) => {
       if (value === undefined) return undefined;
+      if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
       return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
     }),
   );

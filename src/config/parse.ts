@@ -127,3 +127,20 @@ export function parseSchedule(text: string, validate: (pattern: string) => void)
   }
   return value;
 }
+
+export type FreeSpaceLimit = { percent: number } | { bytes: number };
+
+/** HEALTH_MIN_FREE_DISK: "10%" of the filesystem, or an absolute size like "5GiB". */
+export function parseFreeSpace(text: string): FreeSpaceLimit {
+  const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  if (percent) {
+    const value = Number(percent[1]);
+    if (value > 100) throw new Error('a percentage of free space goes from 0% to 100%');
+    return { percent: value };
+  }
+  try {
+    return { bytes: parseSize(text) };
+  } catch {
+    throw new Error('expected a percentage like 10% or a size like 5GiB');
+  }
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
-import { filteringDumpOptions, parseAge, parseBoolean, parseDuration, parseSchedule, parseSize, splitWords, reservedDumpOptions } from './parse';
+import { filteringDumpOptions, parseAge, parseBoolean, parseDuration, parseFreeSpace, parseSchedule, parseSize, splitWords, reservedDumpOptions } from './parse';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 function parsed<T>(parse: (text: string) => T) {
@@ -178,6 +178,28 @@ export const envSchema = z.object({
     return names.includes('all') ? [...REPORT_EVENTS] : (names as (typeof REPORT_EVENTS)[number][]);
   }).optional(),
   NOTIFY_ON_SUCCESS: boolean.default(true),
+
+  HEALTH_MAX_AGE_DAILY: parsed(parseDuration).default(26 * 3_600_000),
+  HEALTH_MAX_AGE_WEEKLY: parsed(parseDuration).default(8 * 86_400_000),
+  HEALTH_MAX_AGE_MONTHLY: parsed(parseDuration).default(32 * 86_400_000),
+  HEALTH_MAX_AGE_RESTORE_TEST: parsed(parseDuration).default(35 * 86_400_000),
+  HEALTH_MIN_SIZE_RATIO: parsed((text) => {
+    const value = Number(text.trim());
+    if (!/^\d*\.?\d+$/.test(text.trim()) || value > 1) throw new Error('expected a ratio from 0 to 1, like 0.5 (0 turns the check off)');
+    return value;
+  }).default(0.5),
+  HEALTH_MIN_BACKUP_SIZE: parsed(parseSize).optional(),
+  HEALTH_MIN_FREE_DISK: parsed(parseFreeSpace).default({ percent: 10 }),
+  HEALTH_MAX_LOG_SIZE: parsed(parseSize).default(1024 ** 3),
+  HEALTH_ALERT_REPEAT: parsed(parseDuration).default(24 * 3_600_000),
+  HEALTHCHECK_PING_URL: url(['http:', 'https:']).optional(),
+  HEALTHCHECK_PORT: parsed((text) => {
+    if (text.trim().toLowerCase() === 'off') return undefined;
+    const value = Number(text.trim());
+    if (!/^\d+$/.test(text.trim()) || value < 1 || value > 65535) throw new Error('expected a TCP port from 1 to 65535, or off');
+    return value;
+  }).optional(),
+  HEALTHCHECK_HOST: z.string().default('127.0.0.1'),
 
   STATE_DIR: z.string().default('/var/lib/keepsake'),
   LOG_DIR: z.string().optional(),

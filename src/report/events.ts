@@ -54,8 +54,12 @@ export type HealthStatus = 'ok' | 'warn' | 'fail';
 export interface HealthCheckResult {
   name: string;
   status: HealthStatus;
+  /** One line that says what is wrong and what to do. */
   message: string;
+  /** The measured value for humans ("26h05m", "12 ms", "8% free"). */
   value?: string;
+  /** The same in base units (ms, bytes, ratio) for metrics and scripts. */
+  measured?: number;
 }
 
 export interface HealthEvent {

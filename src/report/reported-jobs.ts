@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../state/files';
 import type { ReportEvent } from './events';
 import { notify } from './notify';
+import { pingDeadMansSwitch } from '../health/ping';
 import { renderReport } from './render';
 
 /**
@@ -44,11 +45,13 @@ export async function backupAndReport(deps: ReportingDeps, request: BackupReques
   try {
     const manifest = await runBackup(deps, request);
     await report(deps, { kind: 'backup-succeeded', manifest, nextRun: deps.nextRun, recentSizes: await recentSizes(deps, manifest) });
+    await pingDeadMansSwitch(deps.config.health.pingUrl, 'ok', deps.log);
     return manifest;
   } catch (error) {
     if (!(error instanceof InterruptedError)) {
       const db = deps.config.database;
       await report(deps, { kind: 'backup-failed', tier: request.tier, database: db.database, host: db.host, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), error: coerceError(error).message, nextRun: deps.nextRun });
+      await pingDeadMansSwitch(deps.config.health.pingUrl, 'fail', deps.log);
     }
     throw error;
   }

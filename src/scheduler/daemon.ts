@@ -7,6 +7,7 @@ import type { Storage } from '../storage';
 import { catchUpJobs } from './catch-up';
 import type { JobRunner } from './jobs';
 import { acquireLock } from './lock';
+import { startHealthServer } from '../health/http-server';
 import { configuredSender } from '../report/notify';
 import { flushOutbox } from '../report/outbox';
 import { updateState, type DaemonState } from './state';
@@ -80,13 +81,16 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     log.info({ job }, 'job started');
     let outcome: 'ok' | 'failed' | 'interrupted' = 'ok';
     let summary = '';
+    let stored: { storedBytes: number; backupId: string } | undefined;
     let error: string | undefined;
     let failure: Error | undefined;
     try {
       const release = await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') });
       onLocked();
       try {
-        summary = await deps.runners[job]({ config, storages: deps.storages, log, nextRun: nextRun(job) }, signal);
+        const result = await deps.runners[job]({ config, storages: deps.storages, log, nextRun: nextRun(job) }, signal);
+        summary = typeof result === 'string' ? result : result.summary;
+        if (typeof result !== 'string') stored = { storedBytes: result.storedBytes, backupId: result.backupId };
       } finally {
         await release();
       }
@@ -97,7 +101,21 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }
     const durationMs = Date.now() - started.getTime();
     log[outcome === 'ok' ? 'info' : 'error']({ job, outcome, durationMs, summary, error, err: failure }, 'job finished');
-    await saveState((state) => (state.jobs[job] = { lastStart: started.toISOString(), lastEnd: new Date().toISOString(), outcome, durationMs, error, nextRun: nextRun(job) }));
+    await saveState((state) => {
+      const previous = state.jobs[job] ?? {};
+      const lastEnd = new Date().toISOString();
+      state.jobs[job] = {
+        lastStart: started.toISOString(),
+        lastEnd,
+        outcome,
+        durationMs,
+        error,
+        nextRun: nextRun(job),
+        runs: (previous.runs ?? 0) + 1,
+        failures: (previous.failures ?? 0) + (outcome === 'failed' ? 1 : 0),
+        lastSuccess: outcome === 'ok' ? { at: lastEnd, durationMs, ...stored } : previous.lastSuccess,
+      };
+    });
   }
 
   // Not unref'd: it keeps the daemon alive even when every job is off, until stop().
@@ -121,14 +139,26 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   outboxTimer.unref();
   void flush(true); // a (re)start is a good moment to try everything that waits, due or not
 
+  // Before the state says "running": a port that is taken stops the start-up here.
+  const healthServer = await startHealthServer(config, log, { nextRuns: () => Object.fromEntries([...crons.keys()].map((job) => [job, nextRun(job)])) }).catch(async (error) => {
+    clearInterval(heartbeat);
+    clearInterval(outboxTimer);
+    for (const cron of crons.values()) cron.stop();
+    throw error;
+  });
+
   await saveState((state) => {
     Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString() });
+    state.firstStartedAt ??= state.startedAt;
     for (const job of JOBS) state.jobs[job] = { ...state.jobs[job], nextRun: nextRun(job) };
   });
   for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');
   for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job }, 'job is off');
 
   if (config.schedule.backupOnStart) enqueue('daily', 'BACKUP_ON_START');
+  // A health run right after start (behind any catch-up backups, so it judges their results)
+  // gives /healthz and --quick a verdict at once and tells the operator whether the setup works.
+  const healthAtStart = () => crons.has('health') && enqueue('health', 'start');
   if (config.schedule.catchUp) {
     // In the background: listing a large bucket must not delay start-up or signal handling.
     void catchUpJobs(deps, crons).then((missed) => {
@@ -136,7 +166,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         if (running?.job === job) continue; // BACKUP_ON_START is already making it
         enqueue(job, why);
       }
+      healthAtStart();
     });
+  } else {
+    healthAtStart();
   }
 
   return {
@@ -162,6 +195,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         await current.done;
         clearTimeout(timer);
       }
+      await healthServer?.close();
       await stateChain;
       log.info({ reason }, 'daemon stopped');
       resolveStopped();

@@ -1,15 +1,19 @@
 import type { JobName } from '../config';
 import { backupAndReport, cleanupAndReport, restoreTestAndReport, storageReport, type ReportingDeps } from '../report/reported-jobs';
 import { failedBackupTiers, readState } from './state';
+import { healthJob, healthSummary } from '../health/health-job';
 
-/** What a scheduled job does. Each returns a one-line summary for the log and the state file. */
-export type JobRunner = (deps: ReportingDeps, signal: AbortSignal) => Promise<string>;
+/** What a job reports back: a one-line summary for the log and the state file, and for backups what was stored. */
+export type JobResult = string | { summary: string; storedBytes: number; backupId: string };
+
+/** What a scheduled job does. */
+export type JobRunner = (deps: ReportingDeps, signal: AbortSignal) => Promise<JobResult>;
 
 const backupJob =
   (tier: 'daily' | 'weekly' | 'monthly'): JobRunner =>
   async (deps, signal) => {
     const manifest = await backupAndReport(deps, { tier, signal });
-    return `${tier} backup ${manifest.id}: ${manifest.storedBytes} bytes stored`;
+    return { summary: `${tier} backup ${manifest.id}: ${manifest.storedBytes} bytes stored`, storedBytes: manifest.storedBytes, backupId: manifest.id };
   };
 
 const cleanupJob: JobRunner = async (deps) => {
@@ -26,10 +30,12 @@ const restoreTestJob: JobRunner = async (deps, signal) => {
   return `restore test of ${result.backup.id} passed in ${result.timings.totalMs} ms`;
 };
 
-/**
- * Jobs whose work later releases bring (health checks, log rotation) have
- * their slot, schedule and state already; until then they record that they did nothing.
- */
+const healthCheckJob: JobRunner = async (deps) => {
+  const { report, sent } = await healthJob(deps);
+  return healthSummary(report, sent);
+};
+
+/** Log rotation's slot, schedule and state exist already; the rotation itself comes with issue 7. */
 const notYet =
   (what: string): JobRunner =>
   async () =>
@@ -42,7 +48,7 @@ export function jobRunners(): Record<JobName, JobRunner> {
     monthly: backupJob('monthly'),
     'restore-test': restoreTestJob,
     cleanup: cleanupJob,
-    health: notYet('the health check'),
+    health: healthCheckJob,
     'storage-report': (deps) => storageReport(deps),
     logrotate: notYet('log rotation'),
   };

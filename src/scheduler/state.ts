@@ -11,10 +11,17 @@ export interface JobState {
   durationMs?: number;
   error?: string;
   nextRun?: string | null;
+  /** Finished runs and failed ones since the state began (counters for /metrics). */
+  runs?: number;
+  failures?: number;
+  /** The last successful run: when it ended, and for backups what it stored. */
+  lastSuccess?: { at: string; durationMs: number; storedBytes?: number; backupId?: string };
 }
 
 export interface DaemonState {
   pid?: number;
+  /** The daemon's first start on this STATE_DIR: until a result is due, a missing one is not overdue. */
+  firstStartedAt?: string;
   startedAt?: string;
   /** Refreshed every minute while the daemon runs; health reads it. */
   heartbeat?: string;

@@ -33,6 +33,9 @@ describe('formatDuration', () => {
     [3_600_000, '1h00m'],
     [5_430_000, '1h30m'],
     [90_061_000, '25h01m'],
+    [172_799_000, '47h59m'],
+    [172_800_000, '2d00h'],
+    [36 * 86_400_000 + 4 * 3_600_000, '36d04h'],
   ])('shows %d ms as %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });

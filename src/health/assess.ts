@@ -1,0 +1,160 @@
+import type { Manifest } from '../backup/manifest';
+import type { Config } from '../config';
+import { formatBytes, formatDuration } from '../format';
+import type { RestoreTestResult } from '../restore/restore-test';
+import type { DaemonState } from '../scheduler/state';
+import { fail, ok, warn, type HealthCheckResult } from './report';
+
+/**
+ * The pure half of the health checks: verdicts on facts already gathered (catalog, state files,
+ * disk numbers). Every message says what is wrong and what to do about it.
+ */
+
+export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly'] as const;
+export type ScheduledTier = (typeof SCHEDULED_TIERS)[number];
+
+/** The daemon refreshes its heartbeat every minute; three missed beats mean it is gone. */
+export const HEARTBEAT_STALE_MS = 3 * 60_000;
+/** A report waiting longer than this means mail delivery is broken. */
+export const OUTBOX_STALE_MS = 3_600_000;
+/** The size check needs a few earlier backups to have a median worth comparing against. */
+const MIN_SIZE_HISTORY = 3;
+
+export interface HealthFacts {
+  now: number;
+  config: Pick<Config, 'health' | 'schedule' | 'report'>;
+  /** This database's listed (complete) backups, newest first. */
+  backups: Manifest[];
+  state: DaemonState;
+  restoreTest?: RestoreTestResult;
+  outbox: { count: number; oldestCreatedAt?: string; lastError?: string };
+  /** True when the daemon itself runs the check: its own heartbeat needs no proof. */
+  inDaemon: boolean;
+}
+
+const age = (now: number, iso: string) => now - Date.parse(iso);
+
+/** The daemon has been running (or first ran) for less than `ms`: a missing result is not overdue yet. */
+function stillNew(facts: HealthFacts, ms: number): boolean {
+  const since = facts.state.firstStartedAt ?? facts.state.startedAt;
+  return since !== undefined && age(facts.now, since) < ms;
+}
+
+const enabledTiers = (facts: HealthFacts) => SCHEDULED_TIERS.filter((tier) => facts.config.schedule.jobs[tier] !== 'off');
+
+export function freshnessChecks(facts: HealthFacts): HealthCheckResult[] {
+  return enabledTiers(facts).map((tier) => {
+    const name = `freshness:${tier}`;
+    const limit = facts.config.health.maxAgeMs[tier];
+    const limitEnv = `HEALTH_MAX_AGE_${tier.toUpperCase()}`;
+    const newest = facts.backups.find((manifest) => manifest.tier === tier);
+    if (!newest) {
+      const next = facts.state.jobs[tier]?.nextRun;
+      if (stillNew(facts, limit)) return warn(name, `no ${tier} backup yet; the first is due ${next ?? 'on schedule'} (or run \`keepsake backup --tier ${tier}\`)`);
+      return fail(name, `there is no ${tier} backup; check \`keepsake status\` and the daemon's log, then run \`keepsake backup --tier ${tier}\``);
+    }
+    const elapsed = age(facts.now, newest.finishedAt);
+    const value = formatDuration(Math.max(0, elapsed));
+    if (elapsed > limit) {
+      return fail(name, `the newest ${tier} backup is ${value} old (limit ${formatDuration(limit)}, ${limitEnv}); check \`keepsake status\` for the failing job`, value, elapsed);
+    }
+    return ok(name, `newest ${tier} backup ${newest.id} is ${value} old (limit ${formatDuration(limit)})`, value, elapsed);
+  });
+}
+
+/** The latest scheduled run of each tier did not fail (read from the daemon's state). */
+export function lastRunChecks(facts: HealthFacts): HealthCheckResult[] {
+  return enabledTiers(facts).map((tier) => {
+    const name = `last-run:${tier}`;
+    const job = facts.state.jobs[tier];
+    if (!job?.outcome) return ok(name, `no scheduled ${tier} run has finished yet`);
+    if (job.outcome === 'failed') return fail(name, `the last ${tier} backup failed: ${job.error ?? 'see the log'}; fix the cause, then run \`keepsake backup --tier ${tier}\``, job.lastEnd);
+    if (job.outcome === 'interrupted') return warn(name, `the last ${tier} backup was interrupted (shutdown); the next run makes up for it`, job.lastEnd);
+    return ok(name, `the last ${tier} backup succeeded`, job.lastEnd);
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** A backup far smaller than usual often means dropped or emptied tables. */
+export function sizeChecks(facts: HealthFacts): HealthCheckResult[] {
+  const { minSizeRatio, minBackupBytes } = facts.config.health;
+  const results: HealthCheckResult[] = [];
+  for (const tier of SCHEDULED_TIERS) {
+    const ofTier = facts.backups.filter((manifest) => manifest.tier === tier);
+    const newest = ofTier[0];
+    if (!newest) continue;
+    const name = `size:${tier}`;
+    const size = formatBytes(newest.storedBytes);
+    if (minBackupBytes !== undefined && newest.storedBytes < minBackupBytes) {
+      results.push(fail(name, `the newest ${tier} backup ${newest.id} is ${size}, below HEALTH_MIN_BACKUP_SIZE (${formatBytes(minBackupBytes)}); check that the database still holds its data`, size, newest.storedBytes));
+      continue;
+    }
+    const history = ofTier.slice(1, 15).map((manifest) => manifest.storedBytes);
+    if (minSizeRatio === 0 || history.length < MIN_SIZE_HISTORY) {
+      results.push(ok(name, `newest ${tier} backup is ${size}${minSizeRatio === 0 ? '' : ` (not enough history to compare yet)`}`, size, newest.storedBytes));
+      continue;
+    }
+    const typical = median(history);
+    const ratio = typical > 0 ? newest.storedBytes / typical : 1;
+    const percent = `${Math.round(ratio * 100)}%`;
+    if (ratio < minSizeRatio) {
+      results.push(
+        fail(name, `the newest ${tier} backup ${newest.id} is ${size}, ${percent} of the recent median ${formatBytes(typical)} (HEALTH_MIN_SIZE_RATIO ${minSizeRatio}); check for dropped or emptied tables before retention removes older backups`, size, newest.storedBytes),
+      );
+    } else {
+      results.push(ok(name, `newest ${tier} backup is ${size}, ${percent} of the recent median`, size, newest.storedBytes));
+    }
+  }
+  return results;
+}
+
+export function restoreTestCheck(facts: HealthFacts): HealthCheckResult {
+  const name = 'restore-test';
+  const limit = facts.config.health.restoreTestMaxAgeMs;
+  if (facts.config.schedule.jobs['restore-test'] === 'off' && !facts.restoreTest) return warn(name, 'restore tests are off (SCHEDULE_RESTORE_TEST=off): nothing proves the backups restore; run `keepsake restore-test` now and then');
+  const last = facts.restoreTest;
+  if (!last) {
+    if (stillNew(facts, limit)) return warn(name, `no restore test yet; the first is due ${facts.state.jobs['restore-test']?.nextRun ?? 'on schedule'} (or run \`keepsake restore-test\` now)`);
+    return fail(name, 'no restore test has run: nothing proves the backups restore; run `keepsake restore-test`');
+  }
+  const elapsed = age(facts.now, last.finishedAt);
+  const value = formatDuration(Math.max(0, elapsed));
+  if (!last.ok) {
+    return fail(name, `the last restore test (${last.backup.id}, ${value} ago) failed: ${last.problems[0] ?? last.error ?? 'see its report'}; run \`keepsake restore-test\` after fixing it`, value, elapsed);
+  }
+  if (elapsed > limit) return fail(name, `the last restore test passed ${value} ago (limit ${formatDuration(limit)}, HEALTH_MAX_AGE_RESTORE_TEST); check SCHEDULE_RESTORE_TEST or run \`keepsake restore-test\``, value, elapsed);
+  return ok(name, `the last restore test of ${last.backup.id} passed ${value} ago`, value, elapsed);
+}
+
+export function outboxCheck(facts: HealthFacts): HealthCheckResult {
+  const { count, oldestCreatedAt, lastError } = facts.outbox;
+  if (!facts.config.report.smtp) {
+    return warn('outbox', 'no SMTP server is configured, so nobody is told when a backup fails; set SMTP_HOST and MAIL_TO (reports are kept in STATE_DIR/reports meanwhile)', String(count), count);
+  }
+  if (!count || !oldestCreatedAt) return ok('outbox', 'no reports waiting', '0', 0);
+  const waited = age(facts.now, oldestCreatedAt);
+  if (waited > OUTBOX_STALE_MS) {
+    return fail('outbox', `${count} report(s) waiting, the oldest for ${formatDuration(waited)}: mail delivery fails${lastError ? ` (${lastError})` : ''}; fix SMTP_*, then \`keepsake outbox flush\``, String(count), count);
+  }
+  return ok('outbox', `${count} report(s) waiting to be retried, the oldest for ${formatDuration(waited)}`, String(count), count);
+}
+
+export function heartbeatCheck(facts: HealthFacts): HealthCheckResult {
+  if (facts.inDaemon) return ok('scheduler', 'the daemon is running this check', undefined, 0);
+  const { heartbeat, startedAt } = facts.state;
+  if (!startedAt || !heartbeat) return warn('scheduler', 'the daemon has not run here: nothing is scheduled; start it with `keepsake daemon` (the container does)');
+  const elapsed = age(facts.now, heartbeat);
+  const value = formatDuration(Math.max(0, elapsed));
+  if (elapsed > HEARTBEAT_STALE_MS) return fail('scheduler', `the daemon's last heartbeat was ${value} ago: it is not running; check the container and its log`, value, elapsed);
+  return ok('scheduler', `the daemon is running (heartbeat ${value} ago)`, value, elapsed);
+}
+
+/** Every check that needs no network: what --quick and the unit tests exercise. */
+export function assess(facts: HealthFacts): HealthCheckResult[] {
+  return [...freshnessChecks(facts), ...lastRunChecks(facts), ...sizeChecks(facts), restoreTestCheck(facts), outboxCheck(facts), heartbeatCheck(facts)];
+}

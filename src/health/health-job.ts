@@ -1,0 +1,32 @@
+import type { Logger } from '../log';
+import { notify } from '../report/notify';
+import { renderReport } from '../report/render';
+import { decideAlert, readHealthMemory, writeHealthMemory } from './alerts';
+import { runHealthChecks, type HealthDeps } from './run-health';
+import type { HealthReport } from './report';
+
+/**
+ * The daemon's hourly health job: run every check, remember the result in STATE_DIR (for
+ * --quick, /healthz and /metrics), and mail only on a change of state or as a reminder.
+ */
+export async function healthJob(deps: HealthDeps & { log: Logger }, options: { now?: () => Date } = {}): Promise<{ report: HealthReport; sent?: string }> {
+  const { config, log } = deps;
+  const report = await runHealthChecks(deps, { inDaemon: true, now: options.now });
+  const previous = await readHealthMemory(config.stateDir);
+  const { send, memory } = decideAlert(previous, report, config.health.alertRepeatMs);
+  await writeHealthMemory(config.stateDir, memory);
+  const failing = report.checks.filter((check) => check.status !== 'ok');
+  log[report.status === 'ok' ? 'info' : 'warn']({ status: report.status, problems: failing.map((check) => `${check.name}: ${check.message}`) }, 'health checked');
+  if (send) {
+    const kind = send === 'recovered' ? 'health-recovered' : 'health-alert';
+    const since = send === 'recovered' ? previous?.unhealthySince : memory.unhealthySince;
+    await notify({ config, log }, kind, () => renderReport({ kind, checks: report.checks, since }, { subjectPrefix: config.report.subjectPrefix, now: new Date(report.checkedAt) }));
+  }
+  return { report, sent: send };
+}
+
+export function healthSummary(report: HealthReport, sent?: string): string {
+  const bad = report.checks.filter((check) => check.status !== 'ok');
+  const head = report.status === 'ok' ? `healthy: all ${report.checks.length} checks ok` : `${report.status === 'fail' ? 'unhealthy' : 'warnings'}: ${bad.map((check) => check.name).join(', ')}`;
+  return sent ? `${head} (${sent} sent)` : head;
+}

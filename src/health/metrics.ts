@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config';
+import { listOutbox } from '../report/outbox';
+import type { RestoreTestResult } from '../restore/restore-test';
+import { readState, type DaemonState } from '../scheduler/state';
+import { readHealthMemory, type HealthMemory } from './alerts';
+import { SCHEDULED_TIERS } from './assess';
+
+const STATUS_VALUE = { ok: 0, warn: 1, fail: 2 } as const;
+const seconds = (iso: string) => Date.parse(iso) / 1000;
+
+interface Snapshot {
+  state: DaemonState;
+  health?: HealthMemory;
+  restoreTest?: RestoreTestResult;
+  outbox: { count: number; oldestCreatedAt?: string };
+  nextRuns: Record<string, string | null>;
+}
+
+/**
+ * Prometheus metrics, computed at scrape time from what the daemon keeps in STATE_DIR (job state,
+ * the last health run, the last restore test, the outbox). Counters come from the state file, so
+ * they survive restarts. Names follow Prometheus conventions: base units, _total for counters.
+ */
+export function createMetrics(config: Config, nextRuns: () => Record<string, string | null>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let snapshot: Snapshot | undefined;
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: Snapshot) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (snapshot) fill(this, snapshot);
+      },
+    });
+  const counter = (name: string, help: string, pick: (job: DaemonState['jobs'][keyof DaemonState['jobs']]) => number | undefined) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['tier'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const tier of SCHEDULED_TIERS) this.inc({ tier }, pick(snapshot?.state.jobs[tier]) ?? 0);
+      },
+    });
+
+  gauge('keepsake_backup_last_success_timestamp_seconds', 'End of the last successful scheduled backup, per tier', ['tier'], (g, s) => {
+    for (const tier of SCHEDULED_TIERS) if (s.state.jobs[tier]?.lastSuccess) g.set({ tier }, seconds(s.state.jobs[tier]!.lastSuccess!.at));
+  });
+  gauge('keepsake_backup_last_size_bytes', 'Stored size of the last successful scheduled backup, per tier', ['tier'], (g, s) => {
+    for (const tier of SCHEDULED_TIERS) {
+      const bytes = s.state.jobs[tier]?.lastSuccess?.storedBytes;
+      if (bytes !== undefined) g.set({ tier }, bytes);
+    }
+  });
+  gauge('keepsake_backup_last_duration_seconds', 'Duration of the last successful scheduled backup, per tier', ['tier'], (g, s) => {
+    for (const tier of SCHEDULED_TIERS) if (s.state.jobs[tier]?.lastSuccess) g.set({ tier }, s.state.jobs[tier]!.lastSuccess!.durationMs / 1000);
+  });
+  counter('keepsake_backups_total', 'Scheduled backup runs that finished (any outcome), per tier', (job) => job?.runs);
+  counter('keepsake_backup_failures_total', 'Scheduled backup runs that failed, per tier', (job) => job?.failures);
+  gauge('keepsake_restore_test_last_passed', 'Whether the last restore test passed (1) or failed (0)', [], (g, s) => {
+    if (s.restoreTest) g.set(s.restoreTest.ok ? 1 : 0);
+  });
+  gauge('keepsake_restore_test_last_timestamp_seconds', 'End of the last restore test', [], (g, s) => {
+    if (s.restoreTest) g.set(seconds(s.restoreTest.finishedAt));
+  });
+  gauge('keepsake_restore_test_age_seconds', 'Time since the last restore test ended', [], (g, s) => {
+    if (s.restoreTest) g.set(Math.max(0, Date.now() / 1000 - seconds(s.restoreTest.finishedAt)));
+  });
+  gauge('keepsake_restore_test_last_duration_seconds', 'Duration of the last restore test', [], (g, s) => {
+    if (s.restoreTest) g.set(s.restoreTest.timings.totalMs / 1000);
+  });
+  gauge('keepsake_storage_up', 'Whether the last health probe could write, read and delete on the target', ['target'], (g, s) => {
+    for (const check of s.health?.checks ?? []) if (check.name.startsWith('storage:')) g.set({ target: check.name.slice(8) }, check.status === 'ok' ? 1 : 0);
+  });
+  gauge('keepsake_storage_probe_latency_seconds', 'Round trip of the last health probe on the target', ['target'], (g, s) => {
+    for (const check of s.health?.checks ?? []) if (check.name.startsWith('storage:') && check.measured !== undefined) g.set({ target: check.name.slice(8) }, check.measured / 1000);
+  });
+  gauge('keepsake_outbox_reports', 'Reports waiting in the outbox to be sent', [], (g, s) => g.set(s.outbox.count));
+  gauge('keepsake_outbox_oldest_age_seconds', 'How long the oldest waiting report has waited (0 when none)', [], (g, s) => {
+    g.set(s.outbox.oldestCreatedAt ? Math.max(0, Date.now() / 1000 - seconds(s.outbox.oldestCreatedAt)) : 0);
+  });
+  gauge('keepsake_job_next_run_timestamp_seconds', 'When each scheduled job runs next', ['job'], (g, s) => {
+    for (const [job, next] of Object.entries(s.nextRuns)) if (next) g.set({ job }, seconds(next));
+  });
+  gauge('keepsake_health_status', 'Overall result of the last health run: 0 ok, 1 warn, 2 fail', [], (g, s) => {
+    if (s.health) g.set(STATUS_VALUE[s.health.status]);
+  });
+  gauge('keepsake_health_check_status', 'Result of each check in the last health run: 0 ok, 1 warn, 2 fail', ['check'], (g, s) => {
+    for (const check of s.health?.checks ?? []) g.set({ check: check.name }, STATUS_VALUE[check.status]);
+  });
+  gauge('keepsake_health_last_run_timestamp_seconds', 'When the last health run finished', [], (g, s) => {
+    if (s.health) g.set(seconds(s.health.checkedAt));
+  });
+  gauge('keepsake_scheduler_heartbeat_timestamp_seconds', "The daemon's last heartbeat", [], (g, s) => {
+    if (s.state.heartbeat) g.set(seconds(s.state.heartbeat));
+  });
+
+  return {
+    contentType: registry.contentType,
+    /** Reads the files once per scrape, then lets every metric collect from that snapshot. */
+    async render(): Promise<string> {
+      const [state, health, restoreTest, items] = await Promise.all([
+        readState(config.stateDir).catch((): DaemonState => ({ jobs: {} })),
+        readHealthMemory(config.stateDir),
+        readFile(join(config.stateDir, 'restore-test-latest.json'), 'utf8').then((text) => JSON.parse(text) as RestoreTestResult, () => undefined),
+        listOutbox(config.stateDir).catch(() => []),
+      ]);
+      const oldest = items.map((item) => item.createdAt).sort()[0];
+      snapshot = { state, health, restoreTest, outbox: { count: items.length, oldestCreatedAt: oldest }, nextRuns: nextRuns() };
+      return registry.metrics();
+    },
+  };
+}

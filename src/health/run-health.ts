@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Manifest } from '../backup/manifest';
+import { readCatalog } from '../catalog/catalog';
+import type { Config } from '../config';
+import { coerceError } from '../errors';
+import { listOutbox } from '../report/outbox';
+import type { RestoreTestResult } from '../restore/restore-test';
+import { readState } from '../scheduler/state';
+import type { Storage } from '../storage';
+import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
+import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
+import { fail, worstStatus, type HealthCheckResult, type HealthReport } from './report';
+
+export interface HealthDeps {
+  config: Config;
+  storages: Storage[];
+}
+
+export interface HealthOptions {
+  inDaemon?: boolean;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * Backups per target, merged: one target that cannot be listed must not make the other's backups
+ * look missing. Only when no target answers is freshness unknown.
+ */
+async function listBackups(deps: HealthDeps, timeoutMs: number): Promise<{ backups: Manifest[]; errors: string[] }> {
+  const byId = new Map<string, Manifest>();
+  const errors: string[] = [];
+  await Promise.all(
+    deps.storages.map(async (storage) => {
+      try {
+        const { backups } = await withTimeout(`listing ${storage.name}`, timeoutMs, () => readCatalog([storage]));
+        for (const { manifest } of backups) byId.set(`${manifest.tier}/${manifest.id}`, manifest);
+      } catch (error) {
+        errors.push(`${storage.name}: ${coerceError(error).message.split('\n')[0]}`);
+      }
+    }),
+  );
+  const backups = [...byId.values()]
+    .filter((manifest) => manifest.database === deps.config.database.database)
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return { backups, errors };
+}
+
+/** The newest restore test: the state file, else the newest record for this database on a target. */
+export async function latestRestoreTest(deps: HealthDeps): Promise<RestoreTestResult | undefined> {
+  const database = deps.config.database.database;
+  const fromState = await readFile(join(deps.config.stateDir, 'restore-test-latest.json'), 'utf8').then((text) => JSON.parse(text) as RestoreTestResult, () => undefined);
+  if (fromState?.backup.database === database) return fromState;
+  for (const storage of deps.storages) {
+    try {
+      const keys: string[] = [];
+      for await (const object of storage.list('recovery-tests/')) keys.push(object.key);
+      // Names carry the time (restore_test_<YYYYMMDD>_<HHMMSS>), so the newest sort last.
+      for (const key of keys.sort().reverse().slice(0, 20)) {
+        const record = JSON.parse((await storage.readAll(key)).toString('utf8')) as RestoreTestResult;
+        if (record.backup?.database === database) return record;
+      }
+    } catch {
+      // A target that cannot be read is reported by its own storage check.
+    }
+  }
+  return undefined;
+}
+
+async function outboxFacts(stateDir: string): Promise<HealthFacts['outbox']> {
+  const items = await listOutbox(stateDir);
+  const oldest = items.reduce<(typeof items)[number] | undefined>((first, item) => (!first || item.createdAt < first.createdAt ? item : first), undefined);
+  return { count: items.length, oldestCreatedAt: oldest?.createdAt, lastError: oldest?.lastError };
+}
+
+/**
+ * Runs every check: probes of the database, pg_dump, each storage target and the disks in
+ * parallel with reading the catalog and the state files, then the verdicts on those facts.
+ */
+export async function runHealthChecks(deps: HealthDeps, options: HealthOptions = {}): Promise<HealthReport> {
+  const { config } = deps;
+  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const started = performance.now();
+  const [database, storage, disks, logs, listed, state, restoreTest, outbox] = await Promise.all([
+    databaseChecks(config, timeoutMs),
+    Promise.all(deps.storages.map((target) => storageCheck(target, timeoutMs))),
+    diskChecks(config).catch((error) => [fail('disk', `cannot read free space: ${coerceError(error).message}`)]),
+    logSizeCheck(config),
+    listBackups(deps, timeoutMs),
+    readState(config.stateDir).catch(() => ({ jobs: {} })),
+    latestRestoreTest(deps),
+    outboxFacts(config.stateDir),
+  ]);
+  const now = (options.now ?? (() => new Date()))();
+  const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false };
+  let verdicts: HealthCheckResult[] = assess(facts);
+  if (listed.errors.length === deps.storages.length && deps.storages.length) {
+    // Nothing could be listed: "no backup" would be a guess, so say what is actually known.
+    const unknown = new Set([...freshnessChecks(facts), ...sizeChecks(facts)].map((check) => check.name));
+    verdicts = verdicts.filter((check) => !unknown.has(check.name));
+    verdicts.unshift(fail('freshness', `cannot list any backups (${listed.errors.join('; ')}); fix the storage first`));
+  }
+  const checks = [...database, ...storage, ...verdicts, ...disks, ...logs];
+  return { format: 1, status: worstStatus(checks), checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - started), checks };
+}

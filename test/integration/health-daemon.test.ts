@@ -1,0 +1,94 @@
+import { runCli } from '../support/cli';
+import { startDaemonProcess, type RunningDaemon } from '../support/daemon';
+import { freePort } from '../support/http';
+import { parsePrometheusText, sampleValue } from '../support/prometheus';
+import { startScenario, type Scenario } from '../support/scenario';
+
+/** Every job off except the health job at start; weekly/monthly tiers and restore tests off. */
+const QUIET = {
+  SCHEDULE_DAILY: '0 0 1 1 *', SCHEDULE_WEEKLY: 'off', SCHEDULE_MONTHLY: 'off', SCHEDULE_HEALTH: '0 * * * *', SCHEDULE_CLEANUP: 'off',
+  SCHEDULE_RESTORE_TEST: 'off', SCHEDULE_STORAGE_REPORT: 'off', SCHEDULE_LOGROTATE: 'off', BACKUP_CATCH_UP: 'false',
+};
+
+describe('the daemon\'s /healthz and /metrics', () => {
+  let s: Scenario;
+  const daemons: RunningDaemon[] = [];
+  beforeAll(async () => {
+    s = await startScenario({ sql: 'CREATE TABLE t AS SELECT g FROM generate_series(1, 5000) g' });
+  });
+  afterAll(async () => {
+    for (const daemon of daemons) if (daemon.process.exitCode === null) daemon.process.kill('SIGKILL');
+    await s?.stop();
+  });
+
+  const start = async (env: Record<string, string>) => {
+    const port = await freePort();
+    const daemon = startDaemonProcess({ ...s.env, ...QUIET, HEALTHCHECK_PORT: String(port), ...env });
+    daemons.push(daemon);
+    await daemon.waitFor((line) => line.msg === 'health checked', 30_000);
+    return { daemon, base: `http://127.0.0.1:${port}` };
+  };
+
+  it('answers /healthz with the last run and /metrics in Prometheus text; --quick agrees', async () => {
+    const { daemon, base } = await start({ BACKUP_ON_START: 'true' });
+
+    const healthz = await fetch(`${base}/healthz`);
+    expect(healthz.status).toBe(200);
+    const report = (await healthz.json()) as { status: string; checks: { name: string; status: string }[] };
+    // Warnings only: no SMTP configured, restore tests off. The start-up backup ran first.
+    expect(report.status).toBe('warn');
+    expect(report.checks).toEqual(expect.arrayContaining([
+      expect.objectContaining({ name: 'database', status: 'ok' }),
+      expect.objectContaining({ name: 'storage:local', status: 'ok' }),
+      expect.objectContaining({ name: 'freshness:daily', status: 'ok' }),
+      expect.objectContaining({ name: 'scheduler', status: 'ok' }),
+    ]));
+
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parsePrometheusText(await metrics.text());
+    const now = Date.now() / 1000;
+    expect(sampleValue(samples, 'keepsake_backup_last_success_timestamp_seconds', { tier: 'daily' })).toBeGreaterThan(now - 120);
+    expect(sampleValue(samples, 'keepsake_backup_last_size_bytes', { tier: 'daily' })).toBeGreaterThan(0);
+    expect(sampleValue(samples, 'keepsake_backups_total', { tier: 'daily' })).toBe(1);
+    expect(sampleValue(samples, 'keepsake_backup_failures_total', { tier: 'daily' })).toBe(0);
+    expect(sampleValue(samples, 'keepsake_storage_up', { target: 'local' })).toBe(1);
+    expect(sampleValue(samples, 'keepsake_storage_probe_latency_seconds', { target: 'local' })).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(samples, 'keepsake_health_status')).toBe(1);
+    expect(sampleValue(samples, 'keepsake_outbox_reports')).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(samples, 'keepsake_job_next_run_timestamp_seconds', { job: 'health' })).toBeGreaterThan(now);
+    expect(sampleValue(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    expect((await fetch(`${base}/nothing-here`)).status).toBe(404);
+    const quick = await runCli(['health', '--quick'], s.env);
+    expect(quick).toMatchObject({ code: 0, stdout: expect.stringMatching(/^healthy: the daemon is running; the health check .* ago was ok with warnings/) });
+
+    daemon.process.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    // Stopped: the port is closed.
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('answers 503 when the last run found a failing check, and --quick exits 1', async () => {
+    const { daemon, base } = await start({ POSTGRES_PORT: '1' });
+    const healthz = await fetch(`${base}/healthz`);
+    expect(healthz.status).toBe(503);
+    const report = (await healthz.json()) as { status: string; checks: { name: string; status: string }[] };
+    expect(report.status).toBe('fail');
+    expect(report.checks).toContainEqual(expect.objectContaining({ name: 'database', status: 'fail' }));
+    const quick = await runCli(['health', '--quick'], s.env);
+    expect(quick.code).toBe(1);
+    expect(quick.stdout).toMatch(/UNHEALTHY: the health check .* failed: database: Cannot connect/);
+    daemon.process.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('refuses to start on a port already taken, saying which', async () => {
+    const { base } = await start({});
+    const port = new URL(base).port;
+    const second = await runCli(['daemon'], { ...s.env, ...QUIET, HEALTHCHECK_PORT: port, STATE_DIR: `${s.workspace.root}/other-state` });
+    expect(second.code).toBe(69);
+    expect(second.stderr).toMatch(new RegExp(`HEALTHCHECK_PORT=${port}: cannot listen on 127.0.0.1:${port} \\(EADDRINUSE\\)`));
+  });
+});

@@ -1,0 +1,112 @@
+import type { Manifest } from '../../src/backup/manifest';
+import { loadConfig } from '../../src/config';
+import { assess, type HealthFacts } from '../../src/health/assess';
+import { worstStatus } from '../../src/health/report';
+import type { RestoreTestResult } from '../../src/restore/restore-test';
+import { validManifest } from './manifest-fixture';
+
+const NOW = Date.parse('2026-11-22T12:00:00Z');
+const hoursAgo = (hours: number) => new Date(NOW - hours * 3_600_000).toISOString();
+const SMTP = { SMTP_HOST: 'mail.local', MAIL_TO: 'ops@example.com' };
+
+function backup(tier: Manifest['tier'], hours: number, storedBytes = 1000): Manifest {
+  const at = hoursAgo(hours);
+  return validManifest({ tier, id: `app_${tier}_${hours}`, startedAt: at, finishedAt: at, storedBytes });
+}
+
+function passedTest(hours: number, ok = true): RestoreTestResult {
+  return {
+    format: 1, ok, id: 'restore_test_x', startedAt: hoursAgo(hours), finishedAt: hoursAgo(hours),
+    backup: { id: 'app_daily_1', tier: 'daily', database: 'app', startedAt: hoursAgo(hours + 1), sha256: 'a'.repeat(64), storedBytes: 1, rawBytes: 1, location: '/x' },
+    timings: { totalMs: 1000 }, tables: [], problems: ok ? [] : ['table public.orders has 2 rows, the backup recorded 3'], notes: [],
+  };
+}
+
+/** A healthy sidecar: fresh backups of every tier, a recent passed restore test, a live daemon. */
+function healthyFacts(env: Record<string, string> = {}, change: (facts: HealthFacts) => void = () => undefined): HealthFacts {
+  const facts: HealthFacts = {
+    now: NOW,
+    config: loadConfig({ ...SMTP, ...env }),
+    backups: [backup('daily', 2), backup('weekly', 30), backup('monthly', 200)],
+    state: { startedAt: hoursAgo(1000), firstStartedAt: hoursAgo(5000), heartbeat: hoursAgo(0.01), jobs: { daily: { outcome: 'ok' } } },
+    restoreTest: passedTest(48),
+    outbox: { count: 0 },
+    inDaemon: false,
+  };
+  change(facts);
+  return facts;
+}
+
+const check = (facts: HealthFacts, name: string) => {
+  const found = assess(facts).find((result) => result.name === name);
+  if (!found) throw new Error(`no check named ${name} in ${assess(facts).map((r) => r.name).join(', ')}`);
+  return found;
+};
+
+describe('health verdicts', () => {
+  it('finds a healthy sidecar healthy', () => {
+    const results = assess(healthyFacts());
+    expect(results.filter((result) => result.status !== 'ok')).toEqual([]);
+    expect(worstStatus(results)).toBe('ok');
+  });
+
+  type Case = [string, Record<string, string>, (facts: HealthFacts) => unknown, string, string, RegExp];
+  it.each<Case>([
+    ['a stale daily backup', {}, (f: HealthFacts) => (f.backups[0] = backup('daily', 27)), 'freshness:daily', 'fail', /27h.*limit 26h.*HEALTH_MAX_AGE_DAILY/],
+    ['a tiny daily limit', { HEALTH_MAX_AGE_DAILY: '1h' }, () => undefined, 'freshness:daily', 'fail', /2h.*limit 1h/],
+    ['no weekly backup on an old install', {}, (f: HealthFacts) => (f.backups = f.backups.filter((b) => b.tier !== 'weekly')), 'freshness:weekly', 'fail', /no weekly backup/],
+    ['no weekly backup yet on a new install', {}, (f: HealthFacts) => ((f.backups = []), (f.state.firstStartedAt = hoursAgo(1))), 'freshness:weekly', 'warn', /first is due/],
+    ['a failed last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { outcome: 'failed', error: 'pg_dump: connection refused' }), 'last-run:daily', 'fail', /failed: pg_dump: connection refused/],
+    ['an interrupted last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { outcome: 'interrupted' }), 'last-run:daily', 'warn', /interrupted/],
+    ['a failed restore test', {}, (f: HealthFacts) => (f.restoreTest = passedTest(2, false)), 'restore-test', 'fail', /failed: table public.orders has 2 rows/],
+    ['an old restore test', {}, (f: HealthFacts) => (f.restoreTest = passedTest(36 * 24)), 'restore-test', 'fail', /36d.*HEALTH_MAX_AGE_RESTORE_TEST/],
+    ['no restore test on an old install', {}, (f: HealthFacts) => (f.restoreTest = undefined), 'restore-test', 'fail', /no restore test has run/],
+    ['restore tests switched off', { SCHEDULE_RESTORE_TEST: 'off' }, (f: HealthFacts) => (f.restoreTest = undefined), 'restore-test', 'warn', /SCHEDULE_RESTORE_TEST=off/],
+    ['a report waiting for two hours', {}, (f: HealthFacts) => (f.outbox = { count: 2, oldestCreatedAt: hoursAgo(2), lastError: 'ECONNREFUSED' }), 'outbox', 'fail', /2 report.*2h.*ECONNREFUSED/],
+    ['no SMTP configured', { SMTP_HOST: '', MAIL_TO: '' }, () => undefined, 'outbox', 'warn', /no SMTP server/],
+    ['a stale heartbeat', {}, (f: HealthFacts) => (f.state.heartbeat = hoursAgo(0.1)), 'scheduler', 'fail', /6m.*not running/],
+    ['a daemon that never ran', {}, (f: HealthFacts) => (f.state = { jobs: {} }), 'scheduler', 'warn', /has not run here/],
+  ])('names %s', (_what, env, change, name, status, message) => {
+    const result = check(healthyFacts(env, change), name);
+    expect(result.status).toBe(status);
+    expect(result.message).toMatch(message);
+  });
+
+  it('does not check tiers whose schedule is off', () => {
+    const names = assess(healthyFacts({ SCHEDULE_MONTHLY: 'off' }, (f) => (f.backups = f.backups.filter((b) => b.tier !== 'monthly')))).map((r) => r.name);
+    expect(names).not.toContain('freshness:monthly');
+    expect(names).toContain('freshness:daily');
+  });
+
+  it('inside the daemon, its own heartbeat is proof enough', () => {
+    expect(check(healthyFacts({}, (f) => ((f.inDaemon = true), (f.state = { jobs: {} }))), 'scheduler').status).toBe('ok');
+  });
+
+  describe('backup size', () => {
+    const history = (newest: number, earlier: number[]) => (f: HealthFacts) =>
+      (f.backups = [backup('daily', 1, newest), ...earlier.map((bytes, index) => backup('daily', 25 + 24 * index, bytes)), backup('weekly', 30), backup('monthly', 200)]);
+
+    it.each([
+      ['half the median or more', 500, [1000, 900, 1100], 'ok'],
+      ['below half the median', 499, [1000, 900, 1100], 'fail'],
+      ['small, but with too little history to judge', 10, [1000, 1000], 'ok'],
+    ])('%s', (_what, newest, earlier, status) => {
+      expect(check(healthyFacts({}, history(newest, earlier)), 'size:daily').status).toBe(status);
+    });
+
+    it('says how small against what', () => {
+      expect(check(healthyFacts({}, history(100, [1000, 1000, 1000])), 'size:daily').message).toMatch(/10% of the recent median.*HEALTH_MIN_SIZE_RATIO 0.5/);
+    });
+
+    it('follows HEALTH_MIN_SIZE_RATIO, and 0 turns the comparison off', () => {
+      expect(check(healthyFacts({ HEALTH_MIN_SIZE_RATIO: '0.05' }, history(100, [1000, 1000, 1000])), 'size:daily').status).toBe('ok');
+      expect(check(healthyFacts({ HEALTH_MIN_SIZE_RATIO: '0' }, history(1, [1000, 1000, 1000])), 'size:daily').status).toBe('ok');
+    });
+
+    it('fails below HEALTH_MIN_BACKUP_SIZE whatever the history', () => {
+      const result = check(healthyFacts({ HEALTH_MIN_BACKUP_SIZE: '1KiB' }, history(1000, [])), 'size:daily');
+      expect(result.status).toBe('fail');
+      expect(result.message).toMatch(/below HEALTH_MIN_BACKUP_SIZE/);
+    });
+  });
+});
