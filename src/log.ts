@@ -14,14 +14,42 @@ const REDACT_PATHS = ['password', '*.password', 'secretAccessKey', '*.secretAcce
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'logDir'>, to: 'stdout' | 'stderr' = 'stderr'): Logger {
   const streams: pino.StreamEntry[] = [{ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }) }];
+  let file: ReturnType<typeof pino.destination> | undefined;
   if (config.logDir) {
     mkdirSync(config.logDir, { recursive: true });
-    streams.push({ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: pino.destination({ dest: join(config.logDir, 'keepsake.log'), append: true, mkdir: true, sync: false }) });
+    file = pino.destination({ dest: join(config.logDir, LOG_FILE_NAME), append: true, mkdir: true, sync: false });
+    streams.push({ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: file });
   }
-  return pino(
+  const logger = pino(
     { level: config.logLevel, base: { app: 'keepsake' }, redact: { paths: REDACT_PATHS, censor: '***' }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.multistream(streams),
   );
+  if (file) logFiles.set(logger, file);
+  return logger;
+}
+
+export const LOG_FILE_NAME = 'keepsake.log';
+const logFiles = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
+/**
+ * After log rotation renamed keepsake.log: lines written since went on into the renamed file (the
+ * open descriptor follows it), and from now on they go to a fresh keepsake.log. Nothing is lost.
+ */
+export async function reopenLogFile(logger: Logger): Promise<boolean> {
+  const file = logFiles.get(logger);
+  if (!file) return false;
+  // The reopen happens once a write in flight has finished; 'ready' says the new file is open.
+  return new Promise<boolean>((resolve) => {
+    const done = (reopened: boolean) => {
+      clearTimeout(timer);
+      file.off('ready', onReady);
+      resolve(reopened);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), 5_000);
+    file.once('ready', onReady);
+    file.reopen();
+  });
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

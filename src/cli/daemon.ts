@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger } from '../log';
+import { createLogger, reopenLogFile } from '../log';
 import { startDaemon } from '../scheduler/daemon';
 import { jobRunners } from '../scheduler/jobs';
 import type { CommandContext } from './context';
@@ -31,11 +31,15 @@ export function registerDaemon(program: Command, context: CommandContext): void 
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // For a logrotate outside the container (postrotate: kill -HUP): reopen keepsake.log.
+      const onHangup = () => void reopenLogFile(log).then((reopened) => log.info({ reopened }, 'SIGHUP: log file reopened'));
+      process.on('SIGHUP', onHangup);
       const daemon = await startDaemon({ config, storages: context.storages(), log, runners: jobRunners() });
       started.daemon = daemon;
       if (stopWith) void daemon.stop(stopWith);
       await daemon.stopped;
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHangup);
     });
 }

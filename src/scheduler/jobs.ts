@@ -2,6 +2,7 @@ import type { JobName } from '../config';
 import { backupAndReport, cleanupAndReport, restoreTestAndReport, storageReport, type ReportingDeps } from '../report/reported-jobs';
 import { failedBackupTiers, readState } from './state';
 import { healthJob, healthSummary } from '../health/health-job';
+import { rotateLogs } from './logrotate-job';
 
 /** What a job reports back: a one-line summary for the log and the state file, and for backups what was stored. */
 export type JobResult = string | { summary: string; storedBytes: number; backupId: string };
@@ -35,11 +36,6 @@ const healthCheckJob: JobRunner = async (deps) => {
   return healthSummary(report, sent);
 };
 
-/** Log rotation's slot, schedule and state exist already; the rotation itself comes with issue 7. */
-const notYet =
-  (what: string): JobRunner =>
-  async () =>
-    `${what} is not part of this release yet; nothing done`;
 
 export function jobRunners(): Record<JobName, JobRunner> {
   return {
@@ -50,6 +46,6 @@ export function jobRunners(): Record<JobName, JobRunner> {
     cleanup: cleanupJob,
     health: healthCheckJob,
     'storage-report': (deps) => storageReport(deps),
-    logrotate: notYet('log rotation'),
+    logrotate: (deps) => rotateLogs(deps.config, deps.log),
   };
 }
