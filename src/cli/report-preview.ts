@@ -5,6 +5,7 @@ import { formatBytes } from '../format';
 import { REPORT_EVENT_KINDS, type ReportEventKind } from '../report/events';
 import { renderReport } from '../report/render';
 import { SAMPLE_EVENTS, sampleNow } from '../report/render/samples';
+import { storageReport } from '../report/reported-jobs';
 import type { CommandContext } from './context';
 
 /**
@@ -31,5 +32,11 @@ export function registerReport(program: Command, context: CommandContext): void 
       if (!options.out) return context.out(body);
       await writeFile(options.out, body);
       context.err(`wrote ${options.out} (${formatBytes(Buffer.byteLength(body))}); subject: ${rendered.subject}`);
+    });
+  report
+    .command('storage')
+    .description("send the storage report now (the daemon's weekly storage-report job): per-tier counts and sizes, growth, recent sizes")
+    .action(async () => {
+      context.out(await storageReport({ config: context.config(), storages: context.storages(), log: context.log() }));
     });
 }

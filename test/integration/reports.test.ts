@@ -111,6 +111,18 @@ describe('e-mail reports from real jobs, over a real SMTP server', () => {
     }
   });
 
+  it('sends the storage report on demand with `keepsake report storage`', async () => {
+    const smtp = await startTestSmtp();
+    try {
+      const result = await runCli(['report', 'storage'], { ...s.env, ...smtp.env() });
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^storage report: \d+ backups, \d+ bytes/) });
+      const [mail] = await smtp.waitForMessages(1);
+      expect(mail!.subject).toMatch(/^\[keepsake\] REPORT .*storage/i);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
   it('previews every report without any configuration', async () => {
     const preview = await runCli(['report', 'preview', 'backup-failed'], {});
     expect(preview.code).toBe(0);
