@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { JOBS } from '../config';
 import { readState } from '../scheduler/state';
+import { readHealthMemory } from '../health/alerts';
 import { formatDuration, table } from '../format';
 import type { CommandContext } from './context';
 
@@ -20,8 +21,8 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--json', 'print the state as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = context.config();
-      const state = await readState(config.stateDir);
-      if (options.json) return context.out(JSON.stringify({ ...state, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone }, null, 2));
+      const [state, health] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir)]);
+      if (options.json) return context.out(JSON.stringify({ ...state, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone }, null, 2));
       context.out(state.startedAt ? `daemon started ${relativeTime(state.startedAt)} (pid ${state.pid}), heartbeat ${relativeTime(state.heartbeat)}` : 'the daemon has not run here yet (no state in STATE_DIR)');
       const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
       for (const job of JOBS) {
@@ -30,5 +31,9 @@ export function registerStatus(program: Command, context: CommandContext): void 
         rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(entry.nextRun)]);
       }
       context.out(table(rows));
+      if (health) {
+        const bad = health.checks.filter((check) => check.status !== 'ok');
+        context.out(`\nlast health check ${relativeTime(health.checkedAt)}: ${health.status}${bad.length ? ` (${bad.map((check) => `${check.name} ${check.status}`).join(', ')}; \`keepsake health\` for details)` : ''}`);
+      }
     });
 }

@@ -64,6 +64,9 @@ describe('the daemon\'s /healthz and /metrics', () => {
     const quick = await runCli(['health', '--quick'], s.env);
     expect(quick).toMatchObject({ code: 0, stdout: expect.stringMatching(/^healthy: the daemon is running; the health check .* ago was ok with warnings/) });
 
+    const status = await runCli(['status'], s.env);
+    expect(status.stdout).toMatch(/last health check .*: warn \(.*outbox warn.*`keepsake health` for details\)/);
+
     daemon.process.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
     // Stopped: the port is closed.
