@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBackup } from './cli/backup';
 import { registerConfig } from './cli/config';
-import { createContext } from './cli/context';
+import { createContext, type CommandContext } from './cli/context';
 import { registerList } from './cli/list';
 import { registerVerify } from './cli/verify';
 import { registerRestoreTest } from './cli/restore-test';
@@ -17,8 +17,8 @@ import { registerHealth } from './cli/health';
 import { EXIT_CODES, EXIT_CODES_HELP, coerceError, exitCodeFor, rootKeepsakeError } from './errors';
 import { KEEPSAKE_VERSION } from './version';
 
-export async function main(argv: string[]): Promise<number> {
-  const context = createContext();
+/** Every command, registered on one commander program (the README test reads it too). */
+export function buildProgram(context: CommandContext): Command {
   const program = new Command()
     .name('keepsake')
     .description('PostgreSQL backup sidecar: checksummed, verified dumps to local disk and S3')
@@ -26,19 +26,15 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .showHelpAfterError();
-  registerBackup(program, context);
-  registerList(program, context);
-  registerVerify(program, context);
-  registerRestore(program, context);
-  registerRestoreTest(program, context);
-  registerCleanup(program, context);
-  registerOutbox(program, context);
-  registerNotify(program, context);
-  registerReport(program, context);
-  registerDaemon(program, context);
-  registerHealth(program, context);
-  registerStatus(program, context);
-  registerConfig(program, context);
+  for (const register of [registerBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
+    register(program, context);
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const context = createContext();
+  const program = buildProgram(context);
   try {
     await program.parseAsync(argv);
     return context.exitCode ?? EXIT_CODES.ok;
