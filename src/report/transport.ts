@@ -7,7 +7,8 @@ export interface RenderedReport {
   text: string;
 }
 
-export type SendReport = (report: RenderedReport) => Promise<void>;
+/** `event` (the outbox item's, e.g. backup-failed) becomes the X-Keepsake-Event header, for mail filters. */
+export type SendReport = (report: RenderedReport & { event?: string }) => Promise<void>;
 
 /** nodemailer over SMTP, with timeouts: a dead mail server must not hold up a backup for long. */
 export function smtpSender(smtp: SmtpConfig, report: Pick<ReportConfig, 'from' | 'to'>): SendReport {
@@ -22,8 +23,9 @@ export function smtpSender(smtp: SmtpConfig, report: Pick<ReportConfig, 'from' |
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   });
-  return async ({ subject, html, text }) => {
-    await transport.sendMail({ from: report.from, to: [...report.to], subject, html, text });
+  return async ({ subject, html, text, event }) => {
+    const headers = event && /^[a-z-]+$/.test(event) ? { 'X-Keepsake-Event': event } : undefined;
+    await transport.sendMail({ from: report.from, to: [...report.to], subject, html, text, headers });
   };
 }
 

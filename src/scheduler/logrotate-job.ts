@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Config } from '../config';
 import { reopenLogFile, type Logger } from '../log';
 import { runCapture } from '../process/run-process';
@@ -8,6 +9,13 @@ import { writeFileAtomic } from '../state/files';
 /** The rules shipped with keepsake; in the image they sit beside dist/, as here. */
 export const SHIPPED_LOGROTATE_CONFIG = join(__dirname, '..', '..', 'logrotate', 'keepsake');
 const SHIPPED_LOG_DIR = '/var/log/keepsake';
+
+/** logrotate lives in /usr/sbin, which a non-root user's PATH on Debian lacks. */
+function logrotateBinary(): string {
+  // eslint-disable-next-line no-restricted-properties -- PATH is where tools live, not configuration
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/sbin'];
+  return dirs.map((dir) => join(dir, 'logrotate')).find((path) => existsSync(path)) ?? 'logrotate';
+}
 
 /** The shipped rules, pointed at LOG_DIR when it is not the image's /var/log/keepsake. */
 export async function effectiveLogrotateConfig(logDir: string, shipped = SHIPPED_LOGROTATE_CONFIG): Promise<string> {
@@ -25,7 +33,7 @@ export async function rotateLogs(config: Pick<Config, 'logDir' | 'stateDir'>, lo
   if (!config.logDir) return 'LOG_DIR is not set: logs go to stdout only (docker logs rotates them); nothing to rotate';
   const rulesPath = join(config.stateDir, 'logrotate.conf');
   await writeFileAtomic(rulesPath, await effectiveLogrotateConfig(config.logDir));
-  await runCapture('logrotate', ['--state', join(config.stateDir, 'logrotate.status'), rulesPath]).catch((error: Error) => {
+  await runCapture(logrotateBinary(), ['--state', join(config.stateDir, 'logrotate.status'), rulesPath]).catch((error: Error) => {
     throw new Error(`logrotate failed: ${error.message}; check ${rulesPath} with \`logrotate -d ${rulesPath}\``, { cause: error });
   });
   const reopened = await reopenLogFile(log);

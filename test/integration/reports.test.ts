@@ -146,6 +146,7 @@ describe('every report event through the outbox and a real SMTP server', () => {
         const rendered = renderReport(SAMPLE_EVENTS[kind], { subjectPrefix: '[keepsake]', now: sampleNow(kind) });
         const mail = mails[index]!;
         expect(mail.subject).toBe(rendered.subject);
+        expect(mail.headers.get('x-keepsake-event')).toBe(kind);
         expect(mail.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
         expect(mail.html && mail.html.length).toBeGreaterThan(500);
         expect(mail.text?.trim().length).toBeGreaterThan(50);
