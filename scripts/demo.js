@@ -28,8 +28,8 @@ const show = (path) => (relative(process.cwd(), path).startsWith('..') ? path : 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)}s`;
 
 /**
- * The event a report is about: the X-Keepsake-Event header if the transport sets one, else the
- * subject, which the renderer builds as "[prefix] STATUS what...".
+ * The event a report is about: the X-Keepsake-Event header the transport sets; failing that (a
+ * build from before the header), the subject, which the renderer builds as "[prefix] STATUS what...".
  */
 function eventOf(mail) {
   const header = mail.headers.get('x-keepsake-event');
@@ -111,17 +111,11 @@ function keepsake(args, env) {
 
 const lines = (text) => text.split('\n').map((line) => line.trimEnd()).filter(Boolean);
 const clip = (text, max = 100) => (text.trim().length > max ? `${text.trim().slice(0, max - 1)}…` : text.trim());
-/** Commander's answer for a subcommand this build does not have yet. */
-const isUnknownCommand = (result) => result.code === 64 && /unknown command/.test(result.stderr);
 
 const steps = [];
 
-/**
- * Runs one step and prints one line for it. okCodes: exit codes that count as success (health's 2 =
- * warnings). optional: a command the other engineer is still adding; if this build lacks it, the
- * step is reported as skipped instead of failed.
- */
-async function step(title, args, env, { okCodes = [0], optional = false, detail, showOutput = false } = {}) {
+/** Runs one step and prints one line for it. okCodes: exit codes that count as success (health's 2 = warnings). */
+async function step(title, args, env, { okCodes = [0], detail, showOutput = false } = {}) {
   if (interrupted) return undefined;
   const started = Date.now();
   const result = await keepsake(args, env);
@@ -129,10 +123,7 @@ async function step(title, args, env, { okCodes = [0], optional = false, detail,
   appendFileSync(STEPS_LOG, `### keepsake ${args.join(' ')}  (exit ${result.code}, ${seconds(ms)})\n${result.stdout}${result.stderr}\n`);
   let status = okCodes.includes(result.code) ? 'ok' : 'FAILED';
   let note;
-  if (optional && isUnknownCommand(result)) {
-    status = 'skipped';
-    note = `"keepsake ${args[0]}" is not in this build yet`;
-  } else if (status === 'ok') {
+  if (status === 'ok') {
     note = detail ? detail(result) : lines(result.stdout)[0];
   } else {
     const errors = lines(result.stderr).filter((line) => !line.startsWith('{')); // JSON log lines are in the log file
@@ -141,7 +132,7 @@ async function step(title, args, env, { okCodes = [0], optional = false, detail,
   if (interrupted && status !== 'ok') status = 'stopped';
   steps.push({ title, command: `keepsake ${args.join(' ')}`, code: result.code, ms, status });
   console.log(`  ${status.padEnd(8)} ${title.padEnd(28)} ${clip(note ?? '')}`);
-  if (showOutput && status !== 'skipped') for (const line of lines(result.stdout + result.stderr).filter((l) => !l.startsWith('{'))) console.log(`             ${line}`);
+  if (showOutput) for (const line of lines(result.stdout + result.stderr).filter((l) => !l.startsWith('{'))) console.log(`             ${line}`);
   return result;
 }
 
@@ -181,16 +172,13 @@ async function runJobs(env) {
   await step(`restore into ${DATABASE}_copy`, ['restore', 'latest', '--target-db', `${DATABASE}_copy`, '--yes'], env);
   await step('cleanup', ['cleanup'], env, { detail: last });
   // Without a daemon running, health reports warnings (exit 2): the expected answer here.
-  await step('health', ['health'], env, { okCodes: [0, 2], optional: true, showOutput: true, detail: (r) => `${last(r)} (exit ${r.code})` });
-  // TODO(storage-report): the daemon's weekly storage report has no CLI command yet; this step
-  // is skipped until `keepsake storage-report` exists, then runs and mails storage-report.
-  await step('storage report', ['storage-report'], env, { optional: true });
+  await step('health', ['health'], env, { okCodes: [0, 2], showOutput: true, detail: (r) => `${last(r)} (exit ${r.code})` });
+  await step('storage report', ['report', 'storage'], env);
 }
 
 function summary(sink, totalMs) {
   const failed = steps.filter((s) => s.status === 'FAILED' || s.status === 'stopped');
-  const skipped = steps.filter((s) => s.status === 'skipped').length;
-  const outcome = interrupted ? `Interrupted (${interrupted})` : failed.length ? `${failed.length} step(s) FAILED` : `All steps passed${skipped ? ` (${skipped} skipped)` : ''}`;
+  const outcome = interrupted ? `Interrupted (${interrupted})` : failed.length ? `${failed.length} step(s) FAILED` : 'All steps passed';
   console.log(`\n${outcome} in ${seconds(totalMs)}:`);
   const what = (s) => (s.command === '(setup)' ? s.title : s.command);
   const width = Math.max(...steps.map((s) => what(s).length));
@@ -221,9 +209,9 @@ async function main() {
     console.log(`keepsake demo in ${show(DEMO)}`);
     sink = await setup('start SMTP sink', () => startMailSink(DIRS.mail));
     cluster = await setup('start PostgreSQL, load sample', async () => {
-      const started = await startEphemeralPostgres({ parentDir: workDir });
-      await loadSampleData(started.database);
-      return started;
+      const server = await startEphemeralPostgres({ parentDir: workDir });
+      await loadSampleData(server.database);
+      return server;
     });
     if (cluster) console.log(`  ok       throwaway PostgreSQL ${cluster.version} on 127.0.0.1:${cluster.database.port}, database "${DATABASE}"; SMTP sink on 127.0.0.1:${sink.port}`);
     if (cluster && !interrupted) {
@@ -268,8 +256,12 @@ async function main() {
 }
 
 function onSignal(signal) {
-  // A second signal: leave now; the cluster module's exit hook kills the server and removes its files.
-  if (interrupted) process.exit(130);
+  // A second signal: pass it on (the CLI then exits at once, its exit hook removing any throwaway
+  // cluster of its own) and leave; our cluster module's exit hook kills our server and removes its files.
+  if (interrupted) {
+    running?.kill(signal);
+    process.exit(130);
+  }
   interrupted = signal;
   console.log(`\n${signal}: stopping the running step, then the database and the mail server (again to force)`);
   running?.kill(signal);

@@ -71,6 +71,9 @@ export interface HealthEvent {
 
 export interface StorageReportEvent {
   kind: 'storage-report';
+  /** Which sidecar: several may mail one inbox. Optional for reports filed before it existed. */
+  database?: string;
+  host?: string;
   tiers: { tier: string; count: number; bytes: number }[];
   totalBytes: number;
   /** Change of totalBytes since the previous storage report. */

@@ -7,6 +7,7 @@ import { runCleanup, type CleanupRequest, type CleanupSummary } from '../retenti
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../state/files';
+import { formatBytes } from '../format';
 import type { ReportEvent } from './events';
 import { notify } from './notify';
 import { pingDeadMansSwitch } from '../health/ping';
@@ -90,7 +91,7 @@ export async function storageReport(deps: ReportingDeps): Promise<string> {
   const history = mine
     .filter((entry) => Date.parse(entry.manifest.startedAt) >= since)
     .map(({ manifest }) => ({ startedAt: manifest.startedAt, storedBytes: manifest.storedBytes, tier: manifest.tier }));
-  await report(deps, { kind: 'storage-report', tiers: [...tiers.values()], totalBytes, growthBytes: previous === undefined ? undefined : totalBytes - previous, history });
+  await report(deps, { kind: 'storage-report', database: deps.config.database.database, host: deps.config.database.host, tiers: [...tiers.values()], totalBytes, growthBytes: previous === undefined ? undefined : totalBytes - previous, history });
   await writeFileAtomic(memory, JSON.stringify({ totalBytes, at: new Date().toISOString() }));
-  return `storage report: ${mine.length} backups, ${totalBytes} bytes`;
+  return `storage report: ${mine.length} backup${mine.length === 1 ? '' : 's'}, ${formatBytes(totalBytes)}`;
 }

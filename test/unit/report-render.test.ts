@@ -51,7 +51,7 @@ describe('subjects: status first, then what and where', () => {
     ['cleanup', SAMPLE_EVENTS['cleanup-summary'], /^\[keepsake\] OK cleanup app: deleted 2 of 9 backups, freed .* kept 7$/],
     ['health alert', SAMPLE_EVENTS['health-alert'], /^\[keepsake\] ALERT health: last-backup: /],
     ['health recovered', SAMPLE_EVENTS['health-recovered'], '[keepsake] RECOVERED health: all 4 checks ok'],
-    ['storage report', SAMPLE_EVENTS['storage-report'], /^\[keepsake\] REPORT storage: 674\.6 MB in 17 backups \(\+6\.30 MB since last report\)$/],
+    ['storage report', SAMPLE_EVENTS['storage-report'], /^\[keepsake\] REPORT storage of shop@db\.internal: 674\.6 MB in 17 backups \(\+6\.30 MB since last report\)$/],
     ['test', SAMPLE_EVENTS.test, /^\[keepsake\] TEST /],
   ])('%s', (_name, event, expected) => {
     const { subject } = render(event);
@@ -85,7 +85,7 @@ describe('facts appear in both the HTML and the text part', () => {
     ['cleanup', SAMPLE_EVENTS['cleanup-summary'], ['app_20261115_020000', 'older than the 7 newest daily backups', '182.9 MB', 'db-backups/daily/2026/11/20/app_20261120_020000.dump.zst']],
     ['health alert', SAMPLE_EVENTS['health-alert'], ['last-backup', 'the newest daily backup failed: connection refused', 'WARN', 'backup-age', '2026-11-22 02:00:02Z']],
     ['health recovered', SAMPLE_EVENTS['health-recovered'], ['Healthy again', 'backup-age', '1m30s']],
-    ['storage report', SAMPLE_EVENTS['storage-report'], ['674.6 MB', 'weekly', '162.0 MB', '2026-W47', '+6.30 MB']],
+    ['storage report', SAMPLE_EVENTS['storage-report'], ['shop@db.internal', '674.6 MB', 'weekly', '162.0 MB', '2026-W47', '+6.30 MB']],
   ])('%s', (_name, event, facts) => {
     const rendered = render(event);
     for (const fact of facts) expectFact(rendered, fact);

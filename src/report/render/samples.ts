@@ -156,6 +156,8 @@ export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
   },
   'storage-report': {
     kind: 'storage-report',
+    database: 'shop',
+    host: 'db.internal',
     tiers: [
       { tier: 'daily', count: 7, bytes: 291_600_000 },
       { tier: 'weekly', count: 4, bytes: 162_000_000 },

@@ -34,9 +34,10 @@ export function weeklySizes(history: StorageReportEvent['history'], now: Date): 
 
 export function storageReport(event: StorageReportEvent, prefix: string, now: Date): ReportDocument {
   const count = event.tiers.reduce((sum, tier) => sum + tier.count, 0);
+  const where = event.database ? `${event.database}${event.host ? `@${event.host}` : ''}` : undefined;
   const growth = event.growthBytes === undefined ? undefined : `${event.growthBytes >= 0 ? '+' : '-'}${formatBytes(Math.abs(event.growthBytes))}`;
   return {
-    subject: subjectLine(prefix, 'REPORT', `storage: ${formatBytes(event.totalBytes)} in ${plural(count, 'backup')}${growth ? ` (${growth} since last report)` : ''}`),
+    subject: subjectLine(prefix, 'REPORT', `storage${where ? ` of ${where}` : ''}: ${formatBytes(event.totalBytes)} in ${plural(count, 'backup')}${growth ? ` (${growth} since last report)` : ''}`),
     tone: 'info',
     headline: 'Storage report',
     summary: `${plural(count, 'backup')} take ${formatBytes(event.totalBytes)}${growth ? `, ${growth} since the last report` : ''}.`,
@@ -44,6 +45,7 @@ export function storageReport(event: StorageReportEvent, prefix: string, now: Da
       {
         blocks: [
           facts(
+            where !== undefined && { label: 'Database', value: where },
             { label: 'Total stored', value: formatBytes(event.totalBytes) },
             { label: 'Backups', value: String(count) },
             growth !== undefined && { label: 'Growth', value: `${growth} since the last report` },
