@@ -5,7 +5,7 @@
  * keepsake's own configuration (the backup service's environment must pass loadConfig), and
  * .env.example against the variables the compose file uses.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
@@ -43,6 +43,15 @@ describe('docker-compose.yml', () => {
     const fromImage = service.build === '.' && last('HEALTHCHECK') !== undefined;
     expect(Boolean(service.healthcheck?.test) || fromImage).toBe(true);
     expect(service.healthcheck?.disable).not.toBe(true);
+  });
+
+  it('bind-mounts only files and folders that exist in the repository', () => {
+    const binds = Object.values(compose.services)
+      .flatMap((service) => ((service as { volumes?: unknown[] }).volumes ?? []).filter((v): v is string => typeof v === 'string'))
+      .map((volume) => volume.split(':')[0]!)
+      .filter((source) => source.startsWith('.') || source.startsWith('/'));
+    expect(binds).toContain('./scripts/sample-schema.sql');
+    expect(binds.filter((source) => !existsSync(join(__dirname, '..', '..', source)))).toEqual([]);
   });
 
   it('runs the one-shot jobs once, not in a restart loop', () => {
