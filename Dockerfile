@@ -63,10 +63,10 @@ RUN chmod 0755 /app/dist/cli.js && ln -s /app/dist/cli.js /usr/local/bin/keepsak
 ENV BACKUP_DIR=/backups \
     STATE_DIR=/var/lib/keepsake \
     LOG_DIR=/var/log/keepsake \
-    HEALTHCHECK_PORT=9187 \
-    HEALTHCHECK_HOST=0.0.0.0
+    HEALTHCHECK_PORT=9187
 VOLUME ["/backups", "/var/lib/keepsake", "/var/log/keepsake"]
-# /healthz and /metrics
+# /healthz and /metrics, on the container's loopback unless HEALTHCHECK_HOST=0.0.0.0 opens them to
+# the network (docker-compose.yml does, publishing the port on the host's loopback only).
 EXPOSE 9187
 
 USER 10001:10001

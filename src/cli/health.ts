@@ -28,7 +28,7 @@ export function registerHealth(program: Command, context: CommandContext): void 
     .action(async (options: { json?: boolean; quick?: boolean }) => {
       const config = context.config();
       if (options.quick) {
-        const verdict = await quickHealth(config.stateDir);
+        const verdict = await quickHealth(config);
         if (options.json) context.out(JSON.stringify(verdict));
         else context.out(`${verdict.healthy ? 'healthy' : 'UNHEALTHY'}: ${verdict.message}`);
         context.exitCode = verdict.healthy ? 0 : 1;

@@ -12,26 +12,33 @@ export interface HealthMemory extends HealthReport {
   unhealthySince?: string;
   /** When the last alert (or reminder) about this spell was sent. */
   lastAlertAt?: string;
+  /** Healthy runs since the spell's last failing one; the spell ends at RECOVERY_RUNS. */
+  healthyRuns?: number;
 }
 
 export type AlertDecision = { send: 'alert' | 'reminder' | 'recovered' | undefined; memory: HealthMemory };
 
+/** Healthy runs in a row before a spell counts as over: a check that flaps does not mail every hour. */
+export const RECOVERY_RUNS = 2;
+
 /**
  * Unhealthy means a failing check; warnings alone show in `keepsake health` and /healthz but
  * send no mail. One alert when the state turns unhealthy, a reminder every `repeatMs` while it
- * stays so, one recovery mail when it heals.
+ * stays so, one recovery mail once it has been healthy for RECOVERY_RUNS runs in a row.
  */
 export function decideAlert(previous: HealthMemory | undefined, report: HealthReport, repeatMs: number): AlertDecision {
   const now = report.checkedAt;
-  const wasUnhealthy = previous?.unhealthySince !== undefined;
+  const since = previous?.unhealthySince;
+  const lastAlertAt = previous?.lastAlertAt ?? since;
   if (report.status === 'fail') {
-    if (!wasUnhealthy) return { send: 'alert', memory: { ...report, unhealthySince: now, lastAlertAt: now } };
-    const lastAlert = previous.lastAlertAt ?? previous.unhealthySince!;
-    if (Date.parse(now) - Date.parse(lastAlert) >= repeatMs) return { send: 'reminder', memory: { ...report, unhealthySince: previous.unhealthySince, lastAlertAt: now } };
-    return { send: undefined, memory: { ...report, unhealthySince: previous.unhealthySince, lastAlertAt: lastAlert } };
+    if (since === undefined) return { send: 'alert', memory: { ...report, unhealthySince: now, lastAlertAt: now } };
+    if (Date.parse(now) - Date.parse(lastAlertAt!) >= repeatMs) return { send: 'reminder', memory: { ...report, unhealthySince: since, lastAlertAt: now } };
+    return { send: undefined, memory: { ...report, unhealthySince: since, lastAlertAt } };
   }
-  if (wasUnhealthy) return { send: 'recovered', memory: { ...report } };
-  return { send: undefined, memory: { ...report } };
+  if (since === undefined) return { send: undefined, memory: { ...report } };
+  const healthyRuns = (previous?.healthyRuns ?? 0) + 1;
+  if (healthyRuns >= RECOVERY_RUNS) return { send: 'recovered', memory: { ...report } };
+  return { send: undefined, memory: { ...report, unhealthySince: since, lastAlertAt, healthyRuns } };
 }
 
 export const healthMemoryPath = (stateDir: string) => join(stateDir, 'health.json');

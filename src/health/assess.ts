@@ -62,15 +62,32 @@ export function freshnessChecks(facts: HealthFacts): HealthCheckResult[] {
   });
 }
 
-/** The latest scheduled run of each tier did not fail (read from the daemon's state). */
+/**
+ * The latest scheduled run of each tier did not fail (read from the daemon's state). A newer
+ * backup of the tier (a manual `keepsake backup --tier daily`, say) makes up for a failed run.
+ */
 export function lastRunChecks(facts: HealthFacts): HealthCheckResult[] {
   return enabledTiers(facts).map((tier) => {
     const name = `last-run:${tier}`;
     const job = facts.state.jobs[tier];
-    if (!job?.outcome) return ok(name, `no scheduled ${tier} run has finished yet`);
-    if (job.outcome === 'failed') return fail(name, `the last ${tier} backup failed: ${job.error ?? 'see the log'}; fix the cause, then run \`keepsake backup --tier ${tier}\``, job.lastEnd);
-    if (job.outcome === 'interrupted') return warn(name, `the last ${tier} backup was interrupted (shutdown); the next run makes up for it`, job.lastEnd);
-    return ok(name, `the last ${tier} backup succeeded`, job.lastEnd);
+    if (!job?.lastStart) return ok(name, `no scheduled ${tier} run yet`);
+    const unfinished = !job.lastEnd || job.lastStart > job.lastEnd;
+    // Started before this daemon's life and never finished: the daemon died during it.
+    const crashed = unfinished && facts.state.startedAt !== undefined && job.lastStart < facts.state.startedAt;
+    if (unfinished && !crashed) return ok(name, `a ${tier} backup is running (started ${formatDuration(age(facts.now, job.lastStart))} ago)`);
+    const when = crashed ? job.lastStart : job.lastEnd!;
+    const newer = facts.backups.find((manifest) => manifest.tier === tier && manifest.finishedAt > when);
+    const madeUp = newer ? `; the newer ${tier} backup ${newer.id} makes up for it` : '';
+    if (crashed) {
+      const message = `the daemon stopped during the last ${tier} backup (crash, kill or out of memory; see the container's log)`;
+      return newer ? ok(name, `${message}${madeUp}`, when) : fail(name, `${message}; run \`keepsake backup --tier ${tier}\``, when);
+    }
+    if (job.outcome === 'failed') {
+      const message = `the last scheduled ${tier} backup failed: ${job.error ?? 'see the log'}`;
+      return newer ? ok(name, `${message}${madeUp}`, when) : fail(name, `${message}; fix the cause, then run \`keepsake backup --tier ${tier}\``, when);
+    }
+    if (job.outcome === 'interrupted' && !newer) return warn(name, `the last ${tier} backup was interrupted (shutdown); the next run makes up for it`, when);
+    return ok(name, `the last scheduled ${tier} backup ${job.outcome === 'ok' ? 'succeeded' : `was ${job.outcome}${madeUp}`}`, when);
   });
 }
 

@@ -3,7 +3,8 @@ import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
 import { decideAlert, readHealthMemory, writeHealthMemory } from './alerts';
 import { runHealthChecks, type HealthDeps } from './run-health';
-import type { HealthReport } from './report';
+import { fail, type HealthReport } from './report';
+import { coerceError } from '../errors';
 
 /**
  * The daemon's hourly health job: run every check, remember the result in STATE_DIR (for
@@ -11,7 +12,11 @@ import type { HealthReport } from './report';
  */
 export async function healthJob(deps: HealthDeps & { log: Logger }, options: { now?: () => Date } = {}): Promise<{ report: HealthReport; sent?: string }> {
   const { config, log } = deps;
-  const report = await runHealthChecks(deps, { inDaemon: true, now: options.now });
+  const report = await runHealthChecks(deps, { inDaemon: true, now: options.now }).catch((error): HealthReport => {
+    // The run itself broke: that is a failing check too, so the verdict others read does not stay "ok".
+    const checkedAt = (options.now?.() ?? new Date()).toISOString();
+    return { format: 1, status: 'fail', checkedAt, durationMs: 0, checks: [fail('health', `the health check itself failed: ${coerceError(error).message}`)] };
+  });
   const previous = await readHealthMemory(config.stateDir);
   const { send, memory } = decideAlert(previous, report, config.health.alertRepeatMs);
   await writeHealthMemory(config.stateDir, memory);

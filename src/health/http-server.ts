@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import { UnavailableError } from '../errors';
 import { readHealthMemory } from './alerts';
+import { judgeLastRun } from './quick';
 import { createMetrics } from './metrics';
 
 export interface HealthServer {
@@ -29,8 +30,10 @@ export async function startHealthServer(config: Config, log: Logger, options: { 
     const answer = async () => {
       if (path === '/healthz') {
         const last = await readHealthMemory(config.stateDir);
-        const body = last ?? { format: 1, status: 'unknown', message: 'no health check has run yet' };
-        response.writeHead(last?.status === 'fail' ? 503 : 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        const verdict = judgeLastRun(last, config);
+        // Before the first run: "unknown" (200; the daemon is up). A stale verdict is a failure.
+        const body = last ? { ...last, ...(verdict.stale && { stale: true, message: verdict.message }) } : { format: 1, status: 'unknown', message: verdict.message };
+        response.writeHead(verdict.healthy ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
         return response.end(`${JSON.stringify(body, null, 2)}\n`);
       }
       if (path === '/metrics') {
@@ -49,7 +52,12 @@ export async function startHealthServer(config: Config, log: Logger, options: { 
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      // After start-up an error (a client gone mid-answer) is logged; it must not stop the daemon.
+      server.on('error', (error) => log.warn({ err: error }, 'health server error'));
+      resolve();
+    });
   }).catch((error: NodeJS.ErrnoException) => {
     throw new UnavailableError(`HEALTHCHECK_PORT=${port}: cannot listen on ${host}:${port} (${error.code ?? error.message}); choose a free port or unset HEALTHCHECK_PORT`);
   });

@@ -9,8 +9,11 @@ import type { Logger } from '../log';
  */
 export async function pingDeadMansSwitch(url: string | undefined, outcome: 'ok' | 'fail', log: Logger, timeoutMs = 10_000): Promise<boolean> {
   if (!url) return false;
-  const target = outcome === 'ok' ? url : `${url.replace(/\/+$/, '')}/fail`;
-  const host = new URL(url).host;
+  const parsed = new URL(url);
+  const host = parsed.host;
+  // The path gets /fail, whatever query follows it (…/<uuid>?rid=1 -> …/<uuid>/fail?rid=1).
+  if (outcome === 'fail') parsed.pathname = `${parsed.pathname.replace(/\/+$/, '')}/fail`;
+  const target = parsed.toString();
   try {
     const response = await fetch(target, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), headers: { 'user-agent': 'keepsake' } });
     await response.body?.cancel();

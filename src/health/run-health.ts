@@ -81,15 +81,20 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   const { config } = deps;
   const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
   const started = performance.now();
+  const problems: HealthCheckResult[] = [];
+  const unreadable = <T>(name: string, error: unknown, fallback: T): T => {
+    problems.push(fail(name, `cannot read what this check needs: ${coerceError(error).message.split('\n')[0]}; fix STATE_DIR (${config.stateDir}) or the storage`));
+    return fallback;
+  };
   const [database, storage, disks, logs, listed, state, restoreTest, outbox] = await Promise.all([
     databaseChecks(config, timeoutMs),
     Promise.all(deps.storages.map((target) => storageCheck(target, timeoutMs))),
     diskChecks(config).catch((error) => [fail('disk', `cannot read free space: ${coerceError(error).message}`)]),
     logSizeCheck(config),
     listBackups(deps, timeoutMs),
-    readState(config.stateDir).catch(() => ({ jobs: {} })),
-    latestRestoreTest(deps),
-    outboxFacts(config.stateDir),
+    readState(config.stateDir).catch((error) => unreadable('state', error, { jobs: {} })),
+    withTimeout('reading the last restore test', timeoutMs, () => latestRestoreTest(deps)).catch((error) => unreadable('restore-test', error, undefined)),
+    outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
   ]);
   const now = (options.now ?? (() => new Date()))();
   const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false };
@@ -100,6 +105,8 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     verdicts = verdicts.filter((check) => !unknown.has(check.name));
     verdicts.unshift(fail('freshness', `cannot list any backups (${listed.errors.join('; ')}); fix the storage first`));
   }
-  const checks = [...database, ...storage, ...verdicts, ...disks, ...logs];
+  // A fact that could not be read replaces its verdict: say what failed, never guess "fine".
+  const broken = new Set(problems.map((problem) => problem.name));
+  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...problems, ...disks, ...logs];
   return { format: 1, status: worstStatus(checks), checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - started), checks };
 }

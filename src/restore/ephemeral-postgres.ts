@@ -50,6 +50,9 @@ const DISPOSABLE_SETTINGS: Record<string, string> = {
   maintenance_work_mem: '512MB',
   shared_buffers: '128MB',
   max_locks_per_transaction: '256',
+  // Docker gives a container 64 MB of /dev/shm; parallel index builds during pg_restore can need
+  // more. Files in the (throwaway) data directory have no such limit.
+  dynamic_shared_memory_type: 'mmap',
 };
 
 /** The account that owns the cluster: postgres refuses to run as root. */

@@ -31,9 +31,18 @@ export interface Daemon {
  * already waiting is not queued twice), each job takes the STATE_DIR lock so manual commands wait
  * for it, outcomes go to the state file, and a failing job never stops the daemon.
  */
+/**
+ * Read-only jobs run beside the queue and take no lock: a backup running for hours must not
+ * freeze the health verdict that /healthz and Docker's HEALTHCHECK read.
+ */
+const ALONGSIDE: ReadonlySet<JobName> = new Set(['health']);
+
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { config, log } = deps;
   const queue: JobName[] = [];
+  const alongside = new Map<JobName, { abort: AbortController; done: Promise<void> }>();
+  /** The start-up health run waits for the catch-up backups, so it judges their results. */
+  let healthWhenIdle = false;
   let running: { job: JobName; abort: AbortController; done: Promise<void>; working: boolean } | undefined;
   let stopping = false;
   let resolveStopped!: () => void;
@@ -49,7 +58,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   for (const job of JOBS) {
     const pattern = config.schedule.jobs[job];
     if (pattern === 'off') continue;
-    crons.set(job, new Cron(pattern, { timezone: config.schedule.timeZone, protect: true }, () => enqueue(job, 'schedule')));
+    crons.set(job, new Cron(pattern, { timezone: config.schedule.timeZone, protect: true }, () => (ALONGSIDE.has(job) ? runAlongside(job) : enqueue(job, 'schedule'))));
   }
   const nextRun = (job: JobName) => crons.get(job)?.nextRun()?.toISOString() ?? null;
 
@@ -61,10 +70,24 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     void drain();
   }
 
+  function runAlongside(job: JobName): void {
+    if (stopping) return;
+    if (alongside.has(job)) return log.info({ job }, 'job still running from its last slot; this slot skipped');
+    const abort = new AbortController();
+    const done = runJob(job, abort.signal, () => undefined, { lock: false }).finally(() => alongside.delete(job));
+    alongside.set(job, { abort, done });
+  }
+
   async function drain(): Promise<void> {
     if (running || stopping) return;
     const job = queue.shift();
-    if (!job) return;
+    if (!job) {
+      if (healthWhenIdle) {
+        healthWhenIdle = false;
+        runAlongside('health');
+      }
+      return;
+    }
     const abort = new AbortController();
     const entry = { job, abort, done: Promise.resolve(), working: false };
     running = entry;
@@ -75,7 +98,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     });
   }
 
-  async function runJob(job: JobName, signal: AbortSignal, onLocked: () => void): Promise<void> {
+  async function runJob(job: JobName, signal: AbortSignal, onLocked: () => void, options = { lock: true }): Promise<void> {
     const started = new Date();
     await saveState((state) => (state.jobs[job] = { ...state.jobs[job], lastStart: started.toISOString(), nextRun: nextRun(job) }));
     log.info({ job }, 'job started');
@@ -85,7 +108,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     let error: string | undefined;
     let failure: Error | undefined;
     try {
-      const release = await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') });
+      const release = options.lock
+        ? await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') })
+        : async () => undefined;
       onLocked();
       try {
         const result = await deps.runners[job]({ config, storages: deps.storages, log, nextRun: nextRun(job) }, signal);
@@ -158,7 +183,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   if (config.schedule.backupOnStart) enqueue('daily', 'BACKUP_ON_START');
   // A health run right after start (behind any catch-up backups, so it judges their results)
   // gives /healthz and --quick a verdict at once and tells the operator whether the setup works.
-  const healthAtStart = () => crons.has('health') && enqueue('health', 'start');
+  const healthAtStart = () => {
+    if (!crons.has('health')) return;
+    healthWhenIdle = true;
+    void drain();
+  };
   if (config.schedule.catchUp) {
     // In the background: listing a large bucket must not delay start-up or signal handling.
     void catchUpJobs(deps, crons).then((missed) => {
@@ -181,6 +210,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       for (const cron of crons.values()) cron.stop();
       clearInterval(heartbeat);
       clearInterval(outboxTimer);
+      // Read-only jobs have nothing worth finishing: give them a few seconds (their writes are
+      // atomic renames, so being cut short loses nothing), then go on with the shutdown.
+      for (const run of alongside.values()) run.abort.abort(reason);
+      await Promise.race([Promise.all([...alongside.values()].map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       const current = running;
       if (current && !current.working) {
         // Still waiting for a manual command's lock: nothing started, nothing to finish.

@@ -1,4 +1,7 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runCli } from '../support/cli';
+import { makeBinDir } from '../support/fake-bin';
 import { startDaemonProcess, type RunningDaemon } from '../support/daemon';
 import { freePort } from '../support/http';
 import { parsePrometheusText, sampleValue } from '../support/prometheus';
@@ -85,6 +88,40 @@ describe('the daemon\'s /healthz and /metrics', () => {
     expect(quick.stdout).toMatch(/UNHEALTHY: the health check .* failed: database: Cannot connect/);
     daemon.process.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
+  });
+
+  it('keeps checking health while a long backup holds the job queue', async () => {
+    const binDir = await makeBinDir({ pg_dump: 'sleep 6\nexec "$REAL" "$@"' });
+    try {
+      const { daemon } = await start({ PG_BIN_DIR: binDir, BACKUP_ON_START: 'true', SCHEDULE_HEALTH: '*/2 * * * * *' });
+      const backupStarted = await daemon.waitFor((line) => line.msg === 'job started' && line.job === 'daily');
+      // Health runs come and go while the backup is still running.
+      await daemon.waitFor((line) => line.msg === 'job finished' && line.job === 'health' && Date.parse(line.time) > Date.parse(backupStarted.time), 10_000);
+      expect(daemon.lines.some((line) => line.msg === 'job finished' && line.job === 'daily')).toBe(false);
+      daemon.process.kill('SIGTERM');
+      expect(await daemon.exited).toBe(0);
+    } finally {
+      await rm(binDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--quick fails on a stale heartbeat and on a verdict too old to count', async () => {
+    const stateDir = join(s.workspace.root, 'quick-state');
+    await mkdir(stateDir, { recursive: true });
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const writeState = (heartbeatMinutesAgo: number, checkedMinutesAgo: number) =>
+      Promise.all([
+        writeFile(join(stateDir, 'state.json'), JSON.stringify({ startedAt: ago(600), heartbeat: ago(heartbeatMinutesAgo), jobs: {} })),
+        writeFile(join(stateDir, 'health.json'), JSON.stringify({ format: 1, status: 'ok', checkedAt: ago(checkedMinutesAgo), durationMs: 1, checks: [] })),
+      ]);
+    const quick = () => runCli(['health', '--quick'], { ...s.env, STATE_DIR: stateDir });
+
+    await writeState(1, 30);
+    expect(await quick()).toMatchObject({ code: 0, stdout: expect.stringMatching(/^healthy: the daemon is running; the health check 30m00s ago was ok/) });
+    await writeState(4, 30);
+    expect(await quick()).toMatchObject({ code: 1, stdout: expect.stringMatching(/^UNHEALTHY: the daemon's heartbeat is 4m00s old/) });
+    await writeState(1, 180);
+    expect(await quick()).toMatchObject({ code: 1, stdout: expect.stringMatching(/^UNHEALTHY: the last full health check ran 3h00m ago/) });
   });
 
   it('refuses to start on a port already taken, saying which', async () => {

@@ -125,7 +125,7 @@ describe('keepsake health', () => {
     beforeAll(async () => (smtp = await startTestSmtp()));
     afterAll(async () => smtp?.stop());
 
-    it('mails once on the transition, reminds after HEALTH_ALERT_REPEAT, and mails one recovery', async () => {
+    it('mails once on the transition, reminds after HEALTH_ALERT_REPEAT, and mails one recovery after two healthy runs', async () => {
       const dirs = await place();
       const env = { ...s.env, ...dirs, ...DAILY_ONLY, ...smtp.env(), HEALTH_ALERT_REPEAT: '2h' };
       expect((await runCli(['backup', '--tier', 'daily'], { ...env, NOTIFY_ON: 'health-alert,health-recovered' })).code).toBe(0);
@@ -138,7 +138,8 @@ describe('keepsake health', () => {
       expect(await run(down, 0)).toBe('alert');
       expect(await run(down, 1)).toBeUndefined();
       expect(await run(down, 2.5)).toBe('reminder');
-      expect(await run(good, 3)).toBe('recovered');
+      expect(await run(good, 3)).toBeUndefined(); // one healthy run is not a recovery yet
+      expect(await run(good, 3.5)).toBe('recovered');
       expect(await run(good, 4)).toBeUndefined();
 
       const mails = await smtp.waitForMessages(3);
@@ -156,11 +157,11 @@ describe('keepsake health', () => {
   it("pings HEALTHCHECK_PING_URL after a backup, and <url>/fail after a failed one, without logging the token", async () => {
     const pings = await startRecordingServer();
     try {
-      const env = { ...s.env, ...(await place()), HEALTHCHECK_PING_URL: `${pings.url}/ping/5f1c-token`, LOG_LEVEL: 'info' };
+      const env = { ...s.env, ...(await place()), HEALTHCHECK_PING_URL: `${pings.url}/ping/5f1c-token?rid=7`, LOG_LEVEL: 'info' };
       expect((await runCli(['backup'], env)).code).toBe(0);
       const failed = await runCli(['backup'], { ...env, POSTGRES_PORT: '1' });
       expect(failed.code).toBe(69);
-      expect(pings.paths).toEqual(['/ping/5f1c-token', '/ping/5f1c-token/fail']);
+      expect(pings.paths).toEqual(['/ping/5f1c-token?rid=7', '/ping/5f1c-token/fail?rid=7']);
       expect(failed.stderr).not.toContain('5f1c-token');
     } finally {
       await pings.stop();

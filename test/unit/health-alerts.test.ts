@@ -27,8 +27,13 @@ describe('health alerts', () => {
     expect(replay([['fail', 0], ['fail', 23], ['fail', 24], ['fail', 47], ['fail', 48]])).toEqual(['alert', undefined, 'reminder', undefined, 'reminder']);
   });
 
-  it('sends one recovery when it heals, then stays quiet', () => {
-    expect(replay([['fail', 0], ['ok', 1], ['ok', 2], ['warn', 3]])).toEqual(['alert', 'recovered', undefined, undefined]);
+  it('sends one recovery once it has been healthy for two runs in a row, then stays quiet', () => {
+    expect(replay([['fail', 0], ['ok', 1], ['ok', 2], ['warn', 3], ['ok', 4]])).toEqual(['alert', undefined, 'recovered', undefined, undefined]);
+  });
+
+  it('does not storm when a check flaps: one alert, then only the reminders', () => {
+    const flapping: [HealthStatus, number][] = Array.from({ length: 30 }, (_, hour) => [hour % 2 ? 'ok' : 'fail', hour]);
+    expect(replay(flapping).filter(Boolean)).toEqual(['alert', 'reminder']);
   });
 
   it('does not mail about warnings alone', () => {
@@ -41,10 +46,12 @@ describe('health alerts', () => {
     expect(memory.unhealthySince).toBe(new Date(T0).toISOString());
     expect(memory.lastAlertAt).toBe(new Date(T0 + 30 * 3_600_000).toISOString());
     memory = decideAlert(memory, report('ok', 31), DAY).memory;
+    expect(memory.unhealthySince).toBe(new Date(T0).toISOString());
+    memory = decideAlert(memory, report('ok', 32), DAY).memory;
     expect(memory.unhealthySince).toBeUndefined();
   });
 
-  it('a new flap after recovery alerts again', () => {
-    expect(replay([['fail', 0], ['ok', 1], ['fail', 2]])).toEqual(['alert', 'recovered', 'alert']);
+  it('a new failure after a recovery alerts again', () => {
+    expect(replay([['fail', 0], ['ok', 1], ['ok', 2], ['fail', 3]])).toEqual(['alert', undefined, 'recovered', 'alert']);
   });
 });

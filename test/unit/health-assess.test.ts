@@ -7,6 +7,8 @@ import { validManifest } from './manifest-fixture';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const hoursAgo = (hours: number) => new Date(NOW - hours * 3_600_000).toISOString();
+/** A finished run: started and ended `hours` ago. */
+const ran = (hours: number) => ({ lastStart: hoursAgo(hours + 0.01), lastEnd: hoursAgo(hours) });
 const SMTP = { SMTP_HOST: 'mail.local', MAIL_TO: 'ops@example.com' };
 
 function backup(tier: Manifest['tier'], hours: number, storedBytes = 1000): Manifest {
@@ -28,7 +30,7 @@ function healthyFacts(env: Record<string, string> = {}, change: (facts: HealthFa
     now: NOW,
     config: loadConfig({ ...SMTP, ...env }),
     backups: [backup('daily', 2), backup('weekly', 30), backup('monthly', 200)],
-    state: { startedAt: hoursAgo(1000), firstStartedAt: hoursAgo(5000), heartbeat: hoursAgo(0.01), jobs: { daily: { outcome: 'ok' } } },
+    state: { startedAt: hoursAgo(1000), firstStartedAt: hoursAgo(5000), heartbeat: hoursAgo(0.01), jobs: { daily: { ...ran(2), outcome: 'ok' } } },
     restoreTest: passedTest(48),
     outbox: { count: 0 },
     inDaemon: false,
@@ -56,8 +58,11 @@ describe('health verdicts', () => {
     ['a tiny daily limit', { HEALTH_MAX_AGE_DAILY: '1h' }, () => undefined, 'freshness:daily', 'fail', /2h.*limit 1h/],
     ['no weekly backup on an old install', {}, (f: HealthFacts) => (f.backups = f.backups.filter((b) => b.tier !== 'weekly')), 'freshness:weekly', 'fail', /no weekly backup/],
     ['no weekly backup yet on a new install', {}, (f: HealthFacts) => ((f.backups = []), (f.state.firstStartedAt = hoursAgo(1))), 'freshness:weekly', 'warn', /first is due/],
-    ['a failed last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { outcome: 'failed', error: 'pg_dump: connection refused' }), 'last-run:daily', 'fail', /failed: pg_dump: connection refused/],
-    ['an interrupted last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { outcome: 'interrupted' }), 'last-run:daily', 'warn', /interrupted/],
+    ['a failed last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { ...ran(1), outcome: 'failed', error: 'pg_dump: connection refused' }), 'last-run:daily', 'fail', /failed: pg_dump: connection refused/],
+    ['an interrupted last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { ...ran(1), outcome: 'interrupted' }), 'last-run:daily', 'warn', /interrupted/],
+    ['a failed run made up for by a newer manual daily backup', {}, (f: HealthFacts) => (f.state.jobs.daily = { ...ran(3), outcome: 'failed', error: 'disk full' }), 'last-run:daily', 'ok', /failed: disk full; the newer daily backup app_daily_2 makes up for it/],
+    ['a daily run the daemon died in', {}, (f: HealthFacts) => ((f.state.jobs.daily = { lastStart: hoursAgo(1), lastEnd: hoursAgo(25), outcome: 'ok' }), (f.state.startedAt = hoursAgo(0.5))), 'last-run:daily', 'fail', /daemon stopped during the last daily backup/],
+    ['a daily run in progress', {}, (f: HealthFacts) => (f.state.jobs.daily = { lastStart: hoursAgo(0.1), lastEnd: hoursAgo(24), outcome: 'ok' }), 'last-run:daily', 'ok', /is running/],
     ['a failed restore test', {}, (f: HealthFacts) => (f.restoreTest = passedTest(2, false)), 'restore-test', 'fail', /failed: table public.orders has 2 rows/],
     ['an old restore test', {}, (f: HealthFacts) => (f.restoreTest = passedTest(36 * 24)), 'restore-test', 'fail', /36d.*HEALTH_MAX_AGE_RESTORE_TEST/],
     ['no restore test on an old install', {}, (f: HealthFacts) => (f.restoreTest = undefined), 'restore-test', 'fail', /no restore test has run/],
