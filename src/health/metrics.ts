@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config';
 import { listOutbox } from '../report/outbox';
-import type { RestoreTestResult } from '../restore/restore-test';
+import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
 import { readState, type DaemonState } from '../scheduler/state';
 import { readHealthMemory, type HealthMemory } from './alerts';
 import { SCHEDULED_TIERS } from './assess';
@@ -110,7 +108,7 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
       const [state, health, restoreTest, items] = await Promise.all([
         readState(config.stateDir).catch((): DaemonState => ({ jobs: {} })),
         readHealthMemory(config.stateDir),
-        readFile(join(config.stateDir, 'restore-test-latest.json'), 'utf8').then((text) => JSON.parse(text) as RestoreTestResult, () => undefined),
+        readLatestRestoreTest(config.stateDir),
         listOutbox(config.stateDir).catch(() => []),
       ]);
       const oldest = items.map((item) => item.createdAt).sort()[0];

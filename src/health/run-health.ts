@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
 import type { Config } from '../config';
 import { coerceError } from '../errors';
 import { listOutbox } from '../report/outbox';
-import type { RestoreTestResult } from '../restore/restore-test';
+import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
 import { readState } from '../scheduler/state';
 import type { Storage } from '../storage';
 import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
@@ -49,7 +47,7 @@ async function listBackups(deps: HealthDeps, timeoutMs: number): Promise<{ backu
 /** The newest restore test: the state file, else the newest record for this database on a target. */
 export async function latestRestoreTest(deps: HealthDeps): Promise<RestoreTestResult | undefined> {
   const database = deps.config.database.database;
-  const fromState = await readFile(join(deps.config.stateDir, 'restore-test-latest.json'), 'utf8').then((text) => JSON.parse(text) as RestoreTestResult, () => undefined);
+  const fromState = await readLatestRestoreTest(deps.config.stateDir);
   if (fromState?.backup.database === database) return fromState;
   for (const storage of deps.storages) {
     try {

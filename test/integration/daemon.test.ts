@@ -1,14 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { runCli } from '../support/cli';
-import { startDaemonProcess, type LogLine } from '../support/daemon';
+import { SCHEDULES_OFF, startDaemonProcess, type LogLine } from '../support/daemon';
 import { makeBinDir } from '../support/fake-bin';
 import { startScenario, type Scenario } from '../support/scenario';
 import { allFiles } from '../support/workspace';
 
-const ALL_OFF = {
-  SCHEDULE_DAILY: 'off', SCHEDULE_WEEKLY: 'off', SCHEDULE_MONTHLY: 'off', SCHEDULE_HEALTH: 'off', SCHEDULE_CLEANUP: 'off',
-  SCHEDULE_RESTORE_TEST: 'off', SCHEDULE_STORAGE_REPORT: 'off', SCHEDULE_LOGROTATE: 'off',
-};
 
 /** [start, end] of every job from the daemon's log. */
 function jobIntervals(lines: LogLine[]): { job: string; start: number; end: number; outcome: string }[] {
@@ -34,7 +30,7 @@ describe('keepsake daemon', () => {
 
   it('runs second-level schedules one job at a time, survives a failing job, and stops on SIGTERM with exit 0', async () => {
     const daemon = startDaemonProcess({
-      ...s.env, ...ALL_OFF, BACKUP_CATCH_UP: 'false',
+      ...s.env, ...SCHEDULES_OFF, BACKUP_CATCH_UP: 'false',
       SCHEDULE_DAILY: '*/2 * * * * *', SCHEDULE_WEEKLY: '*/3 * * * * *', SCHEDULE_RESTORE_TEST: '*/4 * * * * *',
       // The restore test fails: its server does not exist.
       RESTORE_TEST_MODE: 'server', RESTORE_TEST_DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/postgres',
@@ -62,7 +58,7 @@ describe('keepsake daemon', () => {
   });
 
   it('stays up with every job off until it is told to stop', async () => {
-    const daemon = startDaemonProcess({ ...s.env, ...ALL_OFF, BACKUP_CATCH_UP: 'false' });
+    const daemon = startDaemonProcess({ ...s.env, ...SCHEDULES_OFF, BACKUP_CATCH_UP: 'false' });
     await daemon.waitFor((line) => line.msg === 'job is off' && line.job === 'logrotate');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(daemon.process.exitCode).toBeNull();
@@ -72,7 +68,7 @@ describe('keepsake daemon', () => {
   });
 
   it('catches up a backup whose slot passed while it was down, once', async () => {
-    const env = { ...s.env, ...ALL_OFF, SCHEDULE_DAILY: '0 2 * * *' };
+    const env = { ...s.env, ...SCHEDULES_OFF, SCHEDULE_DAILY: '0 2 * * *' };
     const first = startDaemonProcess(env);
     const caught = await first.waitFor((line) => line.msg === 'job queued' && line.job === 'daily');
     expect(caught.why).toMatch(/^catch-up: no daily backup since its slot at/);
@@ -91,7 +87,7 @@ describe('keepsake daemon', () => {
   it('aborts a backup that outlasts SHUTDOWN_GRACE: exit 0, nothing half-written listed', async () => {
     const binDir = await makeBinDir({ pg_dump: '"$REAL" "$@" | { head -c 100000; sleep 30; }' });
     try {
-      const daemon = startDaemonProcess({ ...s.env, ...ALL_OFF, PG_BIN_DIR: binDir, SHUTDOWN_GRACE: '1s', BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false' });
+      const daemon = startDaemonProcess({ ...s.env, ...SCHEDULES_OFF, PG_BIN_DIR: binDir, SHUTDOWN_GRACE: '1s', BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false' });
       await daemon.waitFor((line) => line.msg === 'backup started');
       await new Promise((resolve) => setTimeout(resolve, 300));
       daemon.process.kill('SIGTERM');
@@ -106,7 +102,7 @@ describe('keepsake daemon', () => {
   it('makes a manual command wait for the running job, or refuse with --no-wait (exit 75)', async () => {
     const binDir = await makeBinDir({ pg_dump: 'sleep 2\nexec "$REAL" "$@"' });
     try {
-      const daemon = startDaemonProcess({ ...s.env, ...ALL_OFF, PG_BIN_DIR: binDir, BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false' });
+      const daemon = startDaemonProcess({ ...s.env, ...SCHEDULES_OFF, PG_BIN_DIR: binDir, BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false' });
       await daemon.waitFor((line) => line.msg === 'backup started');
       const refused = await runCli(['backup', '--no-wait'], s.env);
       expect(refused.code).toBe(75);

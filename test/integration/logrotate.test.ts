@@ -1,13 +1,9 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { effectiveLogrotateConfig, SHIPPED_LOGROTATE_CONFIG } from '../../src/scheduler/logrotate-job';
-import { startDaemonProcess } from '../support/daemon';
+import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { startScenario, type Scenario } from '../support/scenario';
 
-const ALL_OFF = {
-  SCHEDULE_DAILY: 'off', SCHEDULE_WEEKLY: 'off', SCHEDULE_MONTHLY: 'off', SCHEDULE_HEALTH: 'off', SCHEDULE_CLEANUP: 'off',
-  SCHEDULE_RESTORE_TEST: 'off', SCHEDULE_STORAGE_REPORT: 'off', BACKUP_CATCH_UP: 'false',
-};
 
 describe('log rotation by the daemon', () => {
   let s: Scenario;
@@ -31,7 +27,7 @@ describe('log rotation by the daemon', () => {
     const stamp = `${twoDaysAgo.getFullYear()}-${twoDaysAgo.getMonth() + 1}-${twoDaysAgo.getDate()}-0:0:0`;
     await writeFile(join(s.workspace.stateDir, 'logrotate.status'), `logrotate state -- version 2\n"${logDir}/keepsake.log" ${stamp}\n`, { mode: 0o600 });
 
-    const daemon = startDaemonProcess({ ...s.env, ...ALL_OFF, LOG_DIR: logDir, SCHEDULE_LOGROTATE: '*/2 * * * * *' });
+    const daemon = startDaemonProcess({ ...s.env, ...SCHEDULES_OFF, BACKUP_CATCH_UP: 'false', LOG_DIR: logDir, SCHEDULE_LOGROTATE: '*/2 * * * * *' });
     await daemon.waitFor((line) => line.msg === 'job finished' && line.job === 'logrotate' && line.outcome === 'ok', 15_000);
     // Lines after the rotation: the next run of the job.
     await daemon.waitFor((line) => line.msg === 'job started' && line.job === 'logrotate' && daemon.lines.some((l) => l.msg === 'job finished'), 15_000);

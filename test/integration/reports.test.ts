@@ -5,14 +5,10 @@ import { renderReport } from '../../src/report/render';
 import { SAMPLE_EVENTS, sampleNow } from '../../src/report/render/samples';
 import { runCli } from '../support/cli';
 import { makeWorkspace } from '../support/workspace';
-import { startDaemonProcess } from '../support/daemon';
+import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { startScenario, type Scenario } from '../support/scenario';
 import { startTestSmtp } from '../support/smtp';
 
-const DAEMON_OFF = {
-  SCHEDULE_DAILY: 'off', SCHEDULE_WEEKLY: 'off', SCHEDULE_MONTHLY: 'off', SCHEDULE_HEALTH: 'off', SCHEDULE_CLEANUP: 'off',
-  SCHEDULE_RESTORE_TEST: 'off', SCHEDULE_STORAGE_REPORT: 'off', SCHEDULE_LOGROTATE: 'off', BACKUP_CATCH_UP: 'false',
-};
 
 describe('e-mail reports from real jobs, over a real SMTP server', () => {
   let s: Scenario;
@@ -66,7 +62,7 @@ describe('e-mail reports from real jobs, over a real SMTP server', () => {
       expect((await runCli(['backup', '--tier', 'daily'], env)).code).toBe(0);
       const back = await startTestSmtp({ port });
       try {
-        const daemon = startDaemonProcess({ ...env, ...DAEMON_OFF });
+        const daemon = startDaemonProcess({ ...env, ...SCHEDULES_OFF, BACKUP_CATCH_UP: 'false' });
         await daemon.waitFor((line) => line.msg === 'outbox flushed');
         expect((await back.waitForMessages(1))[0]!.subject).toMatch(/^\[keepsake\] OK daily backup/);
         daemon.process.kill('SIGTERM');
@@ -99,7 +95,7 @@ describe('e-mail reports from real jobs, over a real SMTP server', () => {
     const smtp = await startTestSmtp();
     try {
       const env = { ...s.env, ...smtp.env() };
-      const daemon = startDaemonProcess({ ...env, ...DAEMON_OFF, SCHEDULE_STORAGE_REPORT: '*/2 * * * * *' });
+      const daemon = startDaemonProcess({ ...env, ...SCHEDULES_OFF, BACKUP_CATCH_UP: 'false', SCHEDULE_STORAGE_REPORT: '*/2 * * * * *' });
       await daemon.waitFor((line) => line.msg === 'job finished' && line.job === 'storage-report');
       daemon.process.kill('SIGTERM');
       expect(await daemon.exited).toBe(0);

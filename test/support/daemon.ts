@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { JOBS } from '../../src/config';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+/** Every job's schedule off: tests switch on the ones they are about. */
+export const SCHEDULES_OFF = Object.fromEntries(JOBS.map((job) => [`SCHEDULE_${job.toUpperCase().replace(/-/g, '_')}`, 'off'])) as Record<string, string>;
 
 export interface LogLine {
   msg: string;
