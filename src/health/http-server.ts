@@ -5,7 +5,6 @@ import type { Logger } from '../log';
 import { UnavailableError } from '../errors';
 import { readHealthMemory } from './alerts';
 import { judgeLastRun } from './quick';
-import { createMetrics } from './metrics';
 
 export interface HealthServer {
   readonly port: number;
@@ -20,6 +19,8 @@ export interface HealthServer {
 export async function startHealthServer(config: Config, log: Logger, options: { nextRuns: () => Record<string, string | null> }): Promise<HealthServer | undefined> {
   if (!config.health.http) return undefined;
   const { port, host } = config.health.http;
+  // Loaded only here: a daemon without the HTTP server does not carry prom-client.
+  const { createMetrics } = await import('./metrics');
   const metrics = createMetrics(config, options.nextRuns);
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
