@@ -171,7 +171,7 @@ export function heartbeatCheck(facts: HealthFacts): HealthCheckResult {
   return ok('scheduler', `the daemon is running (heartbeat ${value} ago)`, value, elapsed);
 }
 
-/** Every check that needs no network: what --quick and the unit tests exercise. */
+/** Every verdict that needs no network, on facts already gathered (the unit tests drive it directly). */
 export function assess(facts: HealthFacts): HealthCheckResult[] {
   return [...freshnessChecks(facts), ...lastRunChecks(facts), ...sizeChecks(facts), restoreTestCheck(facts), outboxCheck(facts), heartbeatCheck(facts)];
 }
