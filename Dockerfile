@@ -1,13 +1,19 @@
 # keepsake: the PostgreSQL backup sidecar as a container image.
 #
-#   docker build -t keepsake:local --build-arg KEEPSAKE_VERSION=0.1.0 .
+#   docker build -t keepsake:local .
+#   docker build -t keepsake:local --build-arg PG_SOURCE=debian .   # apt.postgresql.org unreachable
 #
-# Three stages: `build` compiles TypeScript with the dev dependencies, `prod-deps` installs only the
-# runtime dependencies, and the runtime stage puts both on a slim Node 22 with the PostgreSQL
-# tools from apt.postgresql.org, installed by the same scripts/install-system-deps.sh that CI runs.
+# Builds with BuildKit and with the classic builder, on Docker Engine 20.10 and newer. Stages:
+# `build` compiles TypeScript with the dev dependencies, `prod-deps` installs only the runtime
+# dependencies, `postgres` installs the PostgreSQL packages and keeps only what keepsake runs, and
+# the runtime stage puts node, those files and the system tools on Debian bookworm slim. The
+# PostgreSQL steps are scripts/install-system-deps.sh's, the script CI runs.
+
+# The one place that names the Node image: the build stages run on it, the runtime takes its node.
+FROM node:22-bookworm-slim AS node
 
 # ---- build: compile src/ to dist/ ----------------------------------------------------------------
-FROM node:22-bookworm-slim AS build
+FROM node AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency needs an install script to compile keepsake; skipping them skips native builds the
@@ -18,17 +24,29 @@ COPY src ./src
 RUN npm run build
 
 # ---- prod-deps: node_modules without dev dependencies ------------------------------------------
-FROM node:22-bookworm-slim AS prod-deps
+FROM node AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
-# ---- runtime ----------------------------------------------------------------------------------
-FROM node:22-bookworm-slim
+# ---- postgres: the PostgreSQL programs keepsake runs, staged in /staged --------------------------
+# A throwaway stage: the packages bring Perl, LLVM and cluster-management scripts keepsake never
+# runs (over 200 MB); only the programs, the newest server's modules and data, libpq and the list of
+# library packages they need go on to the runtime.
+FROM debian:bookworm-slim AS postgres
+# pgdg: every client major in PG_MAJORS (default 13 to 18) and the newest one's server, from
+# apt.postgresql.org. debian: the distribution's PostgreSQL (15) only, for builders that cannot
+# reach apt.postgresql.org; it dumps servers up to 15.
+ARG PG_SOURCE=pgdg
+ARG PG_MAJORS=
+COPY scripts/install-system-deps.sh /usr/local/lib/keepsake/install-system-deps.sh
+RUN KEEPSAKE_PG_SOURCE="${PG_SOURCE}" KEEPSAKE_PG_MAJORS="${PG_MAJORS}" \
+      bash /usr/local/lib/keepsake/install-system-deps.sh image-postgres /staged
 
-# PostgreSQL majors whose pg_dump/pg_restore the image carries; the newest also brings the server
-# binaries for throwaway restore-test clusters. A backup of PostgreSQL N needs a client >= N.
-ARG PG_MAJORS="13 14 15 16 17 18"
+# ---- runtime ----------------------------------------------------------------------------------
+# Debian slim, the base of the Node image, with node alone: npm, yarn and corepack have no use here.
+FROM debian:bookworm-slim
+
 ARG KEEPSAKE_VERSION=0.1.0
 ARG KEEPSAKE_SOURCE=https://example.invalid/keepsake
 
@@ -38,13 +56,16 @@ LABEL org.opencontainers.image.title="keepsake" \
       org.opencontainers.image.source="${KEEPSAKE_SOURCE}" \
       org.opencontainers.image.licenses="MIT"
 
-# System tools first: this layer changes rarely and stays cached across code changes.
+# System layers first: they change rarely and stay cached across code changes.
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY scripts/install-system-deps.sh /usr/local/lib/keepsake/install-system-deps.sh
-RUN KEEPSAKE_PGDG=1 KEEPSAKE_PG_MAJORS="${PG_MAJORS}" KEEPSAKE_DEV_TOOLS=0 \
-      bash /usr/local/lib/keepsake/install-system-deps.sh
+COPY --from=postgres /staged/ /
+# The libraries the PostgreSQL programs need, zstd, gzip, logrotate, tini, ca-certificates; then
+# checks that node and every PostgreSQL program start.
+RUN bash /usr/local/lib/keepsake/install-system-deps.sh image-runtime && node --version
 
-# A fixed numeric uid/gid, so volume and Docker-secret ownership (uid: "10001" in
-# docker-compose.yml) can be set without knowing the name, and runAsNonRoot can verify it.
+# A fixed numeric uid/gid, so a bind-mounted directory or secret file can be given to it on the
+# host (chown 10001) without knowing the name, and runAsNonRoot can verify it.
 # The directories are created here with that owner: named volumes copy the owner on first use.
 RUN groupadd --system --gid 10001 keepsake \
  && useradd --system --uid 10001 --gid keepsake --home-dir /var/lib/keepsake --no-create-home \

@@ -84,6 +84,14 @@ export function readImage() {
   return { stages, runtime, all, last, env, args, volumes, user };
 }
 
+/** A stage of the Dockerfile by name, with its build arguments (ARG NAME=default). */
+export function dockerfileStage(name: string): { stage: Stage; args: Record<string, string> } {
+  const stage = parseDockerfile(read('Dockerfile')).find((candidate) => candidate.name === name);
+  if (!stage) throw new Error(`the Dockerfile has no stage ${name}`);
+  const args: Record<string, string> = Object.assign({}, ...stage.instructions.filter((i) => i.keyword === 'ARG').map((i) => keyValues(i.args)));
+  return { stage, args };
+}
+
 /** The directories keepsake keeps its backups, state and logs in, in the image. */
 export const STATE_PATHS = ['/backups', '/var/lib/keepsake', '/var/log/keepsake'];
 
@@ -196,6 +204,32 @@ export const dependencies = (service: Service): Record<string, string> =>
   Array.isArray(service.depends_on)
     ? Object.fromEntries(service.depends_on.map((name) => [name, 'service_started']))
     : Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([name, { condition }]) => [name, condition]));
+
+/**
+ * Compose options that need a newer Docker Engine than 20.10 (Debian 12's docker.io; 24 to 27 are
+ * still common), with the first engine that handles them: Compose either refuses them on an older
+ * engine or, for secrets' uid/gid, the container never starts.
+ */
+const NEWER_ENGINE_OPTIONS: { path: RegExp; engine: string; why: string }[] = [
+  { path: /^services\.[^.]+\.(secrets|configs)\.\d+\.(uid|gid)$/, engine: '28.0', why: "Compose then asks the engine to apply ownership, which fails for an image user missing from the host's user database" },
+  { path: /^services\.[^.]+\.healthcheck\.start_interval$/, engine: '25.0', why: 'API 1.44' },
+  { path: /^services\.[^.]+\.networks\.[^.]+\.mac_address$/, engine: '25.0', why: 'API 1.44' },
+  { path: /^services\.[^.]+\.annotations$/, engine: '24.0', why: 'API 1.43' },
+  { path: /^services\.[^.]+\.volumes\.\d+\.volume\.subpath$/, engine: '26.0', why: 'API 1.45' },
+  { path: /^services\.[^.]+\.networks\.[^.]+\.driver_opts$/, engine: '27.0', why: 'API 1.46' },
+  { path: /^services\.[^.]+\.networks\.[^.]+\.gw_priority$/, engine: '28.0', why: 'API 1.48' },
+  { path: /^services\.[^.]+\.volumes\.\d+\.image$/, engine: '28.0', why: 'image mounts, API 1.48' },
+];
+
+/** Every option of a compose file (as a dotted path) that Docker Engine 20.10 cannot honour. */
+export function newerEngineOptions(node: unknown, prefix = ''): { path: string; engine: string; why: string }[] {
+  if (!node || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const rule = NEWER_ENGINE_OPTIONS.find((candidate) => candidate.path.test(path));
+    return [...(rule ? [{ path, engine: rule.engine, why: rule.why }] : []), ...newerEngineOptions(value, path)];
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Tools that run here

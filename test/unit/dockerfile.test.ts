@@ -8,16 +8,25 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { envSchema } from '../../src/config/schema';
-import { dockerignored, filesUnder, keyValues, read, readImage, ROOT, STATE_PATHS, words } from '../support/deployment-files';
+import { dockerfileStage, dockerignored, filesUnder, keyValues, read, readImage, ROOT, STATE_PATHS, words } from '../support/deployment-files';
 
 const { stages: dockerfile, runtime, all, last, env: imageEnv, args: imageArgs, volumes: imageVolumes, user: imageUser } = readImage();
 
+// Docker's classic builder (engines before 23 without BuildKit) does not know these.
+const BUILDKIT_ONLY = [/^RUN\s+--mount/, /^RUN\s+--network/, /^RUN\s+--security/, /<<-?\s*["']?[A-Z]+["']?\s*$/m, /^(COPY|ADD)\s+.*--(chmod|link|parents|exclude)\b/];
+
 describe('Dockerfile', () => {
-  it('builds in stages and runs on Node 22, bookworm-slim', () => {
-    expect(dockerfile.length).toBeGreaterThanOrEqual(2);
-    expect(runtime.image).toMatch(/^node:22(\.\d+)*-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
-    // Whatever compiles keepsake runs the same Node major as the image.
-    for (const stage of dockerfile) expect(stage.image).toMatch(/^node:22\b/);
+  it('runs on Debian bookworm slim with node from the Node 22 image of the same Debian', () => {
+    const images = dockerfile.map((stage) => stage.image);
+    const stageNames = new Set(dockerfile.map((stage) => stage.name).filter(Boolean));
+    // Every stage starts from the Node 22 image, Debian bookworm slim, or an earlier stage.
+    for (const image of images) expect(image).toMatch(stageNames.has(image) ? /./ : /^(node:22(\.\d+)*-bookworm-slim|debian:bookworm-slim)(@sha256:[0-9a-f]{64})?$/);
+    expect(runtime.image).toMatch(/^debian:bookworm-slim\b/);
+    const nodeStage = dockerfile.find((stage) => /^node:22\b/.test(stage.image));
+    expect(all('COPY').some((copy) => copy.args === `--from=${nodeStage?.name} /usr/local/bin/node /usr/local/bin/node`)).toBe(true);
+    // Whatever compiles keepsake runs on that same Node.
+    const build = dockerfile.find((stage) => stage.instructions.some((i) => i.keyword === 'RUN' && /npm run build/.test(i.args)));
+    expect([nodeStage?.name, nodeStage?.image]).toContain(build?.image);
   });
 
   it('compiles with dev dependencies and ships only the production ones', () => {
@@ -29,13 +38,27 @@ describe('Dockerfile', () => {
     expect(source?.instructions.some((i) => i.keyword === 'RUN' && /npm (ci --omit=dev|prune --omit=dev)/.test(i.args))).toBe(true);
   });
 
-  it('installs the system tools with scripts/install-system-deps.sh in PGDG mode, the script CI runs', () => {
+  it('stages PostgreSQL with scripts/install-system-deps.sh, the script CI runs, and takes only the staged files', () => {
     expect(read('.ci/run')).toMatch(/scripts\/install-system-deps\.sh/);
-    expect(all('COPY').some((copy) => words(copy.args)[0] === 'scripts/install-system-deps.sh')).toBe(true);
-    const run = all('RUN').find((instruction) => /install-system-deps\.sh/.test(instruction.args));
-    expect(run?.args).toMatch(/KEEPSAKE_PGDG=1/);
-    expect(run?.args).toMatch(/KEEPSAKE_DEV_TOOLS=0/);
-    expect(run?.args).toMatch(/KEEPSAKE_PG_MAJORS="\$\{PG_MAJORS\}"/);
+    const { stage: postgres, args: stageArgs } = dockerfileStage('postgres');
+    expect(postgres.image).toMatch(/^debian:bookworm-slim\b/);
+    // pgdg by default; debian is the switch for builders that cannot reach apt.postgresql.org.
+    expect(stageArgs).toEqual({ PG_SOURCE: 'pgdg', PG_MAJORS: '' });
+    const stageRun = postgres.instructions.find((i) => i.keyword === 'RUN' && /install-system-deps\.sh/.test(i.args));
+    expect(stageRun?.args).toMatch(/KEEPSAKE_PG_SOURCE="\$\{PG_SOURCE\}" KEEPSAKE_PG_MAJORS="\$\{PG_MAJORS\}"/);
+    expect(stageRun?.args).toMatch(/install-system-deps\.sh image-postgres \/staged$/);
+    expect(all('COPY').map((copy) => copy.args)).toContain('--from=postgres /staged/ /');
+    const runtimeRun = all('RUN').find((instruction) => /install-system-deps\.sh/.test(instruction.args));
+    expect(runtimeRun?.args).toMatch(/install-system-deps\.sh image-runtime\b/);
+    for (const stage of [postgres, runtime]) {
+      expect(stage.instructions.some((i) => i.keyword === 'COPY' && words(i.args)[0] === 'scripts/install-system-deps.sh')).toBe(true);
+    }
+  });
+
+  it('builds with the classic builder too: no BuildKit-only syntax', () => {
+    const text = dockerfile.flatMap((stage) => stage.instructions.map((i) => `${i.keyword} ${i.args}`));
+    expect(text.filter((line) => BUILDKIT_ONLY.some((pattern) => pattern.test(line)))).toEqual([]);
+    expect(read('Dockerfile')).not.toMatch(/^# syntax=/m);
   });
 
   it('runs as a non-root user, the one that owns the state directories', () => {

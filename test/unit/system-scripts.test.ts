@@ -9,9 +9,9 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filesUnder, findProgram, read, readCompose, readImage, ROOT } from '../support/deployment-files';
+import { dockerfileStage, filesUnder, findProgram, read, readCompose, readImage, ROOT } from '../support/deployment-files';
 
-const { env: imageEnv, args: imageArgs } = readImage();
+const { env: imageEnv } = readImage();
 const compose = readCompose();
 
 const logrotate = findProgram('logrotate');
@@ -113,10 +113,10 @@ describe('scripts/install-system-deps.sh (dry run)', () => {
   const script = join(ROOT, 'scripts', 'install-system-deps.sh');
   const bash = findProgram('bash')!;
   /** Runs the script with KEEPSAKE_DRY_RUN=1 and a PATH that holds no tool at all: a fresh machine. */
-  const dryRun = (env: Record<string, string>) => {
+  const dryRun = (env: Record<string, string>, args: string[] = []) => {
     const emptyPath = mkdtempSync(join(tmpdir(), 'keepsake-path-'));
     try {
-      const result = spawnSync(bash, [script], { env: { PATH: emptyPath, KEEPSAKE_DRY_RUN: '1', ...env }, encoding: 'utf8' });
+      const result = spawnSync(bash, [script, ...args], { env: { PATH: emptyPath, KEEPSAKE_DRY_RUN: '1', ...env }, encoding: 'utf8' });
       const commands = result.stdout.split('\n').filter((line) => line.startsWith('+ ')).map((line) => line.slice(2));
       return { ...result, commands };
     } finally {
@@ -124,54 +124,70 @@ describe('scripts/install-system-deps.sh (dry run)', () => {
     }
   };
   const installed = (commands: string[]) => commands.filter((command) => command.startsWith('apt-get install')).flatMap((command) => command.split(' ').filter((word) => !word.startsWith('-')).slice(2));
+  const postgresStage = dockerfileStage('postgres');
 
-  it('in the image (KEEPSAKE_PGDG=1) adds apt.postgresql.org, then installs every client, the newest server and the runtime tools', () => {
-    const majors = (imageArgs.PG_MAJORS ?? '').split(/\s+/).filter(Boolean);
-    expect(majors.every((major) => /^[1-9][0-9]*$/.test(major))).toBe(true);
-    // Every supported major from 13 up, and whatever newer ones the image adds; the newest gets the server.
-    expect(majors).toEqual(expect.arrayContaining(['13', '14', '15', '16', '17', '18']));
-    const newest = Math.max(...majors.map(Number));
-    const server = `postgresql-${newest}`;
-    const { status, commands } = dryRun({ KEEPSAKE_PGDG: '1', KEEPSAKE_PG_MAJORS: majors.join(' '), KEEPSAKE_DEV_TOOLS: '0' });
+  it('stages PostgreSQL from apt.postgresql.org by default: every client from 13 to 18, the newest server, no cluster', () => {
+    expect(postgresStage.args.PG_SOURCE).toBe('pgdg');
+    const { status, stdout, commands } = dryRun({ KEEPSAKE_PG_SOURCE: postgresStage.args.PG_SOURCE!, KEEPSAKE_PG_MAJORS: postgresStage.args.PG_MAJORS ?? '' }, ['image-postgres', '/staged']);
     expect(status).toBe(0);
+    const majors = ['13', '14', '15', '16', '17', '18'];
+    expect(stdout).toContain(`clients ${majors.join(' ')}, server 18`);
     const addRepository = commands.findIndex((command) => /apt\.postgresql\.org\.sh -y$/.test(command));
     const noCluster = commands.findIndex((command) => /create_main_cluster = false/.test(command));
-    const installServer = commands.findIndex((command) => command.startsWith('apt-get install') && command.split(' ').includes(server));
+    const installServer = commands.findIndex((command) => command.startsWith('apt-get install') && command.split(' ').includes('postgresql-18'));
     expect(addRepository).toBeGreaterThan(-1);
     expect(noCluster).toBeGreaterThan(addRepository);
     expect(installServer).toBeGreaterThan(noCluster);
-    expect(installed(commands)).toEqual(
-      expect.arrayContaining([...majors.map((major) => `postgresql-client-${major}`), server, 'zstd', 'gzip', 'logrotate', 'tini', 'ca-certificates']),
-    );
+    expect(installed(commands)).toEqual(expect.arrayContaining(majors.map((major) => `postgresql-client-${major}`)));
     expect(installed(commands)).not.toContain('shellcheck');
+    expect(commands.at(-1)).toBe('stage PostgreSQL in /staged');
+  });
+
+  it('with KEEPSAKE_PG_SOURCE=debian stages the distribution\'s PostgreSQL and never touches apt.postgresql.org', () => {
+    const { status, stdout, commands } = dryRun({ KEEPSAKE_PG_SOURCE: 'debian' }, ['image-postgres', '/staged']);
+    expect(status).toBe(0);
+    expect(installed(commands)).toEqual(expect.arrayContaining(['postgresql-client', 'postgresql']));
+    expect(commands.findIndex((command) => /create_main_cluster = false/.test(command))).toBeLessThan(commands.findIndex((command) => command.split(' ').includes('postgresql')));
+    expect(stdout).not.toMatch(/pgdg|apt\.postgresql\.org/);
+    expect(commands.at(-1)).toBe('stage PostgreSQL in /staged');
+  });
+
+  it('in the runtime installs the tools keepsake runs and removes apt\'s lists', () => {
+    const { status, commands } = dryRun({}, ['image-runtime']);
+    expect(status).toBe(0);
+    expect(installed(commands)).toEqual(['zstd', 'gzip', 'logrotate', 'tini', 'ca-certificates']);
     expect(commands.at(-1)).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*/);
   });
 
-  it('elsewhere (CI) installs what is missing from the distribution, shellcheck included, and never touches apt.postgresql.org', () => {
+  it('elsewhere (CI) installs what is missing from the distribution, the test tools included, and never touches apt.postgresql.org', () => {
     const { status, stdout, commands } = dryRun({});
     expect(status).toBe(0);
-    expect(installed(commands)).toEqual(expect.arrayContaining(['zstd', 'gzip', 'postgresql-client', 'shellcheck']));
+    // The script finds tools in sbin too, which this empty PATH does not hide: those only where missing.
+    const inSbin = { debootstrap: 'debootstrap', dockerd: 'docker.io', logrotate: 'logrotate' };
+    const missing = Object.entries(inSbin).filter(([tool]) => !['/usr/sbin', '/sbin'].some((dir) => existsSync(join(dir, tool)))).map(([, pkg]) => pkg);
+    expect(installed(commands)).toEqual(expect.arrayContaining(['zstd', 'gzip', 'postgresql-client', 'shellcheck', ...missing]));
     expect(commands.every((command) => /^apt-get (update|install) /.test(command))).toBe(true);
     expect(stdout).not.toMatch(/pgdg|postgresql\.org/);
   });
 
-  it.each([
-    [{ KEEPSAKE_DEV_TOOLS: '0' }],
-    [{ KEEPSAKE_PGDG: '1' }], // the image needs no development tools, even when not told
-  ])('leaves shellcheck out with %j', (env) => {
-    const { status, commands } = dryRun(env);
+  it('leaves the development tools out with KEEPSAKE_DEV_TOOLS=0', () => {
+    const { status, commands } = dryRun({ KEEPSAKE_DEV_TOOLS: '0' });
     expect(status).toBe(0);
     expect(installed(commands).length).toBeGreaterThan(0);
-    expect(installed(commands)).not.toContain('shellcheck');
+    for (const tool of ['shellcheck', 'debootstrap', 'docker.io']) expect(installed(commands)).not.toContain(tool);
   });
 
   it.each([
-    [{ KEEPSAKE_PGDG: 'yes' }, "KEEPSAKE_PGDG must be 0 or 1, not 'yes'"],
-    [{ KEEPSAKE_PGDG: '1', KEEPSAKE_PG_MAJORS: '16 latest' }, "KEEPSAKE_PG_MAJORS: 'latest' is not a PostgreSQL major version"],
-  ])('refuses %j', (env, message) => {
-    const { status, stderr, commands } = dryRun(env);
+    [{ KEEPSAKE_DEV_TOOLS: 'yes' }, [], "KEEPSAKE_DEV_TOOLS must be 0 or 1, not 'yes'"],
+    [{ KEEPSAKE_PG_SOURCE: 'ubuntu' }, ['image-postgres', '/staged'], "KEEPSAKE_PG_SOURCE must be pgdg or debian, not 'ubuntu'"],
+    [{ KEEPSAKE_PG_MAJORS: '16 latest' }, ['image-postgres', '/staged'], "KEEPSAKE_PG_MAJORS: 'latest' is not a PostgreSQL major version"],
+    [{ KEEPSAKE_PGDG: '1' }, [], 'KEEPSAKE_PGDG is gone: build the image with the Dockerfile (build argument PG_SOURCE=pgdg|debian)'],
+    [{}, ['image-postgres'], 'image-postgres needs the directory to stage PostgreSQL in'],
+    [{}, ['image'], "unknown mode 'image'"],
+  ])('refuses %j %j', (env, args, message) => {
+    const { status, stderr, commands } = dryRun(env, args);
     expect(status).not.toBe(0);
     expect(stderr).toContain(message);
-    expect(commands).toEqual([]);
+    expect(commands.filter((command) => command.startsWith('apt-get install'))).toEqual([]);
   });
 });
