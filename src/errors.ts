@@ -26,6 +26,16 @@ export class KeepsakeError extends Error {
   }
 }
 
+/**
+ * The fix for EACCES on a folder keepsake writes to. It names the uid: in a container keepsake runs
+ * as uid 10001, which the host that owns a bind-mounted folder usually has no name for.
+ */
+export function makeWritableHint(folder: string): string {
+  const uid = process.getuid?.();
+  if (uid === undefined) return `make ${folder} writable by the user keepsake runs as`;
+  return `make ${folder} writable by uid ${uid}, the user keepsake runs as (a bind-mounted folder: chown -R ${uid}:${process.getgid?.() ?? uid} it on the host)`;
+}
+
 export class ConfigError extends KeepsakeError {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`, 'config');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeepsakeError, StorageError } from '../errors';
+import { KeepsakeError, makeWritableHint, StorageError } from '../errors';
 
 export interface LockHolder {
   pid: number;
@@ -24,7 +24,7 @@ const processStarted = Date.now() - process.uptime() * 1000;
 
 function unusableStateDir(stateDir: string, error: unknown): StorageError {
   const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied; make it writable by the user keepsake runs as' : (error as Error).message;
+  const why = code === 'EACCES' || code === 'EPERM' ? `permission denied; ${makeWritableHint('STATE_DIR')}` : (error as Error).message;
   return new StorageError(`Cannot use STATE_DIR ${stateDir} for the job lock: ${why}`, { cause: error });
 }
 

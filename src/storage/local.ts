@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { StorageError } from '../errors';
+import { makeWritableHint, StorageError } from '../errors';
 import { streamToBuffer, type ObjectWriter, type Storage, type StoredObject } from './storage';
 
 const TEMP_MARK = '.tmp-';
@@ -12,8 +12,8 @@ const TEMP_MARK = '.tmp-';
 function explain(action: string, path: string, error: unknown): StorageError {
   const code = (error as NodeJS.ErrnoException).code;
   const hint: Record<string, string> = {
-    EACCES: 'permission denied; make BACKUP_DIR writable by the user keepsake runs as',
-    EPERM: 'operation not permitted; make BACKUP_DIR writable by the user keepsake runs as',
+    EACCES: `permission denied; ${makeWritableHint('BACKUP_DIR')}`,
+    EPERM: `operation not permitted; ${makeWritableHint('BACKUP_DIR')}`,
     EROFS: 'the file system is read-only; mount BACKUP_DIR read-write',
     ENOSPC: 'no space left on the device; free space or move BACKUP_DIR',
     ENOENT: 'no such file',

@@ -155,7 +155,7 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     await chmod(stateDir, 0o777);
     const result = await runCli(['backup'], { ...env, BACKUP_DIR: readOnly, STATE_DIR: stateDir }, { uid: 65534, gid: 65534 });
     expect(result.code).toBe(74);
-    expect(result.stderr).toContain('permission denied; make BACKUP_DIR writable by the user keepsake runs as');
+    expect(result.stderr).toContain('permission denied; make BACKUP_DIR writable by uid 65534, the user keepsake runs as (a bind-mounted folder: chown -R 65534:65534 it on the host)');
     expect(await allFiles(readOnly)).toEqual([]);
   });
 
@@ -178,7 +178,7 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     await mkdir(readOnly, { mode: 0o555 });
     const result = await runCli(['backup'], { ...env, STATE_DIR: readOnly }, { uid: 65534, gid: 65534 });
     expect(result.code).toBe(74);
-    expect(result.stderr).toContain(`keepsake: Cannot use STATE_DIR ${readOnly} for the job lock: permission denied; make it writable by the user keepsake runs as`);
+    expect(result.stderr).toContain(`keepsake: Cannot use STATE_DIR ${readOnly} for the job lock: permission denied; make STATE_DIR writable by uid 65534, the user keepsake runs as`);
   });
 
   it('rejects invalid configuration before doing anything, listing every problem (exit 78)', async () => {
