@@ -30,10 +30,18 @@ export function startDaemonProcess(env: Record<string, string>): RunningDaemon {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return followJsonLog(child);
+}
+
+/**
+ * Collects the JSON log lines a process prints on stdout: the daemon itself, or `docker logs -f`
+ * of a container running it. Every line must be JSON: the daemon prints nothing else on stdout.
+ */
+export function followJsonLog(child: ChildProcess): RunningDaemon {
   const lines: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     const parts = buffered.split('\n');
     buffered = parts.pop()!;
@@ -49,7 +57,7 @@ export function startDaemonProcess(env: Record<string, string>): RunningDaemon {
     }
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     process: child,

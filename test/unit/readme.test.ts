@@ -85,13 +85,14 @@ describe('README commands', () => {
 
 describe('README first screen', () => {
   const firstScreen = README.split('\n').slice(0, 30).join('\n');
+  const ciCommand = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').trim().split('\n').pop()!;
 
-  it.each([['docker compose up -d'], ['npm ci && npm run demo'], ['npm ci && npm test']])('gives `%s`', (command) => {
+  it.each([['docker compose up -d'], ['npm ci && npm run demo']])('gives `%s`', (command) => {
     expect(firstScreen).toContain(command);
   });
 
-  it('gives the exact test command CI runs', () => {
-    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').trim().split('\n').pop();
-    expect(ci).toBe('npm ci && npm test');
+  it('gives the exact test command CI runs, with its system-dependency step and the image test', () => {
+    expect(ciCommand).toBe('bash scripts/install-system-deps.sh && npm ci && npm test && npm run test:image');
+    expect(firstScreen.split('\n').map((line) => line.replace(/\s+#.*$/, ''))).toContain(ciCommand);
   });
 });

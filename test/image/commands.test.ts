@@ -1,0 +1,106 @@
+/**
+ * The built image (scripts/test-image.sh builds it and runs this file), used the way the runbook
+ * says: one-off keepsake commands in the container against a PostgreSQL on loopback, as the image's
+ * uid 10001, on a read-only root file system with every capability dropped.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { databaseEnv } from '../support/cli';
+import { docker, DockerResources, dockerOk, envFlags, followContainerLog, HARDENED, IMAGE, uniqueName } from '../support/docker';
+import { freePort } from '../support/http';
+import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { FIXTURE_SQL } from '../support/workspace';
+import type { Manifest } from '../../src/backup/manifest';
+import type { DatabaseConfig } from '../../src/config';
+
+const SIZE_GOAL_BYTES = 400 * 1000 * 1000;
+
+describe('the image: keepsake commands as uid 10001 on a read-only root', () => {
+  const resources = new DockerResources();
+  let pg: TestPostgres;
+  let db: DatabaseConfig;
+  let volumes: string[];
+
+  beforeAll(async () => {
+    pg = await startTestPostgres();
+    db = await pg.createDatabase('app');
+    await pg.query(db, FIXTURE_SQL);
+    volumes = [
+      '-v', `${await resources.volume('backups')}:/backups`,
+      '-v', `${await resources.volume('state')}:/var/lib/keepsake`,
+      '-v', `${await resources.volume('logs')}:/var/log/keepsake`,
+    ];
+  });
+  afterAll(async () => {
+    await resources.remove();
+    await pg?.stop();
+  });
+
+  /** `docker run --rm` of one keepsake command, hardened, on the network of the host. */
+  const keepsake = (args: string[], extra: string[] = volumes) => {
+    const env = databaseEnv(db);
+    return docker(['run', '--rm', '--network', 'host', ...HARDENED, ...envFlags(env), ...extra, IMAGE, 'keepsake', ...args], { env });
+  };
+
+  it('runs as uid 10001, and fresh named volumes come up owned by it', async () => {
+    const shell = 'id -u; id -g; stat -c "%n %u:%g" /backups /var/lib/keepsake /var/log/keepsake';
+    const out = await dockerOk(['run', '--rm', '--network', 'host', ...HARDENED, ...volumes, '--entrypoint', 'sh', IMAGE, '-c', shell]);
+    expect(out.split('\n')).toEqual(['10001', '10001', '/backups 10001:10001', '/var/lib/keepsake 10001:10001', '/var/log/keepsake 10001:10001']);
+  });
+
+  it('backs up, lists, verifies and restore-tests, every command exiting 0', async () => {
+    const backup = await keepsake(['backup', '--json']);
+    expect([backup.code, backup.stderr]).toEqual([0, expect.any(String)]);
+    const manifest = JSON.parse(backup.stdout) as Manifest;
+    expect(manifest).toMatchObject({ tier: 'manual', database: 'app', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(manifest.inventory.tables.length).toBeGreaterThan(3);
+
+    const list = await keepsake(['list', '--json']);
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((entry) => entry.id)).toEqual([manifest.id]);
+
+    const verify = await keepsake(['verify', 'latest']);
+    expect([verify.code, verify.stderr]).toEqual([0, expect.any(String)]);
+
+    // initdb and postgres of the image's newest major, in /tmp (a tmpfs): the root is read-only.
+    const restoreTest = await keepsake(['restore-test', 'latest', '--json']);
+    expect([restoreTest.code, restoreTest.stderr]).toEqual([0, expect.any(String)]);
+    expect(JSON.parse(restoreTest.stdout)).toMatchObject({ ok: true, backup: { id: manifest.id } });
+  });
+
+  it('says what to do when a bind-mounted backup directory belongs to root, and writes nothing', async () => {
+    const hostDir = await mkdtemp(join(tmpdir(), 'keepsake-root-owned-'));
+    try {
+      const state = volumes.slice(2, 4);
+      const result = await keepsake(['backup'], ['-v', `${hostDir}:/backups`, ...state]);
+      expect(result.code).toBe(74);
+      expect(result.stderr).toMatch(/\/backups.*permission denied/);
+      expect(result.stderr).toContain('uid 10001');
+      expect(result.stderr).toContain('chown -R 10001:10001');
+      expect(await readdir(hostDir)).toEqual([]);
+    } finally {
+      await rm(hostDir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the daemon, its default command, on a read-only root too: first backup, a healthy verdict, exit 0 on docker stop', async () => {
+    const name = resources.container(uniqueName('daemon'));
+    const env = { ...databaseEnv(db), BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false', HEALTHCHECK_PORT: String(await freePort()) };
+    // As the README's docker run line: --stop-timeout of SHUTDOWN_GRACE (5m) plus a minute.
+    await dockerOk(['run', '--detach', '--name', name, '--network', 'host', '--stop-timeout', '360', ...HARDENED, ...envFlags(env), ...volumes, IMAGE], { env });
+    const log = followContainerLog(name);
+    await log.waitFor((line) => line.msg === 'job finished' && line.job === 'health', 120_000);
+    expect(log.lines.find((line) => line.msg === 'job finished' && line.job === 'daily')).toMatchObject({ outcome: 'ok' });
+    expect(await dockerOk(['exec', name, 'keepsake', 'health', '--quick'])).toMatch(/the daemon is running/);
+    await dockerOk(['stop', name]);
+    expect(await dockerOk(['inspect', '--format', '{{.State.ExitCode}}', name])).toBe('0');
+    expect(log.lines.at(-1)?.msg).toBe('daemon stopped');
+  });
+
+  it(`weighs at most ${SIZE_GOAL_BYTES / 1e6} MB`, async () => {
+    const bytes = Number(await dockerOk(['image', 'inspect', '--format', '{{.Size}}', IMAGE]));
+    console.log(`${IMAGE}: ${(bytes / 1e6).toFixed(1)} MB`);
+    expect(bytes).toBeLessThanOrEqual(SIZE_GOAL_BYTES);
+  });
+});
