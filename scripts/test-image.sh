@@ -49,8 +49,9 @@ if ! "$DOCKER" build --network host --build-arg "PG_SOURCE=$PG_SOURCE" -t "$IMAG
 fi
 grep -E '^install-system-deps: (PostgreSQL|staged)' "$build_log" || true
 rm -f "$build_log"
-# Layers of earlier builds that nothing uses any more; the current ones stay cached.
-"$DOCKER" image prune --force >/dev/null
+# The classic builder's cache of the build stages is their untagged images: keep a week of them,
+# so the next run reuses them, and let older builds go.
+"$DOCKER" image prune --force --filter until=168h >/dev/null
 echo "image-test: built in $((SECONDS - started)) s"
 
 KEEPSAKE_TEST_DOCKER="$DOCKER" KEEPSAKE_TEST_IMAGE="$IMAGE" npx jest --config jest.image.config.js "$@"

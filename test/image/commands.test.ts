@@ -49,6 +49,19 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
     expect(out.split('\n')).toEqual(['10001', '10001', '/backups 10001:10001', '/var/lib/keepsake 10001:10001', '/var/log/keepsake 10001:10001']);
   });
 
+  it("carries the programs keepsake runs, and none of the PostgreSQL packages' baggage", async () => {
+    const shell = [
+      'for dir in /usr/lib/postgresql/*/bin; do for tool in pg_dump pg_restore pg_dumpall psql; do test -x "$dir/$tool" || echo "missing $dir/$tool"; done; done',
+      'newest=$(ls /usr/lib/postgresql | sort -n | tail -n 1); for tool in initdb postgres pg_ctl; do test -x "/usr/lib/postgresql/$newest/bin/$tool" || echo "missing $tool $newest"; done',
+      'for tool in tini zstd gzip logrotate node keepsake pg_dump psql; do command -v "$tool" >/dev/null || test -x "/usr/sbin/$tool" || echo "missing $tool"; done',
+      // No cluster, no apt lists, no LLVM JIT, no Perl beyond Debian's essential perl-base.
+      'test -e /etc/postgresql && echo "a cluster configuration"; ls /var/lib/apt/lists | grep -v -x -e lock -e partial -e auxfiles',
+      'ls /usr/lib/postgresql/*/lib | grep -i llvm; ls /usr/lib/x86_64-linux-gnu | grep -i -e libLLVM -e libz3; for pkg in perl postgresql-common; do dpkg-query -W -f "\\${db:Status-Status}" "$pkg" 2>/dev/null | grep -qx installed && echo "$pkg"; done',
+      'true',
+    ].join('\n');
+    expect(await dockerOk(['run', '--rm', '--network', 'host', ...HARDENED, '--entrypoint', 'sh', IMAGE, '-c', shell])).toBe('');
+  });
+
   it('backs up, lists, verifies and restore-tests, every command exiting 0', async () => {
     const backup = await keepsake(['backup', '--json']);
     expect([backup.code, backup.stderr]).toEqual([0, expect.any(String)]);
