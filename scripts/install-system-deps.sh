@@ -115,7 +115,7 @@ pgdg_available_majors() {
     if [ "$DRY_RUN" = 1 ] || apt-cache show "postgresql-client-$major" >/dev/null 2>&1; then
       echo "$major"
     elif [ "$major" = "$newest" ]; then
-      fail "postgresql-client-$major is not in the repository; choose KEEPSAKE_PG_MAJORS it carries"
+      fail "postgresql-client-$major is not in the repository; choose PG_MAJORS (KEEPSAKE_PG_MAJORS) it carries"
     else
       echo "install-system-deps: warning: postgresql-client-$major is not in the repository; skipped" >&2
     fi
@@ -139,10 +139,17 @@ install_postgres_packages() {
   apt_install ca-certificates postgresql-common
   if [ "$PG_SOURCE" = pgdg ]; then
     as_root sh "$PGDG_SETUP" -y
+    # apt only warns when a repository cannot be fetched; say so plainly, with the way out.
+    if [ "$DRY_RUN" = 0 ] && ! compgen -G '/var/lib/apt/lists/*apt.postgresql.org*Release' >/dev/null; then
+      fail "apt.postgresql.org cannot be reached from this build; build with --build-arg PG_SOURCE=debian (Debian's PostgreSQL 15: backs up servers up to 15), or let the build reach apt.postgresql.org"
+    fi
     # Take postgresql-common from the new repository before configuring it, so the upgrade finds
     # its configuration file unchanged and asks nothing.
     apt_install postgresql-common
-    mapfile -t majors < <(pgdg_available_majors "$newest" "${majors[@]}")
+    local available
+    # An assignment, not a process substitution, so that a failure here stops the script.
+    available=$(pgdg_available_majors "$newest" "${majors[@]}")
+    mapfile -t majors <<<"$available"
     for major in "${majors[@]}"; do packages+=("postgresql-client-$major"); done
     packages+=("postgresql-$newest")
     echo "install-system-deps: PostgreSQL from apt.postgresql.org: clients ${majors[*]}, server $newest"
