@@ -97,14 +97,16 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
     }
   });
 
-  it('runs the daemon, its default command, on a read-only root too: first backup, a healthy verdict, exit 0 on docker stop', async () => {
+  it('runs the daemon, its default command, on a read-only root too: first backup, log rotation, a healthy verdict, exit 0 on docker stop', async () => {
     const name = resources.container(uniqueName('daemon'));
-    const env = { ...databaseEnv(db), BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false', HEALTHCHECK_PORT: String(await freePort()) };
+    // Log rotation every 3 s instead of daily: logrotate's state and rules live in STATE_DIR.
+    const env = { ...databaseEnv(db), BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false', SCHEDULE_LOGROTATE: '*/3 * * * * *', HEALTHCHECK_PORT: String(await freePort()) };
     // As the README's docker run line: --stop-timeout of SHUTDOWN_GRACE (5m) plus a minute.
     await dockerOk(['run', '--detach', '--name', name, '--network', 'host', '--stop-timeout', '360', ...HARDENED, ...envFlags(env), ...volumes, IMAGE], { env });
     const log = followContainerLog(name);
     await log.waitFor((line) => line.msg === 'job finished' && line.job === 'health', 120_000);
     expect(log.lines.find((line) => line.msg === 'job finished' && line.job === 'daily')).toMatchObject({ outcome: 'ok' });
+    expect(await log.waitFor((line) => line.msg === 'job finished' && line.job === 'logrotate', 30_000)).toMatchObject({ outcome: 'ok' });
     expect(await dockerOk(['exec', name, 'keepsake', 'health', '--quick'])).toMatch(/the daemon is running/);
     await dockerOk(['stop', name]);
     expect(await dockerOk(['inspect', '--format', '{{.State.ExitCode}}', name])).toBe('0');
