@@ -11,7 +11,8 @@
 #
 # The engine's image store stays in KEEPSAKE_IMAGE_TEST_CACHE (default /var/tmp/keepsake-image-test)
 # so later runs reuse the stand-ins and the build's layers; remove that folder to start afresh.
-# Needs dockerd, debootstrap and tar: bash scripts/install-system-deps.sh installs them.
+# Needs dockerd, debootstrap and tar: bash scripts/install-system-deps.sh installs them. The docker
+# client is the one on PATH, or KEEPSAKE_TEST_DOCKER. Arguments go to jest (npm run test:image -- -t stop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
