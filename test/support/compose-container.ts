@@ -37,7 +37,7 @@ export const composeService = (name: string): Service => {
 };
 
 /** The service's environment as the container gets it: .env.example interpolated, then `env`. */
-export function serviceEnvironment(service: Service, env: Record<string, string>): Record<string, string> {
+function serviceEnvironment(service: Service, env: Record<string, string>): Record<string, string> {
   const vars = readEnvExample();
   const interpolated = Object.fromEntries(Object.entries(environmentOf(service)).map(([name, value]) => [name, interpolate(value, vars)]));
   return { ...interpolated, ...env };
