@@ -30,7 +30,7 @@ export function backupId(database: string, at: Date): string {
   return `${safeName(database)}_${date}_${time}`;
 }
 
-/** The folder a tier files a backup under (DESIGN.md storage layout; times in UTC). */
+/** The folder a tier files a backup under (README "Storage layout", docs/architecture.md; times in UTC). */
 export function tierFolder(tier: Tier, at: Date): string {
   const year = at.getUTCFullYear();
   const month = pad(at.getUTCMonth() + 1);
