@@ -96,7 +96,7 @@ export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signa
     // Look again now: the confirmation prompt may have waited a while.
     const current = await inspectTarget(plan.target);
     if (!current.canCreate) throw new UnavailableError(cannotCreate(plan.target));
-    const safety = plan.safetyBackup && current.exists ? await runBackup({ ...deps, config: { ...config, database: plan.target } }, { tier: 'pre-restore', signal }) : undefined;
+    const safety = plan.safetyBackup && current.exists ? await takeSafetyBackup(deps, plan.target, signal) : undefined;
     if (safety) log.info({ id: safety.id }, 'safety backup taken');
 
     let dropped = false;
@@ -121,6 +121,16 @@ export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signa
       throw restoreFailed(plan, cause, `The database was put back as it was, from safety backup pre-restore/${safety.id}.`);
     }
   });
+}
+
+/** The target's pre-restore backup; its failure stops the restore before anything was touched. */
+async function takeSafetyBackup(deps: RestoreDeps, target: DatabaseConfig, signal?: AbortSignal): Promise<Manifest> {
+  try {
+    return await runBackup({ ...deps, config: { ...deps.config, database: target } }, { tier: 'pre-restore', signal });
+  } catch (error) {
+    const cause = signal?.aborted ? new InterruptedError(`interrupted by ${String(signal.reason)}`) : coerceError(error);
+    throw new KeepsakeError(`The safety backup of ${describeDatabase(target)} failed: ${cause.message.trim()}. Nothing was changed: the database was not touched.`, exitKindOf(cause), { cause });
+  }
 }
 
 async function putBack(deps: RestoreDeps, target: DatabaseConfig, safety: Manifest, before: TargetState, dir: string): Promise<void> {

@@ -60,6 +60,21 @@ describe('keepsake restore', () => {
     expect(list).toHaveLength(1);
   });
 
+  it('says that nothing was changed when the safety backup fails', async () => {
+    await s.pg.query(s.db, "INSERT INTO public.empty_table VALUES (8)");
+    const before = await contentOf(s.pg, s.db);
+    const binDir = await makeBinDir({ pg_dump: 'echo "pg_dump: error: simulated failure" >&2; exit 1' });
+    try {
+      const run = await runCli(['restore', manifest.id, '--yes'], { ...s.env, PG_BIN_DIR: binDir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/The safety backup of app@127\.0\.0\.1:\d+ failed: pg_dump exited with code 1: .*simulated failure.*\. Nothing was changed: the database was not touched\./s);
+      expect(await contentOf(s.pg, s.db)).toEqual(before);
+    } finally {
+      await rm(binDir, { recursive: true, force: true });
+      await s.pg.query(s.db, 'DELETE FROM public.empty_table');
+    }
+  });
+
   it('puts the safety backup back when the restore fails after the drop', async () => {
     await s.pg.query(s.db, "INSERT INTO public.empty_table VALUES (7)");
     const before = await contentOf(s.pg, s.db);
