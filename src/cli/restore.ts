@@ -17,6 +17,7 @@ interface RestoreOptions {
   dryRun?: boolean;
   safetyBackup: boolean;
   keepOwnership?: boolean;
+  allowOtherDatabase?: boolean;
   wait: boolean;
 }
 
@@ -24,6 +25,7 @@ function describePlan(plan: RestorePlan): string[] {
   const { manifest } = plan.entry;
   const ageHours = (Date.now() - Date.parse(manifest.startedAt)) / 3_600_000;
   const lines = [
+    ...(plan.otherOrigin ? [`Warning: this backup is of database "${plan.otherOrigin}", not "${plan.target.database}": restoring it puts ${plan.otherOrigin}'s data into ${plan.target.database}`] : []),
     `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${manifest.inventory.tables.length} tables`,
     `From:    ${plan.storage.location(manifest.key)}`,
     `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${plan.state.serverVersion})`,
@@ -37,13 +39,30 @@ function describePlan(plan: RestorePlan): string[] {
   return lines;
 }
 
-async function confirm(context: CommandContext, plan: RestorePlan, options: RestoreOptions): Promise<void> {
+/**
+ * Asks for the target's name, and for a backup of another database also for that database's name:
+ * a number from `keepsake list` can point at another database's backup, and typing its name is
+ * what proves the warning was read. --yes skips the first question, never the second.
+ */
+async function confirm(plan: RestorePlan, options: RestoreOptions): Promise<void> {
+  const origin = options.allowOtherDatabase ? undefined : plan.otherOrigin;
+  if (origin && (options.yes || !process.stdin.isTTY)) {
+    throw new UsageError(`Refusing to restore a backup of database "${origin}" into ${plan.target.database} without --allow-other-database (or typing "${origin}" at the prompt); nothing was changed`);
+  }
   if (options.yes) return;
   if (!process.stdin.isTTY) throw new UsageError('Refusing to restore without confirmation: no terminal to ask on. Check the plan with --dry-run, then run again with --yes');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // One line iterator for every answer: answers typed ahead are queued, not lost between questions.
+  const lines = rl[Symbol.asyncIterator]();
+  const ask = async (question: string, expected: string) => {
+    rl.setPrompt(question);
+    rl.prompt();
+    const answer = await lines.next();
+    if (answer.done || String(answer.value).trim() !== expected) throw new UsageError('Not confirmed; nothing was changed');
+  };
   try {
-    const answer = await rl.question(`Type the database name "${plan.target.database}" to go ahead: `);
-    if (answer.trim() !== plan.target.database) throw new UsageError('Not confirmed; nothing was changed');
+    await ask(`Type the database name "${plan.target.database}" to go ahead: `, plan.target.database);
+    if (origin) await ask(`Type the name of the backup's database "${origin}" to restore it into ${plan.target.database} anyway: `, origin);
   } finally {
     rl.close();
   }
@@ -60,6 +79,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--dry-run', 'check everything (integrity, connectivity, versions, space) and change nothing')
     .option('--no-safety-backup', 'do not back up the target before dropping it')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
+    .option('--allow-other-database', "restore a backup made from another database than the target (else its name must be typed)")
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .action(async (selector: string, options: RestoreOptions) => {
       const config = context.config();
@@ -79,7 +99,7 @@ export function registerRestore(program: Command, context: CommandContext): void
         if (checks.some((check) => !check.ok)) throw new VerifyError('Dry run found problems; nothing was changed');
         return context.out('Dry run passed; nothing was changed.');
       }
-      await confirm(context, plan, options);
+      await confirm(plan, options);
       const interrupt = interruptOnSignals(context);
       try {
         const outcome = await withJobLock(context, 'restore', { wait: options.wait, signal: interrupt.signal }, () => executeRestore(deps, plan, interrupt.signal));

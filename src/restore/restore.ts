@@ -32,6 +32,12 @@ export interface RestorePlan {
   safetyBackup: boolean;
   /** Restore owners and grants too (the roles must exist on the target). */
   keepOwnership: boolean;
+  /**
+   * The database the backup was made from, when it is neither the target nor the configured
+   * database: `keepsake list` shows every database's backups (a pre-restore copy of a copy, say),
+   * and restoring one of them over the target needs its name typed or --allow-other-database.
+   */
+  otherOrigin?: string;
 }
 
 export interface RestoreOutcome {
@@ -43,7 +49,9 @@ export interface RestoreOutcome {
 export async function planRestore(deps: RestoreDeps, request: { selector: string; target: DatabaseConfig; safetyBackup: boolean; keepOwnership?: boolean }): Promise<RestorePlan> {
   const entry = selectBackup(await readCatalog(deps.storages), request.selector, { database: deps.config.database.database });
   const state = await inspectTarget(request.target);
-  return { entry, storage: preferredCopy(entry), target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.exists, keepOwnership: request.keepOwnership ?? false };
+  const origin = entry.manifest.database;
+  const otherOrigin = origin !== request.target.database && origin !== deps.config.database.database ? origin : undefined;
+  return { entry, storage: preferredCopy(entry), target: request.target, state, willDrop: state.exists, safetyBackup: request.safetyBackup && state.exists, keepOwnership: request.keepOwnership ?? false, otherOrigin };
 }
 
 /** Every check a restore would make, changing nothing: integrity, tools, versions, space. */
