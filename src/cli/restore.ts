@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import pg from 'pg';
 import { databaseFromUrl } from '../config/database-url';
 import type { DatabaseConfig } from '../config';
 import { UsageError, VerifyError } from '../errors';
@@ -18,23 +19,30 @@ interface RestoreOptions {
   safetyBackup: boolean;
   keepOwnership?: boolean;
   allowOtherDatabase?: boolean;
+  inPlace?: boolean;
   wait: boolean;
 }
 
 function describePlan(plan: RestorePlan): string[] {
   const { manifest } = plan.entry;
+  const { state } = plan;
+  const name = plan.target.database;
   const ageHours = (Date.now() - Date.parse(manifest.startedAt)) / 3_600_000;
   const lines = [
-    ...(plan.otherOrigin ? [`Warning: this backup is of database "${plan.otherOrigin}", not "${plan.target.database}": restoring it puts ${plan.otherOrigin}'s data into ${plan.target.database}`] : []),
+    ...(plan.otherOrigin ? [`Warning: this backup is of database "${plan.otherOrigin}", not "${name}": restoring it puts ${plan.otherOrigin}'s data into ${name}`] : []),
     `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${manifest.inventory.tables.length} tables`,
     `From:    ${plan.storage.location(manifest.key)}`,
-    `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${plan.state.serverVersion})`,
+    `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${state.serverVersion})`,
   ];
-  if (!plan.state.exists) lines.push('Effect:  the database does not exist and will be created');
-  else if (plan.state.tables === 0) lines.push('Effect:  the database exists but holds no tables; it will be dropped and recreated');
-  else {
-    lines.push(`Effect:  DROP the existing database (${plan.state.tables} tables, ${formatBytes(plan.state.bytes)}) and replace it with the backup`);
-    lines.push(plan.safetyBackup ? 'Safety:  a pre-restore backup of it is taken first and put back if the restore fails' : 'Safety:  NO safety backup (--no-safety-backup): its current data will be lost');
+  const holds = `${state.tables} tables, ${formatBytes(state.bytes)}`;
+  if (!state.exists) lines.push(`Effect:  the database does not exist and will be created (the backup is restored as ${plan.copyName} and renamed to ${name} once checked)`);
+  else if (plan.mode === 'swap') {
+    lines.push(`Effect:  restore the backup beside ${name} (${holds}) as ${plan.copyName}, check it, then swap: ${name} refuses connections for a moment, is renamed to ${plan.keptName} and the restored copy takes its name`);
+    lines.push(`Space:   the server needs room for the copy beside ${name}: about ${formatBytes(state.bytes)}; without it, use --in-place`);
+    lines.push(`Kept:    ${plan.keptName} keeps ${name} as it is at the swap, with every write since the backup; drop it when no longer needed`);
+  } else {
+    lines.push(`Effect:  IN PLACE: DROP ${name} (${holds}) and restore the backup in its place; ${name} refuses connections until the restore is done`);
+    lines.push(plan.safetyBackup ? 'Safety:  a pre-restore backup of it is taken first and put back if the restore fails; writes made after it are lost' : 'Safety:  NO safety backup (--no-safety-backup): its current data will be lost');
   }
   return lines;
 }
@@ -77,7 +85,8 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--target-url <url>', 'restore into the database of this postgres:// URL (password better in PGPASSWORD)')
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--dry-run', 'check everything (integrity, connectivity, versions, space) and change nothing')
-    .option('--no-safety-backup', 'do not back up the target before dropping it')
+    .option('--in-place', 'drop the target and restore in its place (connections refused throughout), for a server without room for a second copy')
+    .option('--no-safety-backup', 'with --in-place: do not back up the target before dropping it')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .option('--allow-other-database', "restore a backup made from another database than the target (else its name must be typed)")
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
@@ -90,7 +99,7 @@ export function registerRestore(program: Command, context: CommandContext): void
         target = { ...parsed, password: parsed.password ?? config.database.password };
       }
       const deps = { config, storages: context.storages(), log: context.log() };
-      const plan = await planRestore(deps, { selector, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership });
+      const plan = await planRestore(deps, { selector, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership, inPlace: options.inPlace });
       for (const line of describePlan(plan)) context.err(line);
 
       if (options.dryRun) {
@@ -108,6 +117,10 @@ export function registerRestore(program: Command, context: CommandContext): void
         context.out(`  ${tables.filter((t) => t.ok).length} of ${tables.length} tables match the row counts recorded at backup time`);
         for (const note of outcome.check.notes) context.out(`  note: ${note}`);
         if (outcome.safetyBackupId) context.out(`  the previous contents are kept as pre-restore/${outcome.safetyBackupId}`);
+        if (outcome.keptDatabase) {
+          context.out(`  the previous database is kept as ${outcome.keptDatabase}, with every write made before the swap; drop it when no longer needed: DROP DATABASE ${pg.escapeIdentifier(outcome.keptDatabase)};`);
+        }
+        for (const warning of outcome.warnings) context.out(`  warning: ${warning}`);
       } finally {
         interrupt.dispose();
       }
