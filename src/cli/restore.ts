@@ -84,7 +84,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--target-db <name>', 'restore into this database on the same server (created if missing)')
     .option('--target-url <url>', 'restore into the database of this postgres:// URL (password better in PGPASSWORD)')
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
-    .option('--dry-run', 'check everything (integrity, connectivity, versions, space) and change nothing')
+    .option('--dry-run', 'check everything (integrity, connectivity, versions, privileges, space, mode) and change nothing')
     .option('--in-place', 'drop the target and restore in its place (connections refused throughout), for a server without room for a second copy')
     .option('--no-safety-backup', 'with --in-place: do not back up the target before dropping it')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
