@@ -24,7 +24,12 @@ const processStarted = Date.now() - process.uptime() * 1000;
 
 function unusableStateDir(stateDir: string, error: unknown): StorageError {
   const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'EACCES' || code === 'EPERM' ? `permission denied; ${makeWritableHint('STATE_DIR')}` : (error as Error).message;
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? `permission denied; ${makeWritableHint('STATE_DIR')}`
+      : code === 'ENOSPC'
+        ? 'no space left on the device; free space there or move STATE_DIR'
+        : (error as Error).message;
   return new StorageError(`Cannot use STATE_DIR ${stateDir} for the job lock: ${why}`, { cause: error });
 }
 
@@ -71,13 +76,20 @@ export async function acquireLock(
   const draft = join(stateDir, `.keepsake.lock.${holder.token}`);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });
   } catch (error) {
     throw unusableStateDir(stateDir, error);
   }
   let told = false;
   try {
     for (;;) {
+      // Written anew before each attempt: "since" is when the lock was taken, not when the
+      // waiting began (a job that waited an hour has not been running for an hour).
+      holder.since = new Date().toISOString();
+      try {
+        await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });
+      } catch (error) {
+        throw unusableStateDir(stateDir, error); // the finally below removes a half-written draft
+      }
       try {
         await link(draft, path);
         heldHere.add(holder.token);
