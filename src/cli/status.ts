@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { JOBS } from '../config';
+import { Cron } from 'croner';
+import { JOBS, type Config, type JobName } from '../config';
 import { readState } from '../scheduler/state';
 import { readHealthMemory } from '../health/alerts';
 import { formatDuration, table } from '../format';
@@ -14,6 +15,17 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
   return delta >= 0 ? `in ${span}` : `${span} ago`;
 }
 
+/**
+ * The daemon's own next run while it is up to date; otherwise (no daemon yet, or a time that has
+ * passed because the daemon is down) the next slot of the configured schedule.
+ */
+export function nextRunOf(config: Config, job: JobName, recorded: string | null | undefined, now = Date.now()): string | undefined {
+  const pattern = config.schedule.jobs[job];
+  if (pattern === 'off') return undefined;
+  if (recorded && Date.parse(recorded) > now) return recorded;
+  return new Cron(pattern, { paused: true, timezone: config.schedule.timeZone }).nextRun(new Date(now))?.toISOString();
+}
+
 export function registerStatus(program: Command, context: CommandContext): void {
   program
     .command('status')
@@ -22,13 +34,14 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .action(async (options: { json?: boolean }) => {
       const config = context.config();
       const [state, health] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir)]);
-      if (options.json) return context.out(JSON.stringify({ ...state, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone }, null, 2));
+      const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun) ?? null]));
+      if (options.json) return context.out(JSON.stringify({ ...state, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns }, null, 2));
       context.out(state.startedAt ? `daemon started ${relativeTime(state.startedAt)} (pid ${state.pid}), heartbeat ${relativeTime(state.heartbeat)}` : 'the daemon has not run here yet (no state in STATE_DIR)');
       const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
       for (const job of JOBS) {
         const entry = state.jobs[job] ?? {};
         const outcome = entry.outcome ? `${entry.outcome}${entry.error ? `: ${entry.error.slice(0, 60)}` : ''}` : '-';
-        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(entry.nextRun)]);
+        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(nextRuns[job])]);
       }
       context.out(table(rows));
       if (health) {
