@@ -89,7 +89,8 @@ export async function saveRunRecord(): Promise<void> {
 
 async function beat(dir: string, token: string): Promise<void> {
   const now = new Date();
-  await utimes(recordPath(dir, token), now, now).catch(() => undefined);
+  // Gone (removed by hand, or by a reaper that judged this process dead): write it again.
+  await utimes(recordPath(dir, token), now, now).catch(() => saveRunRecord().catch(() => undefined));
 }
 
 function changed(): void {
