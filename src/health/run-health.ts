@@ -3,6 +3,7 @@ import { readCatalog } from '../catalog/catalog';
 import type { Config } from '../config';
 import { coerceError } from '../errors';
 import { listOutbox } from '../report/outbox';
+import { PRUNE_WARNING_MS, readPruneMemory } from '../report/outbox-prune';
 import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
 import { readState } from '../scheduler/state';
 import type { Storage } from '../storage';
@@ -65,10 +66,12 @@ export async function latestRestoreTest(deps: HealthDeps): Promise<RestoreTestRe
   return undefined;
 }
 
-async function outboxFacts(stateDir: string): Promise<HealthFacts['outbox']> {
-  const items = await listOutbox(stateDir);
+async function outboxFacts(stateDir: string, now = Date.now()): Promise<HealthFacts['outbox']> {
+  const [items, pruned] = await Promise.all([listOutbox(stateDir), readPruneMemory(stateDir)]);
   const oldest = items.reduce<(typeof items)[number] | undefined>((first, item) => (!first || item.createdAt < first.createdAt ? item : first), undefined);
-  return { count: items.length, oldestCreatedAt: oldest?.createdAt, lastError: oldest?.lastError };
+  const recent = pruned.drops.filter((drop) => now - Date.parse(drop.at) < PRUNE_WARNING_MS);
+  const dropped = { count: recent.reduce((sum, drop) => sum + drop.count, 0), failures: recent.flatMap((drop) => drop.failures) };
+  return { count: items.length, oldestCreatedAt: oldest?.createdAt, lastError: oldest?.lastError, dropped };
 }
 
 /**

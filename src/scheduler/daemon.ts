@@ -11,8 +11,7 @@ import { acquireDaemonLock } from './daemon-lock';
 import { reapLeftovers } from '../process/reaper';
 import { HEARTBEAT_MS } from '../process/run-record';
 import { startHealthServer } from '../health/http-server';
-import { configuredSender } from '../report/notify';
-import { flushOutbox } from '../report/outbox';
+import { configuredSender, deliverWaiting } from '../report/notify';
 import { updateState, type DaemonState } from './state';
 
 export interface DaemonDeps {
@@ -184,8 +183,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     if (!send || flushing) return;
     flushing = true;
     try {
-      const result = await flushOutbox(config.stateDir, send, { force });
-      if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
+      const result = await deliverWaiting({ config, log, send }, { force });
+      if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, digested: result.digested, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
     } catch (error) {
       log.error({ err: coerceError(error) }, 'could not flush the outbox');
     } finally {

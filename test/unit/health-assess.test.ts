@@ -69,6 +69,8 @@ describe('health verdicts', () => {
     ['restore tests switched off', { SCHEDULE_RESTORE_TEST: 'off' }, (f: HealthFacts) => (f.restoreTest = undefined), 'restore-test', 'warn', /SCHEDULE_RESTORE_TEST=off/],
     ['a report waiting for two hours', {}, (f: HealthFacts) => (f.outbox = { count: 2, oldestCreatedAt: hoursAgo(2), lastError: 'ECONNREFUSED' }), 'outbox', 'fail', /2 report.*2h.*ECONNREFUSED/],
     ['no SMTP configured', { SMTP_HOST: '', MAIL_TO: '' }, () => undefined, 'outbox', 'warn', /no SMTP server/],
+    ['reports dropped unsent from a full outbox', {}, (f: HealthFacts) => (f.outbox = { count: 0, dropped: { count: 12, failures: ['[keepsake] FAILED daily backup of app'] } }), 'outbox', 'warn', /^12 undelivered report\(s\) dropped in the last 7 days .*OUTBOX_MAX_REPORTS, 1 of them failures \(\[keepsake\] FAILED daily backup of app\): mail was not delivered/],
+    ['reports dropped without SMTP', { SMTP_HOST: '', MAIL_TO: '' }, (f: HealthFacts) => (f.outbox = { count: 200, dropped: { count: 3, failures: [] } }), 'outbox', 'warn', /no SMTP server .*; 3 undelivered report\(s\) dropped/],
     ['a stale heartbeat', {}, (f: HealthFacts) => (f.state.heartbeat = hoursAgo(0.1)), 'scheduler', 'fail', /6m.*not running/],
     ['a daemon that never ran', {}, (f: HealthFacts) => (f.state = { jobs: {} }), 'scheduler', 'warn', /has not run here/],
   ])('names %s', (_what, env, change, name, status, message) => {
