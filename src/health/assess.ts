@@ -30,6 +30,8 @@ export interface HealthFacts {
   outbox: { count: number; oldestCreatedAt?: string; lastError?: string; dropped?: { count: number; failures: string[] } };
   /** True when the daemon itself runs the check: its own heartbeat needs no proof. */
   inDaemon: boolean;
+  /** What STATE_DIR/daemon.lock says (scheduler/daemon-lock.ts), when it was read. */
+  daemon?: { state: 'none' } | { state: 'running' | 'dead'; pid: number; host: string };
 }
 
 const age = (now: number, iso: string) => now - Date.parse(iso);
@@ -169,8 +171,14 @@ export function outboxCheck(facts: HealthFacts): HealthCheckResult {
 
 export function heartbeatCheck(facts: HealthFacts): HealthCheckResult {
   if (facts.inDaemon) return ok('scheduler', 'the daemon is running this check', undefined, 0);
-  const { heartbeat, startedAt } = facts.state;
+  const { heartbeat, startedAt, stoppedAt } = facts.state;
   if (!startedAt || !heartbeat) return warn('scheduler', 'the daemon has not run here: nothing is scheduled; start it with `keepsake daemon` (the container does)');
+  // Sooner than a stale heartbeat can say: the daemon's lock tells a killed or stopped daemon at once.
+  const daemon = facts.daemon;
+  if (daemon?.state === 'dead') return fail('scheduler', `the daemon (pid ${daemon.pid} on ${daemon.host}) ended without stopping (killed or crashed): nothing is scheduled; check the container and its log`);
+  if (daemon?.state === 'none' && stoppedAt && stoppedAt >= startedAt) {
+    return fail('scheduler', `the daemon stopped ${formatDuration(Math.max(0, age(facts.now, stoppedAt)))} ago: nothing is scheduled; start it again (the container's restart policy should)`);
+  }
   const elapsed = age(facts.now, heartbeat);
   const value = formatDuration(Math.max(0, elapsed));
   if (elapsed > HEARTBEAT_STALE_MS) return fail('scheduler', `the daemon's last heartbeat was ${value} ago: it is not running; check the container and its log`, value, elapsed);

@@ -6,6 +6,7 @@ import { listOutbox } from '../report/outbox';
 import { PRUNE_WARNING_MS, readPruneMemory } from '../report/outbox-prune';
 import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
 import { readState } from '../scheduler/state';
+import { daemonLiveness } from '../scheduler/daemon-lock';
 import type { Storage } from '../storage';
 import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
 import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
@@ -98,7 +99,8 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
   ]);
   const now = (options.now ?? (() => new Date()))();
-  const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false };
+  const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
+  const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false, daemon };
   let verdicts: HealthCheckResult[] = assess(facts);
   if (listed.errors.length === deps.storages.length && deps.storages.length) {
     // Nothing could be listed: "no backup" would be a guess, so say what is actually known.

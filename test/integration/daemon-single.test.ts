@@ -57,6 +57,9 @@ describe('one daemon per STATE_DIR', () => {
     killed.process.kill('SIGKILL');
     await killed.exited;
     expect(await status()).toMatch(new RegExp(`^daemon NOT running: pid ${killed.process.pid} on ${hostname()}, started .*, ended without stopping \\(killed or crashed\\)`));
+    const quick = await runCli(['health', '--quick'], env);
+    expect(quick.code).toBe(1);
+    expect(quick.stdout + quick.stderr).toContain(`the daemon (pid ${killed.process.pid} on ${hostname()}) ended without stopping (killed or crashed)`);
 
     const next = start();
     await ready(next);
