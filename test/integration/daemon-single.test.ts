@@ -67,6 +67,15 @@ describe('one daemon per STATE_DIR', () => {
     expect(await status()).toMatch(new RegExp(`^daemon running since .* \\(pid ${next.process.pid} on `));
   });
 
+  it('a daemon that finds another one named in daemon.lock (it was judged dead and replaced) stops with exit 75', async () => {
+    const daemon = start();
+    await ready(daemon);
+    await writeFile(join(workspace.stateDir, 'daemon.lock'), JSON.stringify({ ...ownIdentity(), token: 'usurper', since: new Date().toISOString() }));
+    expect(await exitWithin(daemon, 25_000)).toBe(75);
+    expect(daemon.lines.some((line) => line.msg.startsWith('another keepsake daemon took over STATE_DIR'))).toBe(true);
+    expect(daemon.stderr()).toContain('Stopped: another keepsake daemon took over STATE_DIR; run one daemon per STATE_DIR');
+  });
+
   describe('a daemon whose pid cannot be checked from here (another container, or this container before a restart)', () => {
     /** daemon.lock and run record as a daemon in another pid namespace leaves them; same host name even. */
     const elsewhere = async (heartbeatAgoMs: number) => {
