@@ -1,3 +1,4 @@
+import { coerceError } from '../errors';
 import { reapLeftovers } from '../process/reaper';
 import { acquireLock } from '../scheduler/lock';
 import type { CommandContext } from './context';
@@ -15,7 +16,8 @@ export async function withJobLock<T>(context: CommandContext, job: string, optio
   });
   try {
     // Under the lock, before starting work: what an earlier killed run left behind goes first.
-    for (const said of await reapLeftovers(context.config().stateDir)) context.err(`keepsake: ${said}`);
+    const said = await reapLeftovers(context.config().stateDir).catch((error: unknown) => [`could not clean up after an earlier run: ${coerceError(error).message}`]);
+    for (const line of said) context.err(`keepsake: ${line}`);
     return await use();
   } finally {
     await release();

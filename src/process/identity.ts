@@ -28,12 +28,16 @@ function readOrUndefined(read: () => string): string | undefined {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat, or undefined when there is no such process (or no /proc). */
+/**
+ * Field 22 of /proc/<pid>/stat, or undefined when there is no such process (or no /proc). A zombie
+ * (exited, not yet reaped by its parent, init for an orphan) counts as no process: it runs nothing.
+ */
 export function startTicksOf(pid: number): number | undefined {
   const stat = readOrUndefined(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
   if (!stat) return undefined;
   // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
   const afterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (afterName[0] === 'Z' || afterName[0] === 'X') return undefined;
   const ticks = Number(afterName[19]); // fields 3, 4, ... so field 22 is the 20th
   return Number.isFinite(ticks) ? ticks : undefined;
 }

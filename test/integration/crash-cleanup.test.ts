@@ -3,6 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunRecord } from '../../src/process/run-record';
 import { runCli, type CliResult } from '../support/cli';
+import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { makeBinDir } from '../support/fake-bin';
 import { startScenario, type Scenario } from '../support/scenario';
 import { allFiles, readJson } from '../support/workspace';
@@ -82,6 +83,27 @@ describe('a keepsake killed with SIGKILL leaves nothing running, and the next ru
     expect(next.stderr).toMatch(/stopped pg_restore \(pid \d+\), left running/);
     expect(processesMentioning(s.tmpDir)).toEqual([]);
     expect(processesMentioning(binDir)).toEqual([]);
+    expect(await allFiles(s.tmpDir)).toEqual([]);
+  });
+
+  it('daemon: a restore test\'s server dies with the killed daemon; the next daemon removes its folders at start and logs it', async () => {
+    const env = { ...s.env, ...SCHEDULES_OFF, BACKUP_CATCH_UP: 'false' };
+    const killed = startDaemonProcess({ ...env, PG_BIN_DIR: binDir, SCHEDULE_RESTORE_TEST: '*/2 * * * * *' });
+    try {
+      await until(stalled, 'the restore test reached pg_restore');
+    } finally {
+      killed.process.kill('SIGKILL');
+    }
+    await killed.exited;
+    await until(() => processesMentioning(s.tmpDir).length === 0 && processesMentioning(binDir).length === 0, 'the server and pg_restore stopped');
+
+    const next = startDaemonProcess(env);
+    const said = await next.waitFor((line) => line.msg.startsWith('cleaned up after an earlier `keepsake daemon`'));
+    expect(said.msg).toContain(`(pid ${killed.process.pid} on `);
+    expect(said.msg).toMatch(/removed its throwaway PostgreSQL cluster .*keepsake-pg-\w+ \(/);
+    expect(said.msg).toMatch(/removed its restore work folder .*keepsake-restore-\w+ \(/);
+    next.process.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
     expect(await allFiles(s.tmpDir)).toEqual([]);
   });
 
