@@ -21,6 +21,7 @@ import { readHolder, takeOverStale } from './lock';
  *   after HEARTBEAT_STALE_MS. A heartbeat that is fresh but might be a dead daemon's last one is
  *   watched until it either moves (a live daemon: refuse) or goes stale (take over). So a daemon
  *   killed and restarted in a new container starts at most HEARTBEAT_STALE_MS late, never twice.
+ *   (Hosts sharing a volume compare mtimes with their own clocks: keep them in step, NTP.)
  * A clean stop removes the lock.
  */
 export interface DaemonHolder extends ProcessIdentity {
