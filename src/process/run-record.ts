@@ -75,8 +75,13 @@ export async function saveRunRecord(): Promise<void> {
     const path = recordPath(dir, current.token);
     // No fsync: after a power cut there is nothing running to stop, and temp folders in /tmp are gone.
     const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-    await writeFile(temp, JSON.stringify(current), { mode: 0o600 });
-    await rename(temp, path);
+    try {
+      await writeFile(temp, JSON.stringify(current), { mode: 0o600 });
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
     written = true;
     if (!heartbeat) {
       heartbeat = setInterval(() => void beat(dir, current.token), HEARTBEAT_MS);

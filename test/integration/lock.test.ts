@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_CODES } from '../../src/errors';
 import { acquireLock, LockBusyError } from '../../src/scheduler/lock';
+import { writeFileAtomic } from '../../src/state/files';
 
 const asRoot = process.getuid?.() === 0 ? it : it.skip;
 
@@ -84,6 +85,9 @@ describe('the STATE_DIR job lock', () => {
       expect((error as { exitCode?: number }).exitCode).toBe(EXIT_CODES.ioError);
       expect((error as Error).message).toMatch(/^Cannot use STATE_DIR .* for the job lock: no space left on the device; free space there or move STATE_DIR$/);
       expect((await readdir(full)).filter((name) => name.startsWith('.keepsake.lock'))).toEqual([]);
+      // The same for the state file and every other small file keepsake keeps there.
+      await expect(writeFileAtomic(join(full, 'state.json'), 'x'.repeat(10_000))).rejects.toThrow(/ENOSPC/);
+      expect((await readdir(full)).filter((name) => name.startsWith('state.json'))).toEqual([]);
     } finally {
       execFileSync('umount', [full]);
     }
