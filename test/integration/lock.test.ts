@@ -61,17 +61,17 @@ describe('the STATE_DIR job lock', () => {
 
   it('says since when the holder has held the lock, not since when it began waiting for it', async () => {
     const first = await acquireLock(dir, 'manual backup', { wait: false });
+    const waitStarted = Date.now();
     const waiting = acquireLock(dir, 'daily', { wait: true, pollMs: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const releasedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await first();
     const second = await waiting;
     const busy = (await acquireLock(dir, 'cleanup', { wait: false }).catch((error: unknown) => error)) as LockBusyError;
     await second();
     expect(busy).toBeInstanceOf(LockBusyError);
     expect(busy.holder.job).toBe('daily');
-    // The file keeps milliseconds: the holder's "since" is not before the previous holder let go.
-    expect(Date.parse(busy.holder.since)).toBeGreaterThanOrEqual(releasedAt);
+    // It waited 300 ms: its "since" is its last attempt (at most a poll before the release), not its first.
+    expect(Date.parse(busy.holder.since)).toBeGreaterThanOrEqual(waitStarted + 200);
   });
 
   asRoot('leaves no empty draft behind when STATE_DIR is full (exit 74)', async () => {
