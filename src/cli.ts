@@ -25,7 +25,10 @@ export function buildProgram(context: CommandContext): Command {
     .version(KEEPSAKE_VERSION)
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preAction', (_program, action) => {
+      context.command = action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
+    });
   for (const register of [registerBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
     register(program, context);
   }

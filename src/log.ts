@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
@@ -16,8 +16,16 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logDir'>, to: 's
   const streams: pino.StreamEntry[] = [{ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }) }];
   let file: ReturnType<typeof pino.destination> | undefined;
   if (config.logDir) {
-    mkdirSync(config.logDir, { recursive: true });
-    file = pino.destination({ dest: join(config.logDir, LOG_FILE_NAME), append: true, mkdir: true, sync: false });
+    // Logs name hosts, databases and errors: 0750/0640 like STATE_DIR's files, and like logrotate's
+    // `create 0640`. A folder that exists keeps its mode (LOG_DIR may be a shared /var/log).
+    mkdirSync(config.logDir, { recursive: true, mode: 0o750 });
+    const path = join(config.logDir, LOG_FILE_NAME);
+    try {
+      chmodSync(path, 0o640); // a file an earlier version created world-readable
+    } catch {
+      // not there yet (created below with 0640), or not ours to change
+    }
+    file = pino.destination({ dest: path, append: true, mkdir: true, sync: false, mode: 0o640 });
     streams.push({ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: file });
   }
   const logger = pino(

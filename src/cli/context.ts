@@ -1,6 +1,7 @@
 import { loadConfigFromEnvironment, type Config } from '../config';
 import { createLogger, type Logger } from '../log';
 import { createStorages, type Storage } from '../storage';
+import { recordRunsIn } from '../process/run-record';
 
 /** What every command needs, built on first use so `--help` works without any configuration. */
 export interface CommandContext {
@@ -12,6 +13,8 @@ export interface CommandContext {
   readonly isTTY: boolean;
   /** A verdict that is not an error (`keepsake health`: 1 unhealthy, 2 warnings); 0 when unset. */
   exitCode?: number;
+  /** The command running (`restore-test`, `outbox flush`): names this run in STATE_DIR/processes. */
+  command?: string;
 }
 
 export function createContext(): CommandContext {
@@ -19,7 +22,14 @@ export function createContext(): CommandContext {
   let log: Logger | undefined;
   let storages: Storage[] | undefined;
   const context: CommandContext = {
-    config: () => (config ??= loadConfigFromEnvironment()),
+    config: () => {
+      if (!config) {
+        config = loadConfigFromEnvironment();
+        // From now on children and temp folders are recorded, for the next run should this one be killed.
+        recordRunsIn(config.stateDir, context.command ?? 'keepsake');
+      }
+      return config;
+    },
     log: () => (log ??= createLogger(context.config(), 'stderr')),
     storages: () => (storages ??= createStorages(context.config())),
     out: (text) => process.stdout.write(`${text}\n`),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { KeepsakeError } from '../errors';
 import { createLogger, reopenLogFile } from '../log';
 import { startDaemon } from '../scheduler/daemon';
 import { jobRunners } from '../scheduler/jobs';
@@ -41,5 +42,6 @@ export function registerDaemon(program: Command, context: CommandContext): void 
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       process.off('SIGHUP', onHangup);
+      if (daemon.lostLock) throw new KeepsakeError('Stopped: another keepsake daemon took over STATE_DIR; run one daemon per STATE_DIR', 'busy');
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatTimestamp, table } from '../format';
-import { requireSender } from '../report/notify';
-import { flushOutbox, listOutbox } from '../report/outbox';
+import { deliverWaiting, requireSender } from '../report/notify';
+import { listOutbox } from '../report/outbox';
 import type { CommandContext } from './context';
 
 export function registerOutbox(program: Command, context: CommandContext): void {
@@ -25,8 +25,8 @@ export function registerOutbox(program: Command, context: CommandContext): void 
     .action(async () => {
       const config = context.config();
       const send = requireSender(config);
-      const result = await flushOutbox(config.stateDir, send, { force: true });
-      context.out(`${result.sent.length} sent, ${result.failed.length} failed, ${result.waiting} still waiting`);
+      const result = await deliverWaiting({ config, log: context.log(), send }, { force: true });
+      context.out(`${result.sent.length} sent${result.digested ? ' (as one digest mail)' : ''}, ${result.failed.length} failed, ${result.waiting} still waiting`);
       for (const failure of result.failed) context.err(`  ${failure.id}: ${failure.error}`);
       if (result.failed.length) throw new KeepsakeError(`Could not send ${result.failed.length} report(s): ${result.failed[0]!.error}`, 'unavailable');
     });

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { JOBS } from '../config';
-import { readState } from '../scheduler/state';
+import { Cron } from 'croner';
+import { JOBS, type Config, type JobName } from '../config';
+import { readState, type DaemonState } from '../scheduler/state';
+import { daemonLiveness, type DaemonLiveness } from '../scheduler/daemon-lock';
 import { readHealthMemory } from '../health/alerts';
 import { formatDuration, table } from '../format';
 import type { CommandContext } from './context';
@@ -14,6 +16,33 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
   return delta >= 0 ? `in ${span}` : `${span} ago`;
 }
 
+/**
+ * The daemon's own next run while it is up to date; otherwise (no daemon yet, or a time that has
+ * passed because the daemon is down) the next slot of the configured schedule.
+ */
+export function nextRunOf(config: Config, job: JobName, recorded: string | null | undefined, now = Date.now()): string | undefined {
+  const pattern = config.schedule.jobs[job];
+  if (pattern === 'off') return undefined;
+  if (recorded && Date.parse(recorded) > now) return recorded;
+  return new Cron(pattern, { paused: true, timezone: config.schedule.timeZone }).nextRun(new Date(now))?.toISOString();
+}
+
+/** One line on the daemon: never a dead daemon's pid as if it ran (daemon-lock.ts judges). */
+export function describeDaemon(live: DaemonLiveness, state: DaemonState, now = Date.now()): string {
+  if (live.state === 'none') {
+    if (state.stoppedAt) return `daemon not running: it stopped ${relativeTime(state.stoppedAt, now)} (pid ${state.pid})`;
+    if (state.startedAt) return `daemon not running (last started ${relativeTime(state.startedAt, now)}, pid ${state.pid})`;
+    return 'the daemon has not run here yet (no state in STATE_DIR)';
+  }
+  const { pid, host, since } = live.holder;
+  const beat = live.heartbeatAt === undefined ? '' : `, heartbeat ${relativeTime(new Date(live.heartbeatAt).toISOString(), now)}`;
+  if (live.state === 'running') {
+    const elsewhere = live.judgedBy === 'heartbeat' ? ', in another container or host: judged by its heartbeat' : '';
+    return `daemon running since ${relativeTime(since, now)} (pid ${pid} on ${host}${elsewhere})${beat}`;
+  }
+  return `daemon NOT running: pid ${pid} on ${host}, started ${relativeTime(since, now)}, ended without stopping (killed or crashed)${beat}; start it again (its next start cleans up after it)`;
+}
+
 export function registerStatus(program: Command, context: CommandContext): void {
   program
     .command('status')
@@ -21,14 +50,16 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--json', 'print the state as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = context.config();
-      const [state, health] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir)]);
-      if (options.json) return context.out(JSON.stringify({ ...state, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone }, null, 2));
-      context.out(state.startedAt ? `daemon started ${relativeTime(state.startedAt)} (pid ${state.pid}), heartbeat ${relativeTime(state.heartbeat)}` : 'the daemon has not run here yet (no state in STATE_DIR)');
+      const [state, health, live] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir), daemonLiveness(config.stateDir)]);
+      const daemon = live.state === 'none' ? { running: false } : { running: live.state === 'running', ...live.holder, heartbeat: live.heartbeatAt ? new Date(live.heartbeatAt).toISOString() : undefined, judgedBy: live.judgedBy };
+      const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun) ?? null]));
+      if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns }, null, 2));
+      context.out(describeDaemon(live, state));
       const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
       for (const job of JOBS) {
         const entry = state.jobs[job] ?? {};
         const outcome = entry.outcome ? `${entry.outcome}${entry.error ? `: ${entry.error.slice(0, 60)}` : ''}` : '-';
-        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(entry.nextRun)]);
+        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(nextRuns[job])]);
       }
       context.out(table(rows));
       if (health) {

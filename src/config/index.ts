@@ -94,6 +94,17 @@ export interface ReportConfig {
   to: readonly string[];
   subjectPrefix: string;
   events: readonly ReportEventName[];
+  outbox: OutboxLimits;
+}
+
+/** Bounds on reports kept in STATE_DIR (outbox and reports/), and when waiting ones go as one digest. */
+export interface OutboxLimits {
+  /** Older reports are dropped unsent (failures too: a month-old failure is history, not news). */
+  maxAgeMs: number;
+  /** Beyond this many, the oldest are dropped, successes before failures. */
+  maxReports: number;
+  /** With this many or more waiting, they are sent as one digest mail instead of one mail each. */
+  digestAfter: number;
 }
 
 export interface HealthConfig {
@@ -236,6 +247,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       to: e.MAIL_TO ?? [],
       subjectPrefix: e.MAIL_SUBJECT_PREFIX,
       events: (e.NOTIFY_ON ?? [...REPORT_EVENTS]).filter((event) => e.NOTIFY_ON_SUCCESS || !(SUCCESS_EVENTS as readonly string[]).includes(event)),
+      outbox: { maxAgeMs: e.OUTBOX_MAX_AGE, maxReports: e.OUTBOX_MAX_REPORTS, digestAfter: e.OUTBOX_DIGEST_AFTER },
     },
     health: {
       maxAgeMs: { daily: e.HEALTH_MAX_AGE_DAILY, weekly: e.HEALTH_MAX_AGE_WEEKLY, monthly: e.HEALTH_MAX_AGE_MONTHLY },

@@ -178,6 +178,9 @@ export const envSchema = z.object({
     return names.includes('all') ? [...REPORT_EVENTS] : (names as (typeof REPORT_EVENTS)[number][]);
   }).optional(),
   NOTIFY_ON_SUCCESS: boolean.default(true),
+  OUTBOX_MAX_AGE: parsed(parseAge).default(30 * 86_400_000),
+  OUTBOX_MAX_REPORTS: integer(1, 100_000).default(200),
+  OUTBOX_DIGEST_AFTER: integer(2, 100_000).default(5),
 
   HEALTH_MAX_AGE_DAILY: parsed(parseDuration).default(26 * 3_600_000),
   HEALTH_MAX_AGE_WEEKLY: parsed(parseDuration).default(8 * 86_400_000),

@@ -27,9 +27,11 @@ export interface HealthFacts {
   backups: Manifest[];
   state: DaemonState;
   restoreTest?: RestoreTestResult;
-  outbox: { count: number; oldestCreatedAt?: string; lastError?: string };
+  outbox: { count: number; oldestCreatedAt?: string; lastError?: string; dropped?: { count: number; failures: string[] } };
   /** True when the daemon itself runs the check: its own heartbeat needs no proof. */
   inDaemon: boolean;
+  /** What STATE_DIR/daemon.lock says (scheduler/daemon-lock.ts), when it was read. */
+  daemon?: { state: 'none' } | { state: 'running' | 'dead'; pid: number; host: string };
 }
 
 const age = (now: number, iso: string) => now - Date.parse(iso);
@@ -149,22 +151,34 @@ export function restoreTestCheck(facts: HealthFacts): HealthCheckResult {
 }
 
 export function outboxCheck(facts: HealthFacts): HealthCheckResult {
-  const { count, oldestCreatedAt, lastError } = facts.outbox;
+  const { count, oldestCreatedAt, lastError, dropped } = facts.outbox;
+  // Reports dropped unsent to keep STATE_DIR bounded (OUTBOX_MAX_AGE, OUTBOX_MAX_REPORTS): never quietly.
+  const droppedNote = dropped?.count
+    ? `${dropped.count} undelivered report(s) dropped in the last 7 days to keep the outbox within OUTBOX_MAX_AGE and OUTBOX_MAX_REPORTS${dropped.failures.length ? `, ${dropped.failures.length} of them failures (${dropped.failures[0]})` : ''}`
+    : undefined;
+  const also = droppedNote ? `; ${droppedNote}` : '';
   if (!facts.config.report.smtp) {
-    return warn('outbox', 'no SMTP server is configured, so nobody is told when a backup fails; set SMTP_HOST and MAIL_TO (reports are kept in STATE_DIR/reports meanwhile)', String(count), count);
+    return warn('outbox', `no SMTP server is configured, so nobody is told when a backup fails; set SMTP_HOST and MAIL_TO (reports are kept in STATE_DIR/reports meanwhile)${also}`, String(count), count);
   }
-  if (!count || !oldestCreatedAt) return ok('outbox', 'no reports waiting', '0', 0);
-  const waited = age(facts.now, oldestCreatedAt);
+  const waited = count && oldestCreatedAt ? age(facts.now, oldestCreatedAt) : 0;
   if (waited > OUTBOX_STALE_MS) {
-    return fail('outbox', `${count} report(s) waiting, the oldest for ${formatDuration(waited)}: mail delivery fails${lastError ? ` (${lastError})` : ''}; fix SMTP_*, then \`keepsake outbox flush\``, String(count), count);
+    return fail('outbox', `${count} report(s) waiting, the oldest for ${formatDuration(waited)}: mail delivery fails${lastError ? ` (${lastError})` : ''}; fix SMTP_*, then \`keepsake outbox flush\`${also}`, String(count), count);
   }
+  if (droppedNote) return warn('outbox', `${droppedNote}: mail was not delivered for a long time; check the SMTP settings and \`keepsake outbox list\``, String(count), count);
+  if (!count) return ok('outbox', 'no reports waiting', '0', 0);
   return ok('outbox', `${count} report(s) waiting to be retried, the oldest for ${formatDuration(waited)}`, String(count), count);
 }
 
 export function heartbeatCheck(facts: HealthFacts): HealthCheckResult {
   if (facts.inDaemon) return ok('scheduler', 'the daemon is running this check', undefined, 0);
-  const { heartbeat, startedAt } = facts.state;
+  const { heartbeat, startedAt, stoppedAt } = facts.state;
   if (!startedAt || !heartbeat) return warn('scheduler', 'the daemon has not run here: nothing is scheduled; start it with `keepsake daemon` (the container does)');
+  // Sooner than a stale heartbeat can say: the daemon's lock tells a killed or stopped daemon at once.
+  const daemon = facts.daemon;
+  if (daemon?.state === 'dead') return fail('scheduler', `the daemon (pid ${daemon.pid} on ${daemon.host}) ended without stopping (killed or crashed): nothing is scheduled; check the container and its log`);
+  if (daemon?.state === 'none' && stoppedAt && stoppedAt >= startedAt) {
+    return fail('scheduler', `the daemon stopped ${formatDuration(Math.max(0, age(facts.now, stoppedAt)))} ago: nothing is scheduled; start it again (the container's restart policy should)`);
+  }
   const elapsed = age(facts.now, heartbeat);
   const value = formatDuration(Math.max(0, elapsed));
   if (elapsed > HEARTBEAT_STALE_MS) return fail('scheduler', `the daemon's last heartbeat was ${value} ago: it is not running; check the container and its log`, value, elapsed);

@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import type { Config } from '../config';
 import { formatDuration } from '../format';
 import { readState } from '../scheduler/state';
+import { daemonLiveness } from '../scheduler/daemon-lock';
 import { HEARTBEAT_STALE_MS } from './assess';
 import { readHealthMemory, type HealthMemory } from './alerts';
 
@@ -46,6 +47,9 @@ export function judgeLastRun(last: HealthMemory | undefined, config: Pick<Config
 export async function quickHealth(config: Pick<Config, 'stateDir' | 'schedule'>, now = Date.now()): Promise<QuickVerdict> {
   const state = await readState(config.stateDir);
   if (!state.heartbeat) return { healthy: false, message: 'the daemon has not started here (no heartbeat in STATE_DIR)' };
+  // At once, not three minutes later when the heartbeat is stale: a killed daemon's lock says so.
+  const live = await daemonLiveness(config.stateDir).catch(() => undefined);
+  if (live?.state === 'dead') return { healthy: false, message: `the daemon (pid ${live.holder.pid} on ${live.holder.host}) ended without stopping (killed or crashed)` };
   const beat = now - Date.parse(state.heartbeat);
   if (beat > HEARTBEAT_STALE_MS) return { healthy: false, message: `the daemon's heartbeat is ${formatDuration(beat)} old: the scheduler is not running` };
   const verdict = judgeLastRun(await readHealthMemory(config.stateDir), config, now);

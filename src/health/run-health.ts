@@ -3,8 +3,10 @@ import { readCatalog } from '../catalog/catalog';
 import type { Config } from '../config';
 import { coerceError } from '../errors';
 import { listOutbox } from '../report/outbox';
+import { PRUNE_WARNING_MS, readPruneMemory } from '../report/outbox-prune';
 import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
 import { readState } from '../scheduler/state';
+import { daemonLiveness } from '../scheduler/daemon-lock';
 import type { Storage } from '../storage';
 import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
 import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
@@ -65,10 +67,12 @@ export async function latestRestoreTest(deps: HealthDeps): Promise<RestoreTestRe
   return undefined;
 }
 
-async function outboxFacts(stateDir: string): Promise<HealthFacts['outbox']> {
-  const items = await listOutbox(stateDir);
+async function outboxFacts(stateDir: string, now = Date.now()): Promise<HealthFacts['outbox']> {
+  const [items, pruned] = await Promise.all([listOutbox(stateDir), readPruneMemory(stateDir)]);
   const oldest = items.reduce<(typeof items)[number] | undefined>((first, item) => (!first || item.createdAt < first.createdAt ? item : first), undefined);
-  return { count: items.length, oldestCreatedAt: oldest?.createdAt, lastError: oldest?.lastError };
+  const recent = pruned.drops.filter((drop) => now - Date.parse(drop.at) < PRUNE_WARNING_MS);
+  const dropped = { count: recent.reduce((sum, drop) => sum + drop.count, 0), failures: recent.flatMap((drop) => drop.failures) };
+  return { count: items.length, oldestCreatedAt: oldest?.createdAt, lastError: oldest?.lastError, dropped };
 }
 
 /**
@@ -95,7 +99,8 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
   ]);
   const now = (options.now ?? (() => new Date()))();
-  const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false };
+  const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
+  const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false, daemon };
   let verdicts: HealthCheckResult[] = assess(facts);
   if (listed.errors.length === deps.storages.length && deps.storages.length) {
     // Nothing could be listed: "no backup" would be a guess, so say what is actually known.

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream';
 import { basename } from 'node:path';
 import { KeepsakeError, UnavailableError } from '../errors';
+import { startTicksOf } from './identity';
+import { forgetChild, noteChild } from './run-record';
+import { unwatchGroup, watchGroup } from './watchdog';
 
 /** A finished child process, as data: what ran, how it ended, and the end of what it said on stderr. */
 export interface ProcessResult {
@@ -30,6 +33,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** How many bytes of stderr to keep for error messages. */
   stderrTailBytes?: number;
+  /** How to stop it if keepsake dies first (then SIGKILL); default SIGKILL. */
+  stopSignal?: NodeJS.Signals;
 }
 
 export interface ChildHandle {
@@ -41,6 +46,8 @@ export interface ChildHandle {
   succeeded(): Promise<ProcessResult>;
   stderrTail(): string;
   kill(signal?: NodeJS.Signals): void;
+  /** Signals the child's whole process group (a shell's subprocesses, pg_restore's workers); synchronous. */
+  killGroup(signal: NodeJS.Signals): void;
   /**
    * SIGKILL, and stop waiting on its pipes: a grandchild that inherited them (a shell's
    * subprocess) must not keep `finished` pending. Resolves once the process is gone.
@@ -96,7 +103,23 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
     uid: options.uid,
     gid: options.gid,
     cwd: options.cwd,
+    // Its own process group, so it and everything it starts can be stopped together: by
+    // keepsake, by the watchdog if keepsake is killed, or by the next run (reaper.ts).
+    detached: true,
   });
+  const pgid = child.pid;
+  if (pgid) {
+    watchGroup(pgid, options.stopSignal ?? 'SIGKILL');
+    noteChild(pgid, startTicksOf(pgid), command, options.stopSignal ?? 'SIGKILL');
+  }
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (!pgid) return;
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // the group is gone
+    }
+  };
   let spawnError: Error | undefined;
   const finished = new Promise<ProcessResult>((resolve) => {
     child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
@@ -104,6 +127,12 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
       spawnError = error;
     });
     child.on('close', (exitCode, signal) => {
+      if (pgid) {
+        // Nothing it started outlives it (a wrapper's `sleep`, a worker): then the group is forgotten.
+        killGroup('SIGKILL');
+        unwatchGroup(pgid);
+        forgetChild(pgid);
+      }
       const stderrTail = spawnError ? `${spawnError.message}\n${tail.toString()}` : tail.toString();
       resolve({ command, exitCode, signal, stderrTail, durationMs: Date.now() - started });
     });
@@ -126,8 +155,9 @@ export function spawnChild(file: string, args: readonly string[], options: Spawn
     },
     stderrTail: () => tail.toString(),
     kill,
+    killGroup,
     terminate() {
-      kill('SIGKILL');
+      killGroup('SIGKILL');
       for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
       return finished;
     },

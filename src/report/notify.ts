@@ -1,7 +1,8 @@
 import type { Config, ReportEventName } from '../config';
 import { KeepsakeError, coerceError } from '../errors';
 import type { Logger } from '../log';
-import { flushOutbox, putInOutbox } from './outbox';
+import { flushOutbox, listOutbox, putInOutbox, type FlushResult } from './outbox';
+import { describePrune, pruneOutbox } from './outbox-prune';
 import { smtpSender, type RenderedReport, type SendReport } from './transport';
 
 export interface NotifyDeps {
@@ -23,6 +24,24 @@ export function requireSender(config: Pick<Config, 'report'>): SendReport {
   return send;
 }
 
+/** Drops what is beyond OUTBOX_MAX_AGE / OUTBOX_MAX_REPORTS, and says so in the log. */
+async function keepBounded(deps: NotifyDeps): Promise<void> {
+  const limits = deps.config.report.outbox;
+  const summary = await pruneOutbox(deps.config.stateDir, limits);
+  if (summary.dropped) deps.log.warn({ dropped: summary.dropped, failures: summary.failures }, describePrune(summary, limits));
+}
+
+/**
+ * Sends what waits in the outbox (what is due, or everything with `force`): one mail each, or one
+ * digest when OUTBOX_DIGEST_AFTER or more wait. The daemon calls it every minute, `keepsake outbox
+ * flush` on demand.
+ */
+export async function deliverWaiting(deps: NotifyDeps & { send: SendReport }, options: { force?: boolean } = {}): Promise<FlushResult> {
+  await keepBounded(deps);
+  const { digestAfter } = deps.config.report.outbox;
+  return flushOutbox(deps.config.stateDir, deps.send, { force: options.force, digest: { after: digestAfter, subjectPrefix: deps.config.report.subjectPrefix } });
+}
+
 /**
  * Files a report in the outbox, then tries to send it once right away. Never throws: a report
  * is news about a job, and must neither fail nor delay the job beyond the SMTP timeouts.
@@ -33,9 +52,14 @@ export async function notify(deps: NotifyDeps, event: ReportEventName, render: (
   try {
     const send = deps.send ?? configuredSender(config);
     const item = await putInOutbox(config.stateDir, event, render(), { keepHtmlCopy: !send });
+    await keepBounded(deps);
     if (!send) return 'queued';
     const result = await flushOutbox(config.stateDir, send, { only: item.id, force: true });
-    if (result.sent.length) return 'sent';
+    if (result.sent.length) {
+      // Mail works (again): what waited from before goes now, as one digest when there is much.
+      if ((await listOutbox(config.stateDir)).length) await deliverWaiting({ ...deps, send }, { force: true });
+      return 'sent';
+    }
     log.warn({ event, error: result.failed[0]?.error }, 'report not sent now; it waits in the outbox and is retried');
     return 'queued';
   } catch (error) {

@@ -10,6 +10,7 @@ import { connect } from '../postgres/connection';
 import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { spawnChild, type ChildHandle } from '../process/run-process';
 import { cleanupOnExit } from '../process/exit-cleanup';
+import { forgetFolder, noteFolder } from '../process/run-record';
 
 export interface EphemeralPostgres {
   readonly major: number;
@@ -106,8 +107,10 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
   const password = randomBytes(18).toString('base64url');
   let server: ChildHandle | undefined;
 
+  // Recorded in STATE_DIR until removed: a keepsake killed before stop() leaves it to the next run.
+  noteFolder(root, 'throwaway PostgreSQL cluster');
   const unregister = cleanupOnExit(() => {
-    server?.kill('SIGKILL');
+    server?.killGroup('SIGKILL');
     rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   });
 
@@ -123,6 +126,7 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
       clearTimeout(timer);
     }
     await rm(root, { recursive: true, force: true });
+    forgetFolder(root);
   };
 
   try {
@@ -143,7 +147,8 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
     const tuning = options.tuning === 'default' ? { listen_addresses: '127.0.0.1' } : DISPOSABLE_SETTINGS;
     const settings = { ...tuning, ...options.settings, port: String(port), unix_socket_directories: root };
     const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
-    server = spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' } });
+    // Should keepsake die, SIGQUIT: an immediate shutdown that also removes its shared memory.
+    server = spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' }, stopSignal: 'SIGQUIT' });
     const database: DatabaseConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
     await waitUntilReady(database, server, options.startTimeoutMs ?? 30_000);
     return { major: initdb.major, version: initdb.version, binDir, database, socketDir: root, stop };

@@ -7,9 +7,11 @@ import type { Storage } from '../storage';
 import { catchUpJobs } from './catch-up';
 import type { JobRunner } from './jobs';
 import { acquireLock } from './lock';
+import { acquireDaemonLock } from './daemon-lock';
+import { reapLeftovers } from '../process/reaper';
+import { HEARTBEAT_MS } from '../process/run-record';
 import { startHealthServer } from '../health/http-server';
-import { configuredSender } from '../report/notify';
-import { flushOutbox } from '../report/outbox';
+import { configuredSender, deliverWaiting } from '../report/notify';
 import { updateState, type DaemonState } from './state';
 
 export interface DaemonDeps {
@@ -24,6 +26,8 @@ export interface Daemon {
   readonly stopped: Promise<void>;
   /** Stops scheduling; lets a running job finish within SHUTDOWN_GRACE, then aborts it cleanly. */
   stop(reason: string): Promise<void>;
+  /** True when it stopped because another daemon took STATE_DIR over (it judged this one dead). */
+  readonly lostLock: boolean;
 }
 
 /**
@@ -39,6 +43,13 @@ const ALONGSIDE: ReadonlySet<JobName> = new Set(['health']);
 
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { config, log } = deps;
+  // First of all: a second daemon on this STATE_DIR refuses to start (DaemonRunningError, exit 75).
+  const daemonLock = await acquireDaemonLock(config.stateDir, {
+    onWatch: (holder) => log.warn({ holder }, 'daemon.lock names a daemon whose process cannot be checked from here: watching its heartbeat before taking over'),
+  });
+  if (daemonLock.replaced) log.warn({ previous: daemonLock.replaced }, 'the previous daemon on this STATE_DIR died without stopping; taking over');
+  await reapAndSay({ knownDead: daemonLock.replaced ? [daemonLock.replaced.token] : [] });
+  let lostLock = false;
   const queue: JobName[] = [];
   const alongside = new Map<JobName, { abort: AbortController; done: Promise<void> }>();
   /** The start-up health run waits for the catch-up backups, so it judges their results. */
@@ -98,6 +109,15 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     });
   }
 
+  /** What earlier runs that were killed left behind (servers, temp folders) goes, in the log. */
+  async function reapAndSay(options: { knownDead?: string[]; job?: JobName } = {}): Promise<void> {
+    try {
+      for (const said of await reapLeftovers(config.stateDir, options)) log.warn({ job: options.job }, said);
+    } catch (error) {
+      log.error({ err: coerceError(error) }, 'could not clean up after an earlier run');
+    }
+  }
+
   async function runJob(job: JobName, signal: AbortSignal, onLocked: () => void, options = { lock: true }): Promise<void> {
     const started = new Date();
     await saveState((state) => (state.jobs[job] = { ...state.jobs[job], lastStart: started.toISOString(), nextRun: nextRun(job) }));
@@ -112,6 +132,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         ? await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') })
         : async () => undefined;
       onLocked();
+      if (options.lock) await reapAndSay({ job });
       try {
         const result = await deps.runners[job]({ config, storages: deps.storages, log, nextRun: nextRun(job) }, signal);
         summary = typeof result === 'string' ? result : result.summary;
@@ -145,6 +166,16 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
   // Not unref'd: it keeps the daemon alive even when every job is off, until stop().
   const heartbeat = setInterval(() => void saveState((state) => (state.heartbeat = new Date().toISOString())), 60_000);
+  // Another daemon judged this one dead and took STATE_DIR over: two must never run, so this one goes.
+  const lockWatch = setInterval(() => {
+    void daemonLock.stillHeld().then((held) => {
+      if (held || stopping) return;
+      lostLock = true;
+      log.error('another keepsake daemon took over STATE_DIR (daemon.lock names it now): stopping this one');
+      void daemon.stop('lost the daemon lock');
+    });
+  }, HEARTBEAT_MS);
+  lockWatch.unref();
   // Reports that could not be sent are retried here, on their backoff, across restarts too.
   const send = configuredSender(config);
   let flushing = false;
@@ -152,8 +183,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     if (!send || flushing) return;
     flushing = true;
     try {
-      const result = await flushOutbox(config.stateDir, send, { force });
-      if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
+      const result = await deliverWaiting({ config, log, send }, { force });
+      if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, digested: result.digested, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
     } catch (error) {
       log.error({ err: coerceError(error) }, 'could not flush the outbox');
     } finally {
@@ -168,12 +199,14 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const healthServer = await startHealthServer(config, log, { nextRuns: () => Object.fromEntries([...crons.keys()].map((job) => [job, nextRun(job)])) }).catch(async (error) => {
     clearInterval(heartbeat);
     clearInterval(outboxTimer);
+    clearInterval(lockWatch);
     for (const cron of crons.values()) cron.stop();
+    await daemonLock.release();
     throw error;
   });
 
   await saveState((state) => {
-    Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString() });
+    Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString(), stoppedAt: undefined });
     state.firstStartedAt ??= state.startedAt;
     for (const job of JOBS) state.jobs[job] = { ...state.jobs[job], nextRun: nextRun(job) };
   });
@@ -201,8 +234,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     healthAtStart();
   }
 
-  return {
+  const daemon: Daemon = {
     stopped,
+    get lostLock() {
+      return lostLock;
+    },
     async stop(reason) {
       if (stopping) return stopped;
       stopping = true;
@@ -210,6 +246,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       for (const cron of crons.values()) cron.stop();
       clearInterval(heartbeat);
       clearInterval(outboxTimer);
+      clearInterval(lockWatch);
       // Read-only jobs have nothing worth finishing: give them a few seconds (their writes are
       // atomic renames, so being cut short loses nothing), then go on with the shutdown.
       for (const run of alongside.values()) run.abort.abort(reason);
@@ -229,10 +266,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         clearTimeout(timer);
       }
       await healthServer?.close();
+      if (!lostLock) await saveState((state) => (state.stoppedAt = new Date().toISOString()));
       await stateChain;
+      await daemonLock.release();
       log.info({ reason }, 'daemon stopped');
       resolveStopped();
       return stopped;
     },
   };
+  return daemon;
 }

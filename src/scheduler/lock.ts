@@ -24,7 +24,12 @@ const processStarted = Date.now() - process.uptime() * 1000;
 
 function unusableStateDir(stateDir: string, error: unknown): StorageError {
   const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'EACCES' || code === 'EPERM' ? `permission denied; ${makeWritableHint('STATE_DIR')}` : (error as Error).message;
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? `permission denied; ${makeWritableHint('STATE_DIR')}`
+      : code === 'ENOSPC'
+        ? 'no space left on the device; free space there or move STATE_DIR'
+        : (error as Error).message;
   return new StorageError(`Cannot use STATE_DIR ${stateDir} for the job lock: ${why}`, { cause: error });
 }
 
@@ -38,7 +43,7 @@ function alive(pid: number): boolean {
 }
 
 /** The holder, or undefined when there is no lock file. Unreadable content is an error, not "free". */
-async function readHolder(path: string): Promise<LockHolder | undefined> {
+export async function readHolder<T extends { token: string } = LockHolder>(path: string): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -46,7 +51,7 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return JSON.parse(text) as LockHolder; // written whole by link(), so never half-written
+  return JSON.parse(text) as T; // written whole by link(), so never half-written
 }
 
 /** A holder that can no longer be running: its process is gone, or it is our pid from an earlier life. */
@@ -71,13 +76,20 @@ export async function acquireLock(
   const draft = join(stateDir, `.keepsake.lock.${holder.token}`);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });
   } catch (error) {
     throw unusableStateDir(stateDir, error);
   }
   let told = false;
   try {
     for (;;) {
+      // Written anew before each attempt: "since" is when the lock was taken, not when the
+      // waiting began (a job that waited an hour has not been running for an hour).
+      holder.since = new Date().toISOString();
+      try {
+        await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });
+      } catch (error) {
+        throw unusableStateDir(stateDir, error); // the finally below removes a half-written draft
+      }
       try {
         await link(draft, path);
         heldHere.add(holder.token);
@@ -95,7 +107,7 @@ export async function acquireLock(
       });
       if (!current) continue; // released in between: try again at once
       if (isStale(current)) {
-        await takeOverStale(path, current);
+        await takeOverStale(path, current.token);
         continue;
       }
       if (!options.wait) throw new LockBusyError(current);
@@ -110,7 +122,7 @@ export async function acquireLock(
 }
 
 /** Moves a stale lock aside; if someone else replaced it meanwhile, puts theirs back untouched. */
-async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
+export async function takeOverStale(path: string, staleToken: string): Promise<void> {
   const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
   try {
     await rename(path, aside);
@@ -118,7 +130,7 @@ async function takeOverStale(path: string, stale: LockHolder): Promise<void> {
     return; // gone already: someone else took it over or released it
   }
   const moved = await readHolder(aside).catch(() => undefined);
-  if (moved && moved.token !== stale.token) {
+  if (moved && moved.token !== staleToken) {
     // Not the lock we judged stale: a live one that appeared in between. Restore it if we can.
     await link(aside, path).catch(() => undefined);
   }

@@ -25,6 +25,8 @@ export interface DaemonState {
   startedAt?: string;
   /** Refreshed every minute while the daemon runs; health reads it. */
   heartbeat?: string;
+  /** When the daemon last stopped cleanly (unset while it runs, and after a crash). */
+  stoppedAt?: string;
   jobs: Partial<Record<JobName, JobState>>;
 }
 

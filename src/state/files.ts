@@ -11,15 +11,15 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
   const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   const handle = await open(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    await unlink(temp).catch(() => undefined); // a full disk must not leave empty temp files behind
     throw error;
   }
 }

@@ -23,6 +23,8 @@ export interface RunningDaemon {
   /** Resolves with the first line matching, waiting up to timeoutMs. */
   waitFor(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   exited: Promise<number | null>;
+  /** What it printed on stderr so far (a refusal to start, say). */
+  stderr(): string;
 }
 
 export function startDaemonProcess(env: Record<string, string>): RunningDaemon {
@@ -63,6 +65,7 @@ export function followJsonLog(child: ChildProcess): RunningDaemon {
     process: child,
     lines,
     exited,
+    stderr: () => stderr,
     waitFor(match, timeoutMs = 20_000) {
       const found = lines.find(match);
       if (found) return Promise.resolve(found);

@@ -69,8 +69,12 @@ describe('health verdicts', () => {
     ['restore tests switched off', { SCHEDULE_RESTORE_TEST: 'off' }, (f: HealthFacts) => (f.restoreTest = undefined), 'restore-test', 'warn', /SCHEDULE_RESTORE_TEST=off/],
     ['a report waiting for two hours', {}, (f: HealthFacts) => (f.outbox = { count: 2, oldestCreatedAt: hoursAgo(2), lastError: 'ECONNREFUSED' }), 'outbox', 'fail', /2 report.*2h.*ECONNREFUSED/],
     ['no SMTP configured', { SMTP_HOST: '', MAIL_TO: '' }, () => undefined, 'outbox', 'warn', /no SMTP server/],
+    ['reports dropped unsent from a full outbox', {}, (f: HealthFacts) => (f.outbox = { count: 0, dropped: { count: 12, failures: ['[keepsake] FAILED daily backup of app'] } }), 'outbox', 'warn', /^12 undelivered report\(s\) dropped in the last 7 days .*OUTBOX_MAX_REPORTS, 1 of them failures \(\[keepsake\] FAILED daily backup of app\): mail was not delivered/],
+    ['reports dropped without SMTP', { SMTP_HOST: '', MAIL_TO: '' }, (f: HealthFacts) => (f.outbox = { count: 200, dropped: { count: 3, failures: [] } }), 'outbox', 'warn', /no SMTP server .*; 3 undelivered report\(s\) dropped/],
     ['a stale heartbeat', {}, (f: HealthFacts) => (f.state.heartbeat = hoursAgo(0.1)), 'scheduler', 'fail', /6m.*not running/],
     ['a daemon that never ran', {}, (f: HealthFacts) => (f.state = { jobs: {} }), 'scheduler', 'warn', /has not run here/],
+    ['a daemon killed a minute ago (its heartbeat still fresh)', {}, (f: HealthFacts) => (f.daemon = { state: 'dead', pid: 7, host: 'backup-1' }), 'scheduler', 'fail', /^the daemon \(pid 7 on backup-1\) ended without stopping \(killed or crashed\): nothing is scheduled/],
+    ['a daemon stopped cleanly a minute ago', {}, (f: HealthFacts) => ((f.daemon = { state: 'none' }), (f.state.stoppedAt = hoursAgo(0.005))), 'scheduler', 'fail', /^the daemon stopped 18\.0s ago: nothing is scheduled/],
   ])('names %s', (_what, env, change, name, status, message) => {
     const result = check(healthyFacts(env, change), name);
     expect(result.status).toBe(status);
