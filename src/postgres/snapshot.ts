@@ -99,7 +99,9 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
       // A partitioned table's count covers its partitions; a plain table counts only its own rows.
       const only = kind === 'partitioned' ? '' : 'ONLY ';
       const name = `${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)}`;
-      const result = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${only}${name}`);
+      const result = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${only}${name}`).catch((error: unknown) => {
+        throw countFailed(`${relation.schema}.${relation.name}`, error);
+      });
       rows = Number(result.rows[0]!.count);
     }
     tables.push({ schema: relation.schema, name: relation.name, kind, rows });
@@ -110,4 +112,20 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
     tables,
     sequences: sequences.rows.map((row) => ({ schema: row.schema, name: row.name, lastValue: row.last_value })),
   };
+}
+
+/**
+ * Why a table could not be counted, in PostgreSQL's own words (with its context, which names the
+ * function at fault) and what to do. The server's log says no more than this.
+ */
+function countFailed(table: string, error: unknown): Error {
+  const err = error as { message?: string; where?: string; code?: string };
+  const context = err.where ? ` (${err.where.split('\n')[0]})` : '';
+  const hints: Record<string, string> = {
+    // undefined_table while planning: a function used by an index or policy reads a table without its schema.
+    '42P01': 'a function used by an index, constraint or policy on that table names a table without its schema; schema-qualify it in the function or give the function SET search_path',
+    '42501': 'the backup role may not read it; see README "Minimal grants for the backup role"',
+  };
+  const hint = err.code && hints[err.code] ? `; ${hints[err.code]}` : '';
+  return new Error(`cannot count the rows of ${table}: ${err.message ?? String(error)}${context}${hint}`, { cause: error });
 }
