@@ -1,9 +1,11 @@
 import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
 import type { Config } from '../config';
-import { InterruptedError, KeepsakeError, StorageError, VerifyError, coerceError } from '../errors';
+import { InterruptedError, KeepsakeError, StorageError, UnavailableError, VerifyError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { connect, describeDatabase } from '../postgres/connection';
+import { describeUnreadable, readUnreadable } from '../postgres/privileges';
 import { exportSnapshot, type Inventory } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
 import type { ObjectWriter, Storage } from '../storage';
@@ -60,6 +62,7 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
   const client = await connect(db);
   let snapshot;
   try {
+    await refuseUnreadable(client);
     snapshot = await exportSnapshot(client);
   } catch (error) {
     await client.end().catch(() => undefined);
@@ -152,6 +155,15 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
     await toc?.stop();
     await snapshot.release({ abandon: failed });
   }
+}
+
+/**
+ * Pre-flight: a role that cannot read every table, sequence and large object would die mid-dump,
+ * or fail a row count that pg_dump then reports as a snapshot it could not import.
+ */
+async function refuseUnreadable(client: pg.Client): Promise<void> {
+  const problem = describeUnreadable(await readUnreadable(client));
+  if (problem) throw new UnavailableError(problem);
 }
 
 /**
