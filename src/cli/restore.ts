@@ -4,6 +4,7 @@ import { databaseFromUrl } from '../config/database-url';
 import type { DatabaseConfig } from '../config';
 import { UsageError, VerifyError } from '../errors';
 import { describeDatabase } from '../postgres/connection';
+import { describeTables } from '../postgres/relations';
 import { dryRun, executeRestore, planRestore, type RestorePlan } from '../restore/restore';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp } from '../format';
@@ -24,7 +25,7 @@ function describePlan(plan: RestorePlan): string[] {
   const { manifest } = plan.entry;
   const ageHours = (Date.now() - Date.parse(manifest.startedAt)) / 3_600_000;
   const lines = [
-    `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${manifest.inventory.tables.length} tables`,
+    `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${describeTables(manifest.inventory.tables)}`,
     `From:    ${plan.storage.location(manifest.key)}`,
     `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${plan.state.serverVersion})`,
   ];

@@ -1,5 +1,6 @@
 import type { Manifest } from '../backup/manifest';
 import { describeUnreadable, type Unreadable } from '../postgres/privileges';
+import { plural } from '../report/render/document';
 import type { Config } from '../config';
 import { formatBytes, formatDuration } from '../format';
 import type { RestoreTestResult } from '../restore/restore-test';
@@ -186,8 +187,6 @@ export function privilegesCheck(unreadable: Unreadable | Error | undefined): Hea
   const { tables, sequences, largeObjects } = unreadable.checked;
   return ok('privileges', `"${unreadable.user}" can read all ${plural(tables, 'table')}, ${plural(sequences, 'sequence')} and ${plural(largeObjects, 'large object')}`, '0 unreadable', 0);
 }
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** Every verdict that needs no network, on facts already gathered (the unit tests drive it directly). */
 export function assess(facts: HealthFacts): HealthCheckResult[] {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { OWN_RELATION } from './relations';
 
 /**
  * What the connected role cannot read of what pg_dump dumps and keepsake counts. Without this
@@ -24,11 +25,6 @@ export interface Unreadable {
 
 const LISTED = 10;
 
-// The relations pg_dump dumps and keepsake counts (snapshot.ts): user schemas, no temp tables, no extension members.
-const DUMPED_RELATION = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-  AND c.relpersistence <> 't'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
-
 const RELATIONS = `
   SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
          has_schema_privilege(n.oid, 'USAGE') AS usable,
@@ -36,7 +32,7 @@ const RELATIONS = `
          c.relkind IN ('r', 'p') AND c.relrowsecurity AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))
            AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) AS row_security
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relkind IN ('r', 'p', 'm', 'S') AND ${DUMPED_RELATION}
+   WHERE c.relkind IN ('r', 'p', 'm', 'S') AND ${OWN_RELATION}
    ORDER BY 1, 2`;
 
 // Large objects have no has_*_privilege function before PostgreSQL 17: read their ACL the way the server does.

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { serverVersion } from './connection';
+import { OWN_RELATION, USER_SCHEMA } from './relations';
 
 export type RelationKind = 'table' | 'partitioned' | 'matview';
 
@@ -26,10 +27,6 @@ export interface Inventory {
 }
 
 const KIND: Record<string, RelationKind> = { r: 'table', p: 'partitioned', m: 'matview' };
-
-// Objects that belong to an extension are recreated by CREATE EXTENSION, not dumped as data.
-const NOT_EXTENSION_MEMBER = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
-const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
 export interface ExportedSnapshot {
   /** Pass to `pg_dump --snapshot` so the dump sees exactly what the counts see. */
@@ -80,14 +77,14 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
   const relations = await client.query<{ schema: string; name: string; relkind: string; populated: boolean }>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind, c.relispopulated AS populated
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'm') AND c.relpersistence <> 't' AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER}
+      WHERE c.relkind IN ('r', 'p', 'm') AND ${OWN_RELATION}
       ORDER BY 1, 2`,
   );
   const sequences = await client.query<{ schema: string; name: string; last_value: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS name, s.last_value::text AS last_value
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_sequences s ON s.schemaname = n.nspname AND s.sequencename = c.relname
-      WHERE c.relkind = 'S' AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER}
+      WHERE c.relkind = 'S' AND ${OWN_RELATION}
       ORDER BY 1, 2`,
   );
 
