@@ -82,7 +82,8 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
     const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm);
     log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name) }, 'backup started');
 
-    for (const storage of storages) writers.push(await storage.createWriter(key));
+    // Exclusive: a second keepsake that took the same name in the same second fails, never replaces this.
+    for (const storage of storages) writers.push(await storage.createWriter(key, { exclusive: true }));
     const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
     const compression = await startCompression(config.compression);
     children.push(...compression.processes);
@@ -180,16 +181,17 @@ function refuseMissingData(listing: string, inventory: Inventory, database: stri
 }
 
 /**
- * Names are per second: a second backup of the same database and tier within one second would
- * overwrite the first one's manifest. Take the next free second instead.
+ * Names are per second: a second backup of the same database and tier within one second takes the
+ * next free second (a data object left by a crashed run takes its name too). Two runs that check
+ * at the same moment both see it free: the exclusive writes settle that.
  */
 async function unusedKey(storages: Storage[], tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): Promise<string> {
   for (let shift = 0; ; shift++) {
     const key = dataKey(tier, database, new Date(at.getTime() + shift * 1000), compression);
-    const manifestKey = manifestKeyFor(key);
+    const names = new Set([key, manifestKeyFor(key)]);
     let taken = false;
     for (const storage of storages) {
-      for await (const object of storage.list(manifestKey)) taken ||= object.key === manifestKey;
+      for await (const object of storage.list(key.slice(0, key.lastIndexOf('/') + 1) + idOfKey(key))) taken ||= names.has(object.key);
     }
     if (!taken) return key;
   }
