@@ -184,8 +184,9 @@ export function privilegesCheck(unreadable: Unreadable | Error | undefined): Hea
   const problem = describeUnreadable(unreadable);
   const total = unreadable.tables.length + unreadable.sequences.length + unreadable.rowSecurity.length + unreadable.largeObjects.count;
   if (problem) return fail('privileges', problem, `${total} unreadable`, total);
-  const { tables, sequences, largeObjects } = unreadable.checked;
-  return ok('privileges', `"${unreadable.user}" can read all ${plural(tables, 'table')}, ${plural(sequences, 'sequence')} and ${plural(largeObjects, 'large object')}`, '0 unreadable', 0);
+  const { tables, matviews, sequences, largeObjects } = unreadable.checked;
+  const all = [plural(tables, 'table'), ...(matviews ? [plural(matviews, 'materialized view')] : []), plural(sequences, 'sequence'), plural(largeObjects, 'large object')];
+  return ok('privileges', `"${unreadable.user}" can read all ${all.slice(0, -1).join(', ')} and ${all.at(-1)}`, '0 unreadable', 0);
 }
 
 /** Every verdict that needs no network, on facts already gathered (the unit tests drive it directly). */

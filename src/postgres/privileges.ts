@@ -20,7 +20,7 @@ export interface Unreadable {
   rowSecurity: string[];
   largeObjects: { count: number; first: string[] };
   /** What was checked, for the all-clear message. */
-  checked: { tables: number; sequences: number; largeObjects: number };
+  checked: { tables: number; matviews: number; sequences: number; largeObjects: number };
 }
 
 const LISTED = 10;
@@ -76,7 +76,8 @@ export async function readUnreadable(client: pg.Client): Promise<Unreadable> {
     rowSecurity,
     largeObjects: { count: Number(lo.unreadable), first: lo.first ?? [] },
     checked: {
-      tables: relations.rows.filter((relation) => relation.kind !== 'S').length,
+      tables: relations.rows.filter((relation) => relation.kind === 'r' || relation.kind === 'p').length,
+      matviews: relations.rows.filter((relation) => relation.kind === 'm').length,
       sequences: relations.rows.filter((relation) => relation.kind === 'S').length,
       largeObjects: Number(lo.total),
     },

@@ -82,6 +82,6 @@ describe('a backup role that cannot read everything is told so before the dump',
   it('fails the health check "privileges" with the same message, and passes it for a role that can read all', async () => {
     const health = async (role: string) => (JSON.parse((await runCli(['health', '--json'], as(role))).stdout) as HealthReport).checks.find((check) => check.name === 'privileges');
     expect(await health('partial')).toMatchObject({ status: 'fail', message: expect.stringContaining('The backup role "partial" cannot read everything pg_dump must dump: no SELECT on tables shop.orders_2025') });
-    expect(await health('granted')).toMatchObject({ status: 'ok', message: '"granted" can read all 8 tables, 3 sequences and 1 large object' });
+    expect(await health('granted')).toMatchObject({ status: 'ok', message: '"granted" can read all 7 tables, 1 materialized view, 3 sequences and 1 large object' });
   });
 });
