@@ -1,9 +1,11 @@
+import { rm } from 'node:fs/promises';
 import type { Manifest } from '../../src/backup/manifest';
 import { runBackup } from '../../src/backup/run-backup';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { createStorages } from '../../src/storage';
 import { runCli } from '../support/cli';
+import { makeBinDir } from '../support/fake-bin';
 import { startFaultyProxy, type FaultRequest, type FaultyProxy } from '../support/faulty-proxy';
 import { listAllKeys, startTestS3, type TestS3 } from '../support/s3';
 import { startScenario, type Scenario } from '../support/scenario';
@@ -29,11 +31,13 @@ describe('two keepsakes backing up one database to one place in the same second'
   });
 
   it('local: one stores its backup, the other fails, and nothing replaces anything', async () => {
-    // Two sidecars with their own STATE_DIR (so no shared lock) and one BACKUP_DIR, started in the same second.
-    const config = loadConfig(scenario.env);
+    // Two sidecars with their own STATE_DIR (so no shared lock) and one BACKUP_DIR, started in the same
+    // second. pg_dump starts a second late, so both have picked the (free) name before either stores.
+    const binDir = await makeBinDir({ pg_dump: 'sleep 1\nexec "$REAL" "$@"' });
+    const config = loadConfig({ ...scenario.env, PG_BIN_DIR: binDir });
     const sameSecond = () => new Date('2031-02-03T04:05:06Z');
     const sidecar = () => runBackup({ config, storages: createStorages(config), log: silentLogger, clock: sameSecond }, { tier: 'daily' });
-    const results = await Promise.allSettled([sidecar(), sidecar()]);
+    const results = await Promise.allSettled([sidecar(), sidecar()]).finally(() => rm(binDir, { recursive: true, force: true }));
 
     const stored = results.filter((result): result is PromiseFulfilledResult<Manifest> => result.status === 'fulfilled').map((result) => result.value);
     const refused = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => String(result.reason));
