@@ -1,10 +1,12 @@
 import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
 import type { Config } from '../config';
-import { InterruptedError, KeepsakeError, StorageError, coerceError } from '../errors';
+import { InterruptedError, KeepsakeError, StorageError, UnavailableError, VerifyError, coerceError } from '../errors';
 import type { Logger } from '../log';
-import { findBinaryFor } from '../postgres/binaries';
+import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { connect, describeDatabase } from '../postgres/connection';
-import { exportSnapshot } from '../postgres/snapshot';
+import { describeUnreadable, readUnreadable } from '../postgres/privileges';
+import { exportSnapshot, type Inventory } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
 import type { ObjectWriter, Storage } from '../storage';
 import type { CompressionAlgorithm } from '../config';
@@ -12,11 +14,12 @@ import { KEEPSAKE_VERSION } from '../version';
 import { startCompression } from './compress';
 import { DigestStream } from './digest';
 import { dumpArgs, startDump } from './dump';
-import { blameFailure } from './failure';
+import { FailureWitness } from './failure';
 import { FanOut } from './fan-out';
 import { dataKey, idOfKey, manifestKeyFor, type Tier } from './keys';
 import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
+import { readTocAsItPasses, tablesWithoutData, type TocReader } from './toc';
 import { bufferReleaser } from '../process/memory';
 
 export interface BackupRequest {
@@ -59,6 +62,7 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
   const client = await connect(db);
   let snapshot;
   try {
+    await refuseUnreadable(client);
     snapshot = await exportSnapshot(client);
   } catch (error) {
     await client.end().catch(() => undefined);
@@ -67,34 +71,48 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
   const server = snapshot.server;
   const children: ChildHandle[] = [];
   const writers: ObjectWriter[] = [];
+  const witness = new FailureWitness();
+  let toc: TocReader | undefined;
   let failed = false;
   try {
-    const pgDump = await findBinaryFor('pg_dump', server.major, config.pgBinDir);
+    const [dumps, restores] = await Promise.all([findPgBinaries('pg_dump', { pgBinDir: config.pgBinDir }), findPgBinaries('pg_restore', { pgBinDir: config.pgBinDir })]);
+    const pgDump = chooseBinaryFor('pg_dump', dumps, server.major);
+    // Lists the archive's table of contents as it is stored: it must read what this pg_dump writes.
+    const pgRestore = chooseBinaryFor('pg_restore', restores, pgDump.major);
     const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm);
     log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name) }, 'backup started');
 
-    for (const storage of storages) writers.push(await storage.createWriter(key));
+    // Exclusive: a second keepsake that took the same name in the same second fails, never replaces this.
+    for (const storage of storages) writers.push(await storage.createWriter(key, { exclusive: true }));
     const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
     const compression = await startCompression(config.compression);
     children.push(...compression.processes);
     const dump = startDump(pgDump, db, args, compression.dumpStdout);
     children.unshift(dump);
+    for (const child of children) witness.watchChild(child);
     const pumped = compression.connect(dump);
     // Counting runs beside the dump, in the same snapshot, so it costs little extra time.
     const inventory = snapshot.readInventory();
-    inventory.catch(() => undefined);
+    witness.watchTask(inventory);
+    const tocReader = readTocAsItPasses(config.compression.algorithm, pgRestore);
+    toc = tocReader;
 
     const releaseBuffers = bufferReleaser();
     const stored = new DigestStream((storedBytes) => {
       releaseBuffers(storedBytes);
       request.onProgress?.({ storedBytes });
     });
-    const fanOut = new FanOut(writers, () => Promise.all([...children.map((child) => child.succeeded()), inventory]));
+    const fanOut = new FanOut(writers, async () => {
+      await Promise.all([...children.map((child) => child.succeeded()), inventory]);
+      refuseMissingData(await tocReader.listing(), await inventory, describeDatabase(db));
+    });
+    // A count that failed fails the backup now, not after the whole dump has streamed by.
+    inventory.catch((error: unknown) => fanOut.destroy(coerceError(error)));
     const onAbort = () => fanOut.destroy(new InterruptedError(`Backup interrupted by ${String(request.signal?.reason ?? 'shutdown')}; partial files removed, nothing listed`));
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (request.signal?.aborted) onAbort();
-      await Promise.all([pumped, pipeline(compression.output, stored, fanOut)]);
+      await Promise.all([pumped, pipeline(compression.output, stored, tocReader.tap, fanOut)]);
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
     }
@@ -130,25 +148,50 @@ async function backupOnce({ config, storages, log, clock = () => new Date() }: B
     return manifest;
   } catch (error) {
     failed = true;
-    const cause = await blameFailure(coerceError(error), children, { trustError: error instanceof StorageError || error instanceof InterruptedError });
+    await toc?.stop();
+    const cause = await witness.blame(coerceError(error), children, { trustError: error instanceof StorageError || error instanceof InterruptedError });
     await Promise.all(writers.map((writer) => writer.abort(cause).catch((abortError) => log.warn({ err: abortError }, 'could not remove a partial copy'))));
     throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });
   } finally {
+    await toc?.stop();
     await snapshot.release({ abandon: failed });
   }
 }
 
 /**
- * Names are per second: a second backup of the same database and tier within one second would
- * overwrite the first one's manifest. Take the next free second instead.
+ * Pre-flight: a role that cannot read every table, sequence and large object would die mid-dump,
+ * or fail a row count that pg_dump then reports as a snapshot it could not import.
+ */
+async function refuseUnreadable(client: pg.Client): Promise<void> {
+  const problem = describeUnreadable(await readUnreadable(client));
+  if (problem) throw new UnavailableError(problem);
+}
+
+/**
+ * Every table counted must have its data in the archive: a pg_dump that was told (or wrapped) to
+ * leave data out still exits 0, and only a restore would notice. Nothing is stored then.
+ */
+function refuseMissingData(listing: string, inventory: Inventory, database: string): void {
+  const missing = tablesWithoutData(listing, inventory.tables);
+  if (!missing.length) return;
+  const plain = inventory.tables.filter((table) => table.kind === 'table').length;
+  throw new VerifyError(
+    `Backup of ${database} failed: the archive pg_dump wrote has no data for ${missing.length} of ${plain} tables (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}); nothing was stored. Check PGDUMP_EXTRA_OPTS and any pg_dump wrapper in PG_BIN_DIR`,
+  );
+}
+
+/**
+ * Names are per second: a second backup of the same database and tier within one second takes the
+ * next free second (a data object left by a crashed run takes its name too). Two runs that check
+ * at the same moment both see it free: the exclusive writes settle that.
  */
 async function unusedKey(storages: Storage[], tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): Promise<string> {
   for (let shift = 0; ; shift++) {
     const key = dataKey(tier, database, new Date(at.getTime() + shift * 1000), compression);
-    const manifestKey = manifestKeyFor(key);
+    const names = new Set([key, manifestKeyFor(key)]);
     let taken = false;
     for (const storage of storages) {
-      for await (const object of storage.list(manifestKey)) taken ||= object.key === manifestKey;
+      for await (const object of storage.list(key.slice(0, key.lastIndexOf('/') + 1) + idOfKey(key))) taken ||= names.has(object.key);
     }
     if (!taken) return key;
   }

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
 import { backupAndReport } from '../report/reported-jobs';
 import { describeDatabase } from '../postgres/connection';
+import { describeTables } from '../postgres/relations';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
@@ -40,7 +41,7 @@ export function registerBackup(program: Command, context: CommandContext): void 
         context.out(
           `OK ${manifest.tier} backup ${manifest.id} of ${describeDatabase(config.database)}: ${formatBytes(manifest.rawBytes)} dumped, ` +
             `${formatBytes(manifest.storedBytes)} stored (${ratio}x) in ${formatDuration(manifest.durationMs)}; ` +
-            `${manifest.inventory.tables.length} tables counted; sha256 ${manifest.sha256}`,
+            `${describeTables(manifest.inventory.tables)} counted; sha256 ${manifest.sha256}`,
         );
         for (const target of manifest.targets) context.out(`  ${target.target}: ${target.location}`);
       } finally {

@@ -5,6 +5,7 @@ import { databaseFromUrl } from '../config/database-url';
 import type { DatabaseConfig } from '../config';
 import { UsageError, VerifyError } from '../errors';
 import { describeDatabase } from '../postgres/connection';
+import { describeTables } from '../postgres/relations';
 import { dryRun, executeRestore, planRestore, type RestorePlan } from '../restore/restore';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp } from '../format';
@@ -30,11 +31,11 @@ function describePlan(plan: RestorePlan): string[] {
   const ageHours = (Date.now() - Date.parse(manifest.startedAt)) / 3_600_000;
   const lines = [
     ...(plan.otherOrigin ? [`Warning: this backup is of database "${plan.otherOrigin}", not "${name}": restoring it puts ${plan.otherOrigin}'s data into ${name}`] : []),
-    `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${manifest.inventory.tables.length} tables`,
+    `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${describeTables(manifest.inventory.tables)}`,
     `From:    ${plan.storage.location(manifest.key)}`,
     `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${state.serverVersion})`,
   ];
-  const holds = `${state.tables} tables, ${formatBytes(state.bytes)}`;
+  const holds = `${state.tables} table${state.tables === 1 ? '' : 's'}, ${formatBytes(state.bytes)}`;
   if (!state.exists) lines.push(`Effect:  the database does not exist and will be created (the backup is restored as ${plan.copyName} and renamed to ${name} once checked)`);
   else if (plan.mode === 'swap') {
     lines.push(`Effect:  restore the backup beside ${name} (${holds}) as ${plan.copyName}, check it, then swap: ${name} refuses connections for a moment, is renamed to ${plan.keptName} and the restored copy takes its name`);

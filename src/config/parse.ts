@@ -60,41 +60,6 @@ export function splitWords(text: string): string[] {
   return words;
 }
 
-/** pg_dump options keepsake sets itself; letting users override them would break the pipeline. */
-const RESERVED_DUMP_OPTIONS = [
-  ['-F', '--format'], ['-f', '--file'], ['-Z', '--compress'], ['-j', '--jobs'],
-  ['--snapshot'], ['-d', '--dbname'], ['-h', '--host'], ['-p', '--port'], ['-U', '--username'],
-  ['-W', '--password'], ['-w', '--no-password'],
-];
-
-export function reservedDumpOptions(words: string[]): string[] {
-  return optionsAmong(words, RESERVED_DUMP_OPTIONS);
-}
-
-/**
- * pg_dump options that leave tables or their data out. keepsake counts every table in the dump's
- * snapshot and proves restores table by table, so a partial dump would fail every check.
- */
-const FILTERING_DUMP_OPTIONS = [
-  ['-t', '--table'], ['-T', '--exclude-table'], ['-n', '--schema'], ['-N', '--exclude-schema'],
-  ['-s', '--schema-only'], ['-a', '--data-only'], ['--section'], ['--exclude-table-data'],
-  ['--table-and-children'], ['--exclude-table-and-children'], ['--exclude-table-data-and-children'],
-  ['-e', '--extension'], ['--exclude-extension'],
-];
-
-export function filteringDumpOptions(words: string[]): string[] {
-  return optionsAmong(words, FILTERING_DUMP_OPTIONS);
-}
-
-/** The words that are one of the options (as "-x", "-xVALUE", "--name" or "--name=VALUE"). */
-function optionsAmong(words: string[], options: string[][]): string[] {
-  return words.filter((word) =>
-    options.some((names) =>
-      names.some((name) => word === name || (name.startsWith('--') ? word.startsWith(`${name}=`) : word.startsWith(name) && word.length > 2 && !word.startsWith('--'))),
-    ),
-  );
-}
-
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** "90m", "26h", "8d", "1s", "2w", "1h30m" -> milliseconds. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
-import { filteringDumpOptions, parseAge, parseBoolean, parseDuration, parseFreeSpace, parseSchedule, parseSize, splitWords, reservedDumpOptions } from './parse';
+import { parseAge, parseBoolean, parseDuration, parseFreeSpace, parseSchedule, parseSize, splitWords } from './parse';
+import { dumpOptionProblems } from './pg-dump-options';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 function parsed<T>(parse: (text: string) => T) {
@@ -76,12 +77,8 @@ export const envSchema = z.object({
   PGSSLMODE: oneOf(SSL_MODES).optional(),
   PGDUMP_EXTRA_OPTS: parsed((text) => {
     const words = splitWords(text);
-    const reserved = reservedDumpOptions(words);
-    if (reserved.length) throw new Error(`keepsake sets ${reserved.join(', ')} itself; remove ${reserved.length === 1 ? 'it' : 'them'}`);
-    const filters = filteringDumpOptions(words);
-    if (filters.length) {
-      throw new Error(`${filters.join(', ')} would leave tables or data out of the dump; keepsake backs up whole databases so restore tests can check every table`);
-    }
+    const problems = dumpOptionProblems(words);
+    if (problems.length) throw new Error(problems.join('; '));
     return words;
   }).optional(),
   PG_BIN_DIR: z.string().optional(),

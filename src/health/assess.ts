@@ -1,4 +1,6 @@
 import type { Manifest } from '../backup/manifest';
+import { describeUnreadable, type Unreadable } from '../postgres/privileges';
+import { plural } from '../report/render/document';
 import type { Config } from '../config';
 import { formatBytes, formatDuration } from '../format';
 import type { RestoreTestResult } from '../restore/restore-test';
@@ -183,6 +185,22 @@ export function heartbeatCheck(facts: HealthFacts): HealthCheckResult {
   const value = formatDuration(Math.max(0, elapsed));
   if (elapsed > HEARTBEAT_STALE_MS) return fail('scheduler', `the daemon's last heartbeat was ${value} ago: it is not running; check the container and its log`, value, elapsed);
   return ok('scheduler', `the daemon is running (heartbeat ${value} ago)`, value, elapsed);
+}
+
+/**
+ * Whether the backup role can read everything pg_dump dumps; a role that cannot makes every backup
+ * fail (or die mid-dump on the first large object), so this fails now rather than at 2 a.m.
+ * `unreadable` is undefined when the database did not answer (the database check says so).
+ */
+export function privilegesCheck(unreadable: Unreadable | Error | undefined): HealthCheckResult | undefined {
+  if (!unreadable) return undefined;
+  if (unreadable instanceof Error) return warn('privileges', `cannot check what the backup role may read: ${unreadable.message.split('\n')[0]}`);
+  const problem = describeUnreadable(unreadable);
+  const total = unreadable.tables.length + unreadable.sequences.length + unreadable.rowSecurity.length + unreadable.largeObjects.count;
+  if (problem) return fail('privileges', problem, `${total} unreadable`, total);
+  const { tables, matviews, sequences, largeObjects } = unreadable.checked;
+  const all = [plural(tables, 'table'), ...(matviews ? [plural(matviews, 'materialized view')] : []), plural(sequences, 'sequence'), plural(largeObjects, 'large object')];
+  return ok('privileges', `"${unreadable.user}" can read all ${all.slice(0, -1).join(', ')} and ${all.at(-1)}`, '0 unreadable', 0);
 }
 
 /** Every verdict that needs no network, on facts already gathered (the unit tests drive it directly). */

@@ -7,6 +7,8 @@ import { coerceError } from '../errors';
 import { formatBytes, formatDuration } from '../format';
 import { findPgBinaries, chooseBinaryFor } from '../postgres/binaries';
 import { serverVersion, withClient } from '../postgres/connection';
+import { readUnreadable } from '../postgres/privileges';
+import { privilegesCheck } from './assess';
 import type { Storage } from '../storage';
 import { fail, ok, warn, type HealthCheckResult } from './report';
 
@@ -32,7 +34,10 @@ export async function withTimeout<T>(what: string, ms: number, work: () => Promi
 
 const firstLine = (error: unknown) => coerceError(error).message.split('\n')[0]!;
 
-/** Connects, asks the server's version, and checks an installed pg_dump can dump it. */
+/**
+ * Connects, asks the server's version, checks an installed pg_dump can dump it, and that the
+ * backup role can read everything pg_dump dumps.
+ */
 export async function databaseChecks(config: Pick<Config, 'database' | 'pgBinDir'>, timeoutMs = PROBE_TIMEOUT_MS): Promise<HealthCheckResult[]> {
   const started = performance.now();
   let server: { version: string; major: number } | undefined;
@@ -44,16 +49,20 @@ export async function databaseChecks(config: Pick<Config, 'database' | 'pgBinDir
   } catch (error) {
     database = fail('database', firstLine(error));
   }
+  // Only a server that answered can say what the role may read.
+  const unreadable = server ? await withTimeout('the privilege check', timeoutMs, () => withClient(config.database, readUnreadable)).catch(coerceError) : undefined;
+  const privileges = privilegesCheck(unreadable);
+  const checks = [database, ...(privileges ? [privileges] : [])];
   const installed = await findPgBinaries('pg_dump', { pgBinDir: config.pgBinDir }).catch(() => []);
   if (!server) {
     const have = [...new Set(installed.map((binary) => binary.version))].join(', ') || 'none';
-    return [database, warn('pg_dump', `not checked against the server, which did not answer (installed: ${have})`)];
+    return [...checks, warn('pg_dump', `not checked against the server, which did not answer (installed: ${have})`)];
   }
   try {
     const pgDump = chooseBinaryFor('pg_dump', installed, server.major);
-    return [database, ok('pg_dump', `pg_dump ${pgDump.version} can dump PostgreSQL ${server.version}`, pgDump.version)];
+    return [...checks, ok('pg_dump', `pg_dump ${pgDump.version} can dump PostgreSQL ${server.version}`, pgDump.version)];
   } catch (error) {
-    return [database, fail('pg_dump', firstLine(error))];
+    return [...checks, fail('pg_dump', firstLine(error))];
   }
 }
 

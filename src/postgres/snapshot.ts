@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { serverVersion } from './connection';
+import { OWN_RELATION, USER_SCHEMA } from './relations';
 
 export type RelationKind = 'table' | 'partitioned' | 'matview';
 
@@ -26,10 +27,6 @@ export interface Inventory {
 }
 
 const KIND: Record<string, RelationKind> = { r: 'table', p: 'partitioned', m: 'matview' };
-
-// Objects that belong to an extension are recreated by CREATE EXTENSION, not dumped as data.
-const NOT_EXTENSION_MEMBER = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
-const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
 export interface ExportedSnapshot {
   /** Pass to `pg_dump --snapshot` so the dump sees exactly what the counts see. */
@@ -80,14 +77,14 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
   const relations = await client.query<{ schema: string; name: string; relkind: string; populated: boolean }>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind, c.relispopulated AS populated
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'm') AND c.relpersistence <> 't' AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER}
+      WHERE c.relkind IN ('r', 'p', 'm') AND ${OWN_RELATION}
       ORDER BY 1, 2`,
   );
   const sequences = await client.query<{ schema: string; name: string; last_value: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS name, s.last_value::text AS last_value
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_sequences s ON s.schemaname = n.nspname AND s.sequencename = c.relname
-      WHERE c.relkind = 'S' AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER}
+      WHERE c.relkind = 'S' AND ${OWN_RELATION}
       ORDER BY 1, 2`,
   );
 
@@ -99,7 +96,9 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
       // A partitioned table's count covers its partitions; a plain table counts only its own rows.
       const only = kind === 'partitioned' ? '' : 'ONLY ';
       const name = `${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)}`;
-      const result = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${only}${name}`);
+      const result = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${only}${name}`).catch((error: unknown) => {
+        throw countFailed(`${relation.schema}.${relation.name}`, error);
+      });
       rows = Number(result.rows[0]!.count);
     }
     tables.push({ schema: relation.schema, name: relation.name, kind, rows });
@@ -110,4 +109,20 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
     tables,
     sequences: sequences.rows.map((row) => ({ schema: row.schema, name: row.name, lastValue: row.last_value })),
   };
+}
+
+/**
+ * Why a table could not be counted, in PostgreSQL's own words (with its context, which names the
+ * function at fault) and what to do. The server's log says no more than this.
+ */
+function countFailed(table: string, error: unknown): Error {
+  const err = error as { message?: string; where?: string; code?: string };
+  const context = err.where ? ` (${err.where.split('\n')[0]})` : '';
+  const hints: Record<string, string> = {
+    // undefined_table while planning: a function used by an index or policy reads a table without its schema.
+    '42P01': 'a function used by an index, constraint or policy on that table names a table without its schema; schema-qualify it in the function or give the function SET search_path',
+    '42501': 'the backup role may not read it; see README "Minimal grants for the backup role"',
+  };
+  const hint = err.code && hints[err.code] ? `; ${hints[err.code]}` : '';
+  return new Error(`cannot count the rows of ${table}: ${err.message ?? String(error)}${context}${hint}`, { cause: error });
 }

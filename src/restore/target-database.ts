@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config';
 import { connect, serverVersion, withClient } from '../postgres/connection';
+import { countTables } from '../postgres/relations';
 
 /** How a database was created, so a replacement is created the same way. */
 export interface DatabaseShape {
@@ -114,14 +115,12 @@ export async function inspectTarget(target: DatabaseConfig): Promise<TargetState
     shape,
   };
   if (!found) return { ...base, exists: false, tables: 0, bytes: 0 };
-  const { rows } = await withClient(target, (client) =>
-    client.query<{ tables: string; bytes: string }>(
-      `SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%') AS tables,
-              pg_database_size(current_database()) AS bytes`,
-    ),
-  );
-  return { ...base, exists: true, tables: Number(rows[0]!.tables), bytes: Number(rows[0]!.bytes) };
+  // Tables counted as a backup's inventory counts them, so the plan and the backup agree.
+  const { tables, bytes } = await withClient(target, async (client) => ({
+    tables: await countTables(client),
+    bytes: Number((await client.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes')).rows[0]!.bytes),
+  }));
+  return { ...base, exists: true, tables, bytes };
 }
 
 /**

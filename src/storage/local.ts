@@ -1,11 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { makeWritableHint, StorageError } from '../errors';
-import { streamToBuffer, type ObjectWriter, type Storage, type StoredObject } from './storage';
+import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type WriteOptions } from './storage';
 
 const TEMP_MARK = '.tmp-';
 
@@ -33,6 +33,23 @@ function directoriesToSync(finalDir: string, createdFrom: string | undefined): s
   return dirs;
 }
 
+/**
+ * Puts the temp file in place under its final name unless that name exists: link(2) fails with
+ * EEXIST where rename(2) would silently replace. File systems without hard links (vfat, some
+ * network mounts) get a check before the rename: nearly, not strictly, exclusive.
+ */
+async function linkNew(tempPath: string, finalPath: string, location: () => string): Promise<void> {
+  try {
+    await link(tempPath, finalPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new KeyTakenError(location());
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code ?? '')) throw error;
+    if (await stat(finalPath).then(() => true, () => false)) throw new KeyTakenError(location());
+    await rename(tempPath, finalPath);
+  }
+}
+
 /** fsync through a fresh descriptor: it flushes the inode, whichever descriptor wrote the data. */
 async function fsyncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
   const handle = await open(path, flags);
@@ -56,7 +73,7 @@ export class LocalStorage implements Storage {
     return join(this.root, ...key.split('/'));
   }
 
-  async createWriter(key: string): Promise<ObjectWriter> {
+  async createWriter(key: string, options: WriteOptions = {}): Promise<ObjectWriter> {
     const finalPath = this.location(key);
     const tempPath = `${finalPath}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
     let createdFrom: string | undefined;
@@ -74,12 +91,14 @@ export class LocalStorage implements Storage {
         await closed;
         if (stream.errored) throw stream.errored;
         await fsyncPath(tempPath, 'r+');
-        await rename(tempPath, finalPath);
+        if (options.exclusive) await linkNew(tempPath, finalPath, () => this.location(key));
+        else await rename(tempPath, finalPath);
         state = 'complete'; // from here on abort() must remove the final file
+        if (options.exclusive) await unlink(tempPath).catch(() => undefined); // a leftover temp file is cleaned up like any other
         // The rename, and any folder made for this backup, must survive a power cut too.
         for (const dir of directoriesToSync(dirname(finalPath), createdFrom)) await fsyncPath(dir, 'r');
       } catch (error) {
-        throw explain('write', finalPath, error);
+        throw error instanceof StorageError ? error : explain('write', finalPath, error);
       }
     };
     return {

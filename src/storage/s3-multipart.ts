@@ -18,6 +18,8 @@ export interface MultipartTarget {
   partSize: number;
   /** Parts uploading at once. */
   queueSize: number;
+  /** Complete the object only if none exists under the key (If-None-Match: *). */
+  onlyIfNew?: boolean;
   /** Turns an SDK error into the one users see. */
   explain: (error: unknown) => Error;
 }
@@ -130,7 +132,7 @@ export class MultipartUploadStream extends Writable {
     if (!this.uploadId) {
       // Smaller than one part: a single PutObject.
       const body = this.current ? this.current.subarray(0, this.filled) : Buffer.alloc(0);
-      await this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.target.key, Body: body, StorageClass: this.target.storageClass }));
+      await this.target.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: this.target.key, Body: body, StorageClass: this.target.storageClass, IfNoneMatch: this.ifNoneMatch }));
       return;
     }
     if (this.filled > 0) this.sendPart();
@@ -138,9 +140,13 @@ export class MultipartUploadStream extends Writable {
     this.throwIfFailed();
     const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
     await this.target.client.send(
-      new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: await this.uploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.target.key, UploadId: await this.uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: this.ifNoneMatch }),
     );
     this.uploadId = undefined;
+  }
+
+  private get ifNoneMatch(): string | undefined {
+    return this.target.onlyIfNew ? '*' : undefined;
   }
 
   private throwIfFailed(): void {

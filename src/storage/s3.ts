@@ -10,7 +10,7 @@ import {
 import { MultipartUploadStream } from './s3-multipart';
 import type { S3Config } from '../config';
 import { StorageError } from '../errors';
-import { streamToBuffer, type ObjectWriter, type Storage, type StoredObject } from './storage';
+import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type WriteOptions } from './storage';
 
 export function createS3Client(config: S3Config): S3Client {
   const options: S3ClientConfig = {
@@ -48,6 +48,15 @@ function explain(action: string, where: string, error: unknown): StorageError {
 }
 
 /**
+ * An exclusive write (If-None-Match: *) found the key taken: 412 Precondition Failed, or 409 while
+ * another conditional write of the same key is in flight (AWS).
+ */
+function isConditionFailure(error: unknown): boolean {
+  const err = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === 'PreconditionFailed' || err.name === 'ConditionalRequestConflict' || err.$metadata?.httpStatusCode === 412;
+}
+
+/**
  * Backups in an S3 bucket (AWS or compatible: MinIO, R2, B2, Wasabi). Large objects stream through
  * a multipart upload in fixed memory (part size x (queue + 1)); an upload that fails or is aborted
  * is aborted on the server too, so no object appears under the key.
@@ -67,7 +76,11 @@ export class S3Storage implements Storage {
     return `s3://${this.config.bucket}/${this.objectKey(key)}`;
   }
 
-  async createWriter(key: string): Promise<ObjectWriter> {
+  async createWriter(key: string, options: WriteOptions = {}): Promise<ObjectWriter> {
+    const explainError = (error: unknown) => {
+      if (error instanceof StorageError) return error;
+      return isConditionFailure(error) ? new KeyTakenError(this.location(key)) : explain('upload to', this.location(key), error);
+    };
     const stream = new MultipartUploadStream({
       client: this.client,
       bucket: this.config.bucket,
@@ -75,11 +88,11 @@ export class S3Storage implements Storage {
       storageClass: this.config.storageClass,
       partSize: this.config.partSizeBytes,
       queueSize: this.config.queueSize,
-      explain: (error) => (error instanceof StorageError ? error : explain('upload to', this.location(key), error)),
+      onlyIfNew: options.exclusive,
+      explain: explainError,
     });
     let completing: Promise<void> | undefined;
     let aborted = false;
-    const explainError = (error: unknown) => (error instanceof StorageError ? error : explain('upload to', this.location(key), error));
     return {
       stream,
       complete: () => (completing ??= stream.done),

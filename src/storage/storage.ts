@@ -1,5 +1,25 @@
 import type { Readable, Writable } from 'node:stream';
 import type { TargetName } from '../config';
+import { StorageError } from '../errors';
+
+export interface WriteOptions {
+  /**
+   * Never replace an object: if one exists under the key when this write completes, the write
+   * fails with KeyTakenError and stores nothing (local: link(2) instead of rename(2); S3:
+   * If-None-Match: *, which AWS S3, MinIO and R2 honour and some S3-compatible servers ignore).
+   */
+  exclusive?: boolean;
+}
+
+/** An exclusive write found the key taken: someone else stored an object there first. */
+export class KeyTakenError extends StorageError {
+  constructor(readonly location: string) {
+    super(
+      `Cannot store ${location}: another keepsake stored an object under this name at the same moment, so this copy was not stored. ` +
+        'Sidecars that share BACKUP_DIR or S3_PREFIX for one database must share STATE_DIR too, so that their jobs take turns',
+    );
+  }
+}
 
 export interface StoredObject {
   /** Key relative to the target's root (BACKUP_DIR, or the bucket's S3_PREFIX). */
@@ -30,6 +50,7 @@ export interface ObjectWriter {
  * The contract every backend meets (test/integration/storage-conformance.test.ts proves it):
  * - keys use "/" separators and never start with "/";
  * - writeStream() and put() are atomic: readers see the whole object or nothing;
+ * - a writer created with { exclusive: true } never replaces an existing object (KeyTakenError);
  * - list() pages through everything under a prefix, however many objects there are;
  * - delete() of a missing key succeeds, so cleanup can be retried.
  */
@@ -37,7 +58,7 @@ export interface Storage {
   readonly name: TargetName;
   /** Where a key lives, for humans and reports: a path or an s3:// URL. */
   location(key: string): string;
-  createWriter(key: string): Promise<ObjectWriter>;
+  createWriter(key: string, options?: WriteOptions): Promise<ObjectWriter>;
   put(key: string, body: Buffer): Promise<void>;
   read(key: string): Promise<Readable>;
   readAll(key: string): Promise<Buffer>;

@@ -11,6 +11,7 @@ export interface FaultRequest {
   url: string;
   /** For UploadPart requests, their 1-based ordinal since start/clear(); 0 for any other request. */
   count: number;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface FaultyProxy {
@@ -76,7 +77,7 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
       requests.push({ method, url, status });
     };
 
-    if (rule?.predicate({ method, url, count })) {
+    if (rule?.predicate({ method, url, count, headers: req.headers })) {
       record(rule.status);
       // Read the whole request body first, as S3 does, so the client gets the error response
       // instead of a broken pipe while it is still sending a 5 MiB part.

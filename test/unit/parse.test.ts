@@ -1,4 +1,4 @@
-import { filteringDumpOptions, parseBoolean, parseDuration, parseSize, reservedDumpOptions, splitWords } from '../../src/config/parse';
+import { parseBoolean, parseDuration, parseSize, splitWords } from '../../src/config/parse';
 
 describe('parseSize', () => {
   it.each([
@@ -86,49 +86,6 @@ describe('splitWords', () => {
     ['"escaped end\\"', 'unterminated " quote'],
   ])('rejects %j with %j', (text, message) => {
     expect(() => splitWords(text)).toThrow(message);
-  });
-});
-
-describe('reservedDumpOptions', () => {
-  it.each([
-    '-Fc', '-F', '--format=d', '--format', '-f', '--file=x', '--file', '-Z0', '-Z', '--compress=9', '-j4', '-j',
-    '--jobs=4', '--snapshot=00000003-0000001B-1', '--snapshot', '-d', '-dapp', '--dbname=app', '-h', '-hdb',
-    '--host=db', '-p', '-p5433', '--port=5433', '-U', '-Upostgres', '--username=postgres', '-W', '--password',
-    '-w', '--no-password',
-  ])('flags %j, an option keepsake sets itself', (word) => {
-    expect(reservedDumpOptions([word])).toEqual([word]);
-  });
-
-  it.each([
-    '--data-only', '--exclude-table=x', '--no-owner', '-n', 'public', '-t', 'x', '-x', '-O', '-T', 'foo',
-    '--schema-only', '--no-privileges', '--format-version', '--files', '--jobsite', '--hostname', '--portable',
-    '--file-x=1', '--snapshots', '-v', '--verbose',
-  ])('does not flag %j', (word) => {
-    expect(reservedDumpOptions([word])).toEqual([]);
-  });
-
-  it('returns only the reserved words of a full option list, in order', () => {
-    const words = ['--no-owner', '-Fc', '-n', 'public', '-f', 'out.dump', '-T', 'foo', '--jobs=4', '-x'];
-    expect(reservedDumpOptions(words)).toEqual(['-Fc', '-f', '--jobs=4']);
-  });
-
-  it('checks option names only, so a value that looks like a short option is still flagged', () => {
-    // "-n -Fc" would make pg_dump read -Fc as the schema name; flagging it errs on the safe side.
-    expect(reservedDumpOptions(['-n', '-Fc'])).toEqual(['-Fc']);
-  });
-});
-
-describe('filteringDumpOptions', () => {
-  it.each(['-t', 'x', '--table=x', '-Tfoo', '--exclude-table=x', '-n', '--schema=s', '-N', '-s', '--schema-only', '-a', '--data-only', '--section=data', '--exclude-table-data=audit', '-e', '--extension=x'])(
-    'flags %j when it is an option that leaves data out',
-    (word) => {
-      const expected = word === 'x' ? [] : [word];
-      expect(filteringDumpOptions([word])).toEqual(expected);
-    },
-  );
-
-  it.each(['--no-comments', '--lock-wait-timeout=60s', '--no-publications', '--no-subscriptions', '-O', '-x', '--serializable-deferrable'])('allows %j', (word) => {
-    expect(filteringDumpOptions([word])).toEqual([]);
   });
 });
 

@@ -92,6 +92,21 @@ describe('facts appear in both the HTML and the text part', () => {
   });
 });
 
+describe('backup totals', () => {
+  it('counts a partitioned table\'s rows once: the parent\'s count already covers its partitions', () => {
+    const backup = SAMPLE_EVENTS['backup-succeeded'] as Extract<ReportEvent, { kind: 'backup-succeeded' }>;
+    const tables = [
+      { schema: 'shop', name: 'customers', kind: 'table' as const, rows: 10 },
+      { schema: 'shop', name: 'orders', kind: 'partitioned' as const, rows: 100 },
+      { schema: 'shop', name: 'orders_2025', kind: 'table' as const, rows: 60 },
+      { schema: 'shop', name: 'orders_2026', kind: 'table' as const, rows: 40 },
+      { schema: 'shop', name: 'revenue', kind: 'matview' as const, rows: 4 },
+    ];
+    const event = { ...backup, manifest: { ...backup.manifest, inventory: { ...backup.manifest.inventory, schemas: ['shop'], tables } } };
+    expectFact(render(event), '4 tables and 1 materialized view, 110 rows, 1 schema');
+  });
+});
+
 describe('escaping: hostile names and errors cannot inject markup', () => {
   const hostile = `<script>alert("x")</script> & 'quoted' <img src=x onerror=alert(1)> 🐘`;
   const manifest = { ...sampleManifest, database: hostile, host: hostile, key: `daily/${hostile}.dump.zst`, targets: [{ target: hostile, location: hostile }] };

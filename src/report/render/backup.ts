@@ -1,5 +1,6 @@
 import { manualRestoreCommands } from '../../backup/manifest';
 import { formatBytes, formatDuration } from '../../format';
+import { describeTables, tally } from '../../postgres/relations';
 import type { BackupFailedEvent, BackupSucceededEvent } from '../events';
 import { describeAnomaly, sizeAnomaly } from './anomaly';
 import { nextRunText, oneLine, ratio, subjectLine, when } from './common';
@@ -13,7 +14,7 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string, now
   const took = formatDuration(manifest.durationMs);
   const anomaly = sizeAnomaly(manifest, event.recentSizes);
   const tables = manifest.inventory.tables;
-  const rows = tables.reduce((sum, table) => sum + (table.rows ?? 0), 0);
+  const { rows } = tally(tables);
   const file = manifest.key.split('/').pop()!;
 
   const top: Block[] = [];
@@ -46,7 +47,7 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string, now
             { label: 'Duration', value: took },
             { label: 'Stored size', value: `${size} (${manifest.compression.algorithm}${manifest.compression.algorithm === 'none' ? '' : ` level ${manifest.compression.level}`})` },
             { label: 'Compression', value: `${ratio(manifest.rawBytes, manifest.storedBytes)} (raw dump ${formatBytes(manifest.rawBytes)})` },
-            { label: 'Contents', value: `${plural(tables.length, 'table')}, ${rows.toLocaleString('en-US')} rows, ${plural(manifest.inventory.schemas.length, 'schema')}` },
+            { label: 'Contents', value: `${describeTables(tables)}, ${rows.toLocaleString('en-US')} rows, ${plural(manifest.inventory.schemas.length, 'schema')}` },
             { label: 'sha256', value: manifest.sha256, mono: true },
             { label: 'PostgreSQL', value: `server ${manifest.server.version}, pg_dump ${manifest.pgDump.version}` },
             event.nextRun !== undefined && { label: 'Next run', value: nextRunText(event.nextRun, now)! },
