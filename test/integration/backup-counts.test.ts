@@ -23,7 +23,7 @@ describe('the backup and the restore plan count tables the same way', () => {
     const plan = await runCli(['restore', 'latest'], scenario.env);
     expect(plan.code).toBe(64);
     expect(plan.stderr).toMatch(/Backup: {2}manual\/app_\d{8}_\d{6}, taken .* stored, 7 tables and 1 materialized view\n/);
-    expect(plan.stderr).toMatch(/Effect: {2}DROP the existing database \(7 tables, /);
+    expect(plan.stderr).toMatch(/Effect: {2}restore the backup beside app \(7 tables, /);
   });
 
   it('says "1 table", not "1 tables"', async () => {
