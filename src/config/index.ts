@@ -1,9 +1,10 @@
 import { cpus, hostname, tmpdir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import { databaseFromUrl, partsOfDatabaseUrl } from './database-url';
+import { databaseFromUrl } from './database-url';
+import { databaseFromEnv } from './database';
 import { crossVariableProblems } from './cross-checks';
-import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
+import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
 import type { FreeSpaceLimit } from './parse';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
@@ -17,6 +18,21 @@ export interface DatabaseConfig {
   password?: string;
   database: string;
   sslMode?: string;
+  /** Where each setting came from; unset for connections keepsake makes itself (throwaway clusters). */
+  origin?: DatabaseOrigin;
+}
+
+export type DatabaseSetting = 'host' | 'port' | 'user' | 'password' | 'database';
+export type DatabaseOrigin = Partial<Record<DatabaseSetting, SettingSource>>;
+
+/** Where a setting came from, so that a message can say what to fix. */
+export interface SettingSource {
+  /** The variable (POSTGRES_PASSWORD, its _FILE, DATABASE_URL) or command-line option (--target-url). */
+  name: string;
+  /** The value is one part of that URL. */
+  inUrl?: boolean;
+  /** The .env file that set the variable. */
+  file?: string;
 }
 
 export interface S3Config {
@@ -152,7 +168,8 @@ function dropEmpty(env: Env): Env {
  */
 export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: string } = {}): Config {
   const problems: string[] = [];
-  const env = dropEmpty(resolveSecretFiles(withDotenv(rawEnv, options.dotenvPath), problems));
+  const { env: withFile, dotenv } = withDotenv(rawEnv, options.dotenvPath);
+  const env = dropEmpty(resolveSecretFiles(withFile, problems));
   const result = envSchema.safeParse(env);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -164,16 +181,13 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   if (!result.success || problems.length) throw new ConfigError(problems);
   const e = result.data;
 
-  const url = e.DATABASE_URL ? partsOfDatabaseUrl(e.DATABASE_URL) : {};
-  const database: DatabaseConfig = {
-    host: url.host || e.POSTGRES_HOST || e.PGHOST || 'localhost',
-    port: url.port ?? e.POSTGRES_PORT ?? e.PGPORT ?? 5432,
-    user: url.user || e.POSTGRES_USER || e.PGUSER || 'postgres',
-    password: url.password || e.POSTGRES_PASSWORD || e.PGPASSWORD,
-    database: url.database || e.POSTGRES_DB || e.POSTGRES_DATABASE || e.PGDATABASE || '',
-    sslMode: url.sslMode ?? e.PGSSLMODE,
+  /** A variable's source: NAME_FILE when the value was read from that file, and the .env that set it. */
+  const sourceOf = (name: string): SettingSource => {
+    const readFromFile = (SECRET_VARIABLES as readonly string[]).includes(name) && !withFile[name]?.trim() && Boolean(withFile[`${name}_FILE`]?.trim());
+    const variable = readFromFile ? `${name}_FILE` : name;
+    return dotenv?.variables.includes(variable) ? { name: variable, file: dotenv.path } : { name: variable };
   };
-  if (!database.database) database.database = database.user;
+  const database = databaseFromEnv(e, sourceOf);
 
   const targets = e.BACKUP_TARGETS ?? (e.S3_BUCKET ? ['s3' as const] : ['local' as const]);
   const algorithm = e.BACKUP_COMPRESSION;
@@ -250,7 +264,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     },
     restore: {
       testMode: e.RESTORE_TEST_MODE,
-      testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,
+      testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString(), sourceOf('RESTORE_TEST_DATABASE_URL')) : undefined,
       jobs: e.RESTORE_JOBS || cpus().length,
       workDir: absolute(e.RESTORE_WORK_DIR ?? tmpdir()),
       testTimeoutMs: e.RESTORE_TEST_TIMEOUT,
@@ -278,9 +292,13 @@ function absolute(path: string): string {
 
 /** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
 export function redactedConfig(config: Config): unknown {
+  // Sources name variables, never values: a source named "password" is not a secret.
+  const sources = new WeakSet<object>();
   return JSON.parse(
-    JSON.stringify(config, (key, value) => {
+    JSON.stringify(config, function (this: unknown, key, value) {
       if (value === undefined) return undefined;
+      if (key === 'origin') sources.add(value as object);
+      if (sources.has(this as object)) return value;
       if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
       return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
     }),

@@ -133,6 +133,10 @@ describe('redactedConfig', () => {
     expect(text).not.toContain('IOSFODNN7EXAMPLE');
   });
 
+  it('shows where the password came from: a variable name, not a secret', () => {
+    expect(redacted.database.origin).toMatchObject({ password: { name: 'DATABASE_URL', inUrl: true } });
+  });
+
   it('keeps everything else, and omits secrets that are unset', () => {
     expect(redacted.database).toMatchObject({ host: 'db', user: 'app', database: 'app' });
     expect(redacted.s3.bucket).toBe('b');
