@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBackup } from './cli/backup';
 import { registerConfig } from './cli/config';
 import { createContext, type CommandContext } from './cli/context';
+import { stackWithCauses } from './cli/terminal-log';
 import { registerList } from './cli/list';
 import { registerVerify } from './cli/verify';
 import { registerRestoreTest } from './cli/restore-test';
@@ -24,8 +25,12 @@ export function buildProgram(context: CommandContext): Command {
     .description('PostgreSQL backup sidecar: checksummed, verified dumps to local disk and S3')
     .version(KEEPSAKE_VERSION)
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .option('--verbose', 'on stderr, also the log\'s info lines and the stack of an error')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preAction', () => {
+      context.verbose = Boolean(program.opts().verbose);
+    });
   for (const register of [registerBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
     register(program, context);
   }
@@ -37,13 +42,17 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(context);
   try {
     await program.parseAsync(argv);
+    context.finish?.();
     return context.exitCode ?? EXIT_CODES.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version "fail" with exit code 0.
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
     }
+    context.finish?.(error);
+    if (context.verbose) context.err(stackWithCauses(error));
     const known = rootKeepsakeError(error);
+    // The last line says what failed and what to do; the JSON with the stack is in LOG_DIR.
     context.err(`keepsake: ${(known ?? coerceError(error)).message}`);
     return exitCodeFor(known ?? error);
   }
