@@ -51,6 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     context.finish?.(error);
     if (context.verbose) context.err(stackWithCauses(error));
+    // A .env left in the folder (the compose quick start's) quietly changes what a command talks to.
+    const dotenv = context.loadedConfig?.()?.dotenv;
+    if (dotenv) context.err(`keepsake: these settings came from ${dotenv.path} (the environment wins over it): ${dotenv.variables.join(', ')}`);
     const known = rootKeepsakeError(error);
     // The last line says what failed and what to do; the JSON with the stack is in LOG_DIR.
     context.err(`keepsake: ${(known ?? coerceError(error)).message}`);

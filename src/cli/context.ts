@@ -6,6 +6,8 @@ import { TerminalLog } from './terminal-log';
 /** What every command needs, built on first use so `--help` works without any configuration. */
 export interface CommandContext {
   config(): Config;
+  /** The configuration if a command loaded it (never loads it: that may fail). */
+  loadedConfig?(): Config | undefined;
   log(): Logger;
   storages(): Storage[];
   out(text: string): void;
@@ -27,6 +29,7 @@ export function createContext(): CommandContext {
   const terminal = new TerminalLog((line) => context.err(line), () => Boolean(context.verbose));
   const context: CommandContext = {
     config: () => (config ??= loadConfigFromEnvironment()),
+    loadedConfig: () => config,
     log: () => (log ??= createLogger(context.config(), terminal)),
     storages: () => (storages ??= createStorages(context.config())),
     out: (text) => process.stdout.write(`${text}\n`),

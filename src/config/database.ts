@@ -1,6 +1,19 @@
-import type { DatabaseConfig, DatabaseOrigin, DatabaseSetting, SettingSource } from './index';
+import type { DatabaseConfig } from './index';
 import { partsOfDatabaseUrl } from './database-url';
 import type { ParsedEnv } from './schema';
+
+export type DatabaseSetting = 'host' | 'port' | 'user' | 'password' | 'database';
+export type DatabaseOrigin = Partial<Record<DatabaseSetting, SettingSource>>;
+
+/** Where a setting came from, so that a message can say what to fix. */
+export interface SettingSource {
+  /** The variable (POSTGRES_PASSWORD, its _FILE, DATABASE_URL) or command-line option (--target-url). */
+  name: string;
+  /** The value is one part of that URL. */
+  inUrl?: boolean;
+  /** The .env file that set the variable. */
+  file?: string;
+}
 
 /**
  * The database to back up: each setting from DATABASE_URL, else the first variable set, else a

@@ -2,9 +2,11 @@ import { cpus, hostname, tmpdir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { databaseFromUrl } from './database-url';
-import { databaseFromEnv } from './database';
+import { databaseFromEnv, type DatabaseOrigin, type SettingSource } from './database';
+
+export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
 import { crossVariableProblems } from './cross-checks';
-import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
+import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type DotenvSource, type Env } from './env-source';
 import type { FreeSpaceLimit } from './parse';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
@@ -22,18 +24,6 @@ export interface DatabaseConfig {
   origin?: DatabaseOrigin;
 }
 
-export type DatabaseSetting = 'host' | 'port' | 'user' | 'password' | 'database';
-export type DatabaseOrigin = Partial<Record<DatabaseSetting, SettingSource>>;
-
-/** Where a setting came from, so that a message can say what to fix. */
-export interface SettingSource {
-  /** The variable (POSTGRES_PASSWORD, its _FILE, DATABASE_URL) or command-line option (--target-url). */
-  name: string;
-  /** The value is one part of that URL. */
-  inUrl?: boolean;
-  /** The .env file that set the variable. */
-  file?: string;
-}
 
 export interface S3Config {
   bucket: string;
@@ -130,6 +120,8 @@ export interface HealthConfig {
 }
 
 export interface Config {
+  /** The .env file that set some of these, when one did. */
+  dotenv?: DotenvSource;
   database: DatabaseConfig;
   health: HealthConfig;
   report: ReportConfig;
@@ -148,6 +140,9 @@ export interface Config {
 }
 
 const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { zstd: 3, gzip: 6, none: 0 };
+
+/** Every variable keepsake reads, secrets' <NAME>_FILE included. */
+const KNOWN_VARIABLES = new Set<string>([...Object.keys(envSchema.shape), ...SECRET_VARIABLES.map((name) => `${name}_FILE`)]);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -168,13 +163,16 @@ function dropEmpty(env: Env): Env {
  */
 export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: string } = {}): Config {
   const problems: string[] = [];
-  const { env: withFile, dotenv } = withDotenv(rawEnv, options.dotenvPath);
+  const { env: withFile, dotenv: fileRead } = withDotenv(rawEnv, options.dotenvPath);
+  // Only what keepsake reads: a compose .env also holds the other services' settings.
+  const dotenv = fileRead && { ...fileRead, variables: fileRead.variables.filter((name) => KNOWN_VARIABLES.has(name)) };
   const env = dropEmpty(resolveSecretFiles(withFile, problems));
   const result = envSchema.safeParse(env);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0]);
-      problems.push(`${name}=${displayValue(name, env[name])}: ${issue.message}`);
+      const setIn = dotenv?.variables.includes(name) ? ` (set in ${dotenv.path})` : '';
+      problems.push(`${name}=${displayValue(name, env[name])}${setIn}: ${issue.message}`);
     }
   }
   problems.push(...crossVariableProblems(env));
@@ -213,6 +211,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     : undefined;
 
   return deepFreeze({
+    dotenv: dotenv?.variables.length ? dotenv : undefined,
     database,
     schedule: {
       jobs: {
@@ -290,17 +289,4 @@ function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
-export function redactedConfig(config: Config): unknown {
-  // Sources name variables, never values: a source named "password" is not a secret.
-  const sources = new WeakSet<object>();
-  return JSON.parse(
-    JSON.stringify(config, function (this: unknown, key, value) {
-      if (value === undefined) return undefined;
-      if (key === 'origin') sources.add(value as object);
-      if (sources.has(this as object)) return value;
-      if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
-      return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
-    }),
-  );
-}
+export { redactedConfig } from './redact';

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadConfig, redactedConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 
@@ -80,6 +80,27 @@ describe('.env file', () => {
 
   it('is optional: a missing file changes nothing', () => {
     expect(loadConfig({}, { dotenvPath: join(dir, 'no-such.env') }).database.host).toBe('localhost');
+  });
+
+  it('is named in the configuration with the variables it set: keepsake\'s own, left unset by the environment', () => {
+    const dotenvPath = file('named.env', 'S3_BUCKET=keepsake-backups\nPOSTGRES_USER=app\nMINIO_ROOT_USER=minioadmin\nTZ=\n');
+    const config = loadConfig({ POSTGRES_USER: 'from-env' }, { dotenvPath });
+    expect(config.dotenv).toEqual({ path: dotenvPath, variables: ['S3_BUCKET'] });
+    expect(redactedConfig(config)).toMatchObject({ dotenv: { path: dotenvPath, variables: ['S3_BUCKET'] } });
+    expect(loadConfig({}).dotenv).toBeUndefined();
+  });
+
+  it('is named by its absolute path when given as a relative one', () => {
+    const dotenvPath = file('relative.env', 'S3_BUCKET=b\n');
+    const relativePath = relative(process.cwd(), dotenvPath);
+    expect(loadConfig({}, { dotenvPath: relativePath }).dotenv?.path).toBe(dotenvPath);
+  });
+
+  it('is named next to a bad value it set', () => {
+    const dotenvPath = file('bad.env', 'S3_BUCKET=b\nS3_PART_SIZE=1M\n');
+    expect(() => loadConfig({}, { dotenvPath })).toThrow(
+      expect.objectContaining({ problems: [`S3_PART_SIZE="1M" (set in ${dotenvPath}): S3 parts must be at least 5MiB`] }),
+    );
   });
 
   it('can name a secret file', () => {
