@@ -236,8 +236,6 @@ async function main() {
         // rightly fail because those tiers have no backup.
         SCHEDULE_WEEKLY: 'off',
         SCHEDULE_MONTHLY: 'off',
-        // The SDK warns on Node 20 that it will need Node 22 from 2027 (the image runs Node 22).
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       };
       await runJobs(env);
     }

@@ -4,6 +4,7 @@ import { registerBackup } from './cli/backup';
 import { registerConfig } from './cli/config';
 import { createContext, type CommandContext } from './cli/context';
 import { stackWithCauses } from './cli/terminal-log';
+import { quietSdkNodeVersionWarning } from './config/runtime-env';
 import { registerList } from './cli/list';
 import { registerVerify } from './cli/verify';
 import { registerRestoreTest } from './cli/restore-test';
@@ -62,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // Before any S3 client exists: the SDK reads process.env when the first one is made.
+  quietSdkNodeVersionWarning();
   // `keepsake list | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli';
 import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
+import { startTestS3 } from '../support/s3';
 
 /**
  * What a failing command prints: one line for a person on stderr, the JSON (with the stack) in
@@ -54,5 +55,20 @@ describe('a failing command on the terminal', () => {
     expect((failed.err as { stack: string }).stack).toMatch(/^UnavailableError: Cannot connect to PostgreSQL/);
     daemon.process.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
+  });
+});
+
+describe('an S3 command on Node 20', () => {
+  it('prints no AWS SDK warning about Node versions (keepsake supports Node 20+)', async () => {
+    const s3 = await startTestS3();
+    const dir = await mkdtemp(join(tmpdir(), 'keepsake-sdk-warning-'));
+    try {
+      // runCli turns the warning off for every other test; here it is unset, as for an operator.
+      const result = await runCli(['list'], { ...s3.env(), STATE_DIR: join(dir, 'state'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '' });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await s3.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
