@@ -3,13 +3,12 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { databaseFromUrl } from './database-url';
 import { databaseFromEnv, type DatabaseOrigin, type SettingSource } from './database';
-
-export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
 import { crossVariableProblems } from './cross-checks';
 import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type DotenvSource, type Env } from './env-source';
 import type { FreeSpaceLimit } from './parse';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
+export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
 export type TargetName = (typeof TARGETS)[number];
 export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
 
@@ -23,7 +22,6 @@ export interface DatabaseConfig {
   /** Where each setting came from; unset for connections keepsake makes itself (throwaway clusters). */
   origin?: DatabaseOrigin;
 }
-
 
 export interface S3Config {
   bucket: string;
