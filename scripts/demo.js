@@ -16,8 +16,11 @@ const pg = require('pg');
 const { simpleParser } = require('mailparser');
 const { SMTPServer } = require('smtp-server');
 const { startEphemeralPostgres } = require('../dist/restore/ephemeral-postgres');
+const { missingTools } = require('./demo-tools');
 
 const ROOT = resolve(__dirname, '..');
+// For PostgreSQL outside Debian's /usr/lib/postgresql/<major>/bin and PATH (Homebrew, a source build).
+const PG_BIN_DIR = process.env.PG_BIN_DIR || undefined;
 const DEMO = resolve(process.env.KEEPSAKE_DEMO_DIR || join(ROOT, 'demo'));
 const DIRS = { mail: 'mail', backups: 'backups', state: 'state', logs: 'logs', work: 'work' };
 for (const name of Object.keys(DIRS)) DIRS[name] = join(DEMO, DIRS[name]);
@@ -95,7 +98,8 @@ let running; // the CLI child being waited for, to pass a signal on to
 function keepsake(args, env) {
   return new Promise((done) => {
     // Its own process group: Ctrl-C reaches it once, from us, not twice (a second one forces an exit).
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In the demo's folder: a .env in the checkout (the compose quick start's) must not reach it.
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { env, cwd: DEMO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     running = child;
     let stdout = '';
     let stderr = '';
@@ -198,6 +202,14 @@ function summary(sink, totalMs) {
 }
 
 async function main() {
+  const missing = await missingTools(PG_BIN_DIR);
+  if (missing.length) {
+    console.error(
+      `npm run demo needs PostgreSQL (initdb, postgres, pg_dump, pg_restore) and zstd; missing here: ${missing.join(', ')}. ` +
+        'Install them with: bash scripts/install-system-deps.sh (Debian/Ubuntu), or set PG_BIN_DIR to a PostgreSQL bin directory',
+    );
+    return 1;
+  }
   const started = Date.now();
   // Only our own folders: KEEPSAKE_DEMO_DIR may point somewhere that holds other things.
   for (const dir of Object.values(DIRS)) rmSync(dir, { recursive: true, force: true });
@@ -209,7 +221,7 @@ async function main() {
     console.log(`keepsake demo in ${show(DEMO)}`);
     sink = await setup('start SMTP sink', () => startMailSink(DIRS.mail));
     cluster = await setup('start PostgreSQL, load sample', async () => {
-      const server = await startEphemeralPostgres({ parentDir: workDir });
+      const server = await startEphemeralPostgres({ parentDir: workDir, pgBinDir: PG_BIN_DIR });
       await loadSampleData(server.database);
       return server;
     });
@@ -236,8 +248,7 @@ async function main() {
         // rightly fail because those tiers have no backup.
         SCHEDULE_WEEKLY: 'off',
         SCHEDULE_MONTHLY: 'off',
-        // The SDK warns on Node 20 that it will need Node 22 from 2027 (the image runs Node 22).
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...(PG_BIN_DIR && { PG_BIN_DIR }),
       };
       await runJobs(env);
     }

@@ -9,11 +9,12 @@ export type { Logger };
 const REDACT_PATHS = ['password', '*.password', 'secretAccessKey', '*.secretAccessKey', 'PGPASSWORD', '*.PGPASSWORD', 'env', '*.env'];
 
 /**
- * JSON logs. The daemon logs to stdout (docker logs); manual commands log to stderr so their
- * stdout stays clean for humans and `--json`. With LOG_DIR, lines also go to keepsake.log there.
+ * JSON logs. The daemon logs to stdout (docker logs); manual commands give their own stream, which
+ * shows people lines on stderr (cli/terminal-log.ts). With LOG_DIR, lines also go to keepsake.log there.
  */
-export function createLogger(config: Pick<Config, 'logLevel' | 'logDir'>, to: 'stdout' | 'stderr' = 'stderr'): Logger {
-  const streams: pino.StreamEntry[] = [{ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }) }];
+export function createLogger(config: Pick<Config, 'logLevel' | 'logDir'>, to: 'stdout' | 'stderr' | pino.DestinationStream = 'stderr'): Logger {
+  const console = typeof to === 'string' ? pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }) : to;
+  const streams: pino.StreamEntry[] = [{ level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: console }];
   let file: ReturnType<typeof pino.destination> | undefined;
   if (config.logDir) {
     // Logs name hosts, databases and errors: 0750/0640 like STATE_DIR's files, and like logrotate's

@@ -95,10 +95,7 @@ export function registerRestore(program: Command, context: CommandContext): void
       const config = context.config();
       if (options.targetDb && options.targetUrl) throw new UsageError('Give --target-db or --target-url, not both');
       let target: DatabaseConfig = options.targetDb ? { ...config.database, database: options.targetDb } : config.database;
-      if (options.targetUrl) {
-        const parsed = databaseFromUrl(options.targetUrl);
-        target = { ...parsed, password: parsed.password ?? config.database.password };
-      }
+      if (options.targetUrl) target = databaseFromUrl(options.targetUrl, { name: '--target-url' }, config.database);
       const deps = { config, storages: context.storages(), log: context.log() };
       const plan = await planRestore(deps, { selector, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership, inPlace: options.inPlace });
       for (const line of describePlan(plan)) context.err(line);

@@ -1,4 +1,4 @@
-import type { DatabaseConfig } from './index';
+import type { DatabaseConfig, SettingSource } from './index';
 
 /** The parts of a postgres:// URL that are present; absent parts fall back elsewhere. */
 export function partsOfDatabaseUrl(url: URL): Partial<DatabaseConfig> {
@@ -13,9 +13,22 @@ export function partsOfDatabaseUrl(url: URL): Partial<DatabaseConfig> {
   };
 }
 
-/** A complete connection from a URL alone (for --target-url and RESTORE_TEST_DATABASE_URL). */
-export function databaseFromUrl(text: string): DatabaseConfig {
+/**
+ * A complete connection from a URL alone (for --target-url and RESTORE_TEST_DATABASE_URL), every
+ * setting sourced from it. A URL without a password takes `passwordFrom`'s, with its source.
+ */
+export function databaseFromUrl(text: string, source: SettingSource, passwordFrom?: Pick<DatabaseConfig, 'password' | 'origin'>): DatabaseConfig {
   const parts = partsOfDatabaseUrl(new URL(text));
   const user = parts.user ?? 'postgres';
-  return { host: parts.host ?? 'localhost', port: parts.port ?? 5432, user, password: parts.password, database: parts.database ?? user, sslMode: parts.sslMode };
+  const inUrl: SettingSource = { ...source, inUrl: true };
+  const ownPassword = parts.password !== undefined || !passwordFrom?.password;
+  return {
+    host: parts.host ?? 'localhost',
+    port: parts.port ?? 5432,
+    user,
+    password: ownPassword ? parts.password : passwordFrom.password,
+    database: parts.database ?? user,
+    sslMode: parts.sslMode,
+    origin: { host: inUrl, port: inUrl, user: inUrl, database: inUrl, password: ownPassword ? inUrl : passwordFrom.origin?.password },
+  };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -23,16 +24,24 @@ export function isSecret(name: string): boolean {
   return (SECRET_VARIABLES as readonly string[]).includes(name) || /PASSWORD|SECRET|TOKEN/.test(name);
 }
 
+/** The .env file read, and the variables it set: those the real environment left unset. */
+export interface DotenvSource {
+  path: string;
+  variables: string[];
+}
+
 /** A .env file fills in what the real environment leaves unset; the real environment always wins. */
-export function withDotenv(env: Env, dotenvPath: string | undefined): Env {
-  if (!dotenvPath) return env;
+export function withDotenv(env: Env, dotenvPath: string | undefined): { env: Env; dotenv?: DotenvSource } {
+  if (!dotenvPath) return { env };
   let text: string;
   try {
     text = readFileSync(dotenvPath, 'utf8');
   } catch {
-    return env; // a missing .env is normal
+    return { env }; // a missing .env is normal
   }
-  return { ...parseDotenv(text), ...env };
+  const fromFile = parseDotenv(text);
+  const variables = Object.keys(fromFile).filter((name) => env[name] === undefined && fromFile[name]!.trim() !== '');
+  return { env: { ...fromFile, ...env }, dotenv: { path: resolve(dotenvPath), variables } };
 }
 
 /**

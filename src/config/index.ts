@@ -1,12 +1,14 @@
 import { cpus, hostname, tmpdir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import { databaseFromUrl, partsOfDatabaseUrl } from './database-url';
+import { databaseFromUrl } from './database-url';
+import { databaseFromEnv, type DatabaseOrigin, type SettingSource } from './database';
 import { crossVariableProblems } from './cross-checks';
-import { displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
+import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type DotenvSource, type Env } from './env-source';
 import type { FreeSpaceLimit } from './parse';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema, type COMPRESSIONS, type LOG_LEVELS, type STORAGE_CLASSES, type TARGETS } from './schema';
 
+export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
 export type TargetName = (typeof TARGETS)[number];
 export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
 
@@ -17,6 +19,8 @@ export interface DatabaseConfig {
   password?: string;
   database: string;
   sslMode?: string;
+  /** Where each setting came from; unset for connections keepsake makes itself (throwaway clusters). */
+  origin?: DatabaseOrigin;
 }
 
 export interface S3Config {
@@ -125,6 +129,8 @@ export interface HealthConfig {
 }
 
 export interface Config {
+  /** The .env file that set some of these, when one did. */
+  dotenv?: DotenvSource;
   database: DatabaseConfig;
   health: HealthConfig;
   report: ReportConfig;
@@ -143,6 +149,9 @@ export interface Config {
 }
 
 const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { zstd: 3, gzip: 6, none: 0 };
+
+/** Every variable keepsake reads, secrets' <NAME>_FILE included. */
+const KNOWN_VARIABLES = new Set<string>([...Object.keys(envSchema.shape), ...SECRET_VARIABLES.map((name) => `${name}_FILE`)]);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -163,28 +172,29 @@ function dropEmpty(env: Env): Env {
  */
 export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: string } = {}): Config {
   const problems: string[] = [];
-  const env = dropEmpty(resolveSecretFiles(withDotenv(rawEnv, options.dotenvPath), problems));
+  const { env: withFile, dotenv: fileRead } = withDotenv(rawEnv, options.dotenvPath);
+  // Only what keepsake reads: a compose .env also holds the other services' settings.
+  const dotenv = fileRead && { ...fileRead, variables: fileRead.variables.filter((name) => KNOWN_VARIABLES.has(name)) };
+  const env = dropEmpty(resolveSecretFiles(withFile, problems));
   const result = envSchema.safeParse(env);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0]);
-      problems.push(`${name}=${displayValue(name, env[name])}: ${issue.message}`);
+      const setIn = dotenv?.variables.includes(name) ? ` (set in ${dotenv.path})` : '';
+      problems.push(`${name}=${displayValue(name, env[name])}${setIn}: ${issue.message}`);
     }
   }
   problems.push(...crossVariableProblems(env));
   if (!result.success || problems.length) throw new ConfigError(problems);
   const e = result.data;
 
-  const url = e.DATABASE_URL ? partsOfDatabaseUrl(e.DATABASE_URL) : {};
-  const database: DatabaseConfig = {
-    host: url.host || e.POSTGRES_HOST || e.PGHOST || 'localhost',
-    port: url.port ?? e.POSTGRES_PORT ?? e.PGPORT ?? 5432,
-    user: url.user || e.POSTGRES_USER || e.PGUSER || 'postgres',
-    password: url.password || e.POSTGRES_PASSWORD || e.PGPASSWORD,
-    database: url.database || e.POSTGRES_DB || e.POSTGRES_DATABASE || e.PGDATABASE || '',
-    sslMode: url.sslMode ?? e.PGSSLMODE,
+  /** A variable's source: NAME_FILE when the value was read from that file, and the .env that set it. */
+  const sourceOf = (name: string): SettingSource => {
+    const readFromFile = (SECRET_VARIABLES as readonly string[]).includes(name) && !withFile[name]?.trim() && Boolean(withFile[`${name}_FILE`]?.trim());
+    const variable = readFromFile ? `${name}_FILE` : name;
+    return dotenv?.variables.includes(variable) ? { name: variable, file: dotenv.path } : { name: variable };
   };
-  if (!database.database) database.database = database.user;
+  const database = databaseFromEnv(e, sourceOf);
 
   const targets = e.BACKUP_TARGETS ?? (e.S3_BUCKET ? ['s3' as const] : ['local' as const]);
   const algorithm = e.BACKUP_COMPRESSION;
@@ -210,6 +220,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     : undefined;
 
   return deepFreeze({
+    dotenv: dotenv?.variables.length ? dotenv : undefined,
     database,
     schedule: {
       jobs: {
@@ -262,7 +273,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     },
     restore: {
       testMode: e.RESTORE_TEST_MODE,
-      testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString()) : undefined,
+      testServer: e.RESTORE_TEST_DATABASE_URL ? databaseFromUrl(e.RESTORE_TEST_DATABASE_URL.toString(), sourceOf('RESTORE_TEST_DATABASE_URL')) : undefined,
       jobs: e.RESTORE_JOBS || cpus().length,
       workDir: absolute(e.RESTORE_WORK_DIR ?? tmpdir()),
       testTimeoutMs: e.RESTORE_TEST_TIMEOUT,
@@ -288,13 +299,4 @@ function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
-export function redactedConfig(config: Config): unknown {
-  return JSON.parse(
-    JSON.stringify(config, (key, value) => {
-      if (value === undefined) return undefined;
-      if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
-      return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
-    }),
-  );
-}
+export { redactedConfig } from './redact';

@@ -22,6 +22,22 @@ const integer = (min: number, max: number) =>
     return value;
   });
 
+/**
+ * A duration keepsake waits out with a timer. Node's timers (setTimeout, AbortSignal.timeout) hold
+ * at most 2^31 - 1 ms, about 24.8 days, and fire at once for anything longer: SHUTDOWN_GRACE=30d
+ * used to abort the running job milliseconds after SIGTERM. 24 days is the round limit below that.
+ * Every other duration (HEALTH_MAX_AGE_*, HEALTH_ALERT_REPEAT, CLEANUP_INCOMPLETE_AFTER, the
+ * retention ages) is only compared with an age, never waited out, so it needs no such limit.
+ */
+const LONGEST_TIMER_MS = 24 * 86_400_000;
+const timerDuration = (options: { zero: 'allowed' | 'refused'; example: string }) =>
+  parsed((text) => {
+    const ms = parseDuration(text);
+    if (ms > LONGEST_TIMER_MS) throw new Error('at most 24d (the longest wait a timer can hold); set 24d or less');
+    if (ms === 0 && options.zero === 'refused') throw new Error(`must be longer than 0, like ${options.example}`);
+    return ms;
+  });
+
 const boolean = parsed(parseBoolean);
 const schedule = parsed((text) => parseSchedule(text, (pattern) => new Cron(pattern, { paused: true })));
 const oneOf = <T extends string>(values: readonly T[]) =>
@@ -120,7 +136,7 @@ export const envSchema = z.object({
   RESTORE_TEST_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   RESTORE_JOBS: integer(0, 64).default(0),
   RESTORE_WORK_DIR: z.string().optional(),
-  RESTORE_TEST_TIMEOUT: parsed(parseDuration).default(6 * 3_600_000),
+  RESTORE_TEST_TIMEOUT: timerDuration({ zero: 'refused', example: '6h' }).default(6 * 3_600_000),
 
   TZ: parsed((text) => {
     try {
@@ -140,7 +156,8 @@ export const envSchema = z.object({
   SCHEDULE_LOGROTATE: schedule.default('0 4 * * *'),
   BACKUP_CATCH_UP: boolean.default(true),
   BACKUP_ON_START: boolean.default(false),
-  SHUTDOWN_GRACE: parsed(parseDuration).default(5 * 60_000),
+  // 0 is a choice: abort the running job at once on SIGTERM.
+  SHUTDOWN_GRACE: timerDuration({ zero: 'allowed', example: '5m' }).default(5 * 60_000),
 
   BACKUP_KEEP_DAILY: integer(1, 100_000).default(7),
   BACKUP_KEEP_WEEKLY: integer(1, 100_000).default(4),

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DatabaseConfig } from '../config';
+import type { DatabaseConfig, DatabaseSetting } from '../config';
 import { UnavailableError } from '../errors';
 
 export function describeDatabase(db: DatabaseConfig): string {
@@ -33,6 +33,16 @@ function sslOption(sslMode: string | undefined): pg.ClientConfig['ssl'] {
   }
 }
 
+/** What to name for a setting of a connection keepsake made itself (no origin): the usual variables. */
+const USUAL_VARIABLE: Record<DatabaseSetting, string> = { host: 'POSTGRES_HOST', port: 'POSTGRES_PORT', user: 'POSTGRES_USER', password: 'POSTGRES_PASSWORD', database: 'POSTGRES_DB' };
+
+/** Where a setting came from, as a message names it: "POSTGRES_PASSWORD", "the password in DATABASE_URL (set in /app/.env)". */
+function settingSource(db: DatabaseConfig, setting: DatabaseSetting): string {
+  const source = db.origin?.[setting] ?? { name: USUAL_VARIABLE[setting] };
+  const where = source.inUrl ? `the ${setting} in ${source.name}` : source.name;
+  return source.file ? `${where} (set in ${source.file})` : where;
+}
+
 /** Turns the driver's terse errors into messages that say what to check. */
 export function explainConnectionError(db: DatabaseConfig, error: unknown): UnavailableError {
   const err = error as { code?: string; message?: string };
@@ -44,8 +54,8 @@ export function explainConnectionError(db: DatabaseConfig, error: unknown): Unav
     ETIMEDOUT: `connection to ${where} timed out; check the network path and firewall`,
     ENOENT: `no PostgreSQL socket in ${db.host}; check POSTGRES_HOST`,
     '3D000': `database "${db.database}" does not exist on ${where}; check POSTGRES_DB`,
-    '28P01': `password authentication failed for user "${db.user}"; check POSTGRES_PASSWORD`,
-    '28000': `the server refused user "${db.user}" (${err.message}); check pg_hba.conf and POSTGRES_USER`,
+    '28P01': `password authentication failed for user "${db.user}"; check ${settingSource(db, 'password')}`,
+    '28000': `the server refused user "${db.user}" (${err.message}); check pg_hba.conf and ${settingSource(db, 'user')}`,
   };
   const reason = (err.code && reasons[err.code]) ?? `${err.message ?? String(error)}`;
   return new UnavailableError(`Cannot connect to PostgreSQL: ${reason}`, { cause: error });

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allFiles } from '../support/workspace';
@@ -18,11 +18,12 @@ interface DemoRun {
 }
 
 /** `node scripts/demo.js` (dist/ is built by `npm test` first) with its output in a temp folder. */
-function runDemo(demoDir: string, options: { interruptWhen?: (stdout: string) => boolean; interruptAfterMs?: number } = {}): Promise<DemoRun> {
+function runDemo(demoDir: string, options: { interruptWhen?: (stdout: string) => boolean; interruptAfterMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<DemoRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [DEMO], {
       // KEEPSAKE_DEMO_DIR: a developer's ./demo stays as it was.
-      env: { PATH: process.env.PATH ?? '', KEEPSAKE_DEMO_DIR: demoDir },
+      env: { PATH: process.env.PATH ?? '', KEEPSAKE_DEMO_DIR: demoDir, ...options.env },
+      cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -65,7 +66,10 @@ describe('npm run demo (scripts/demo.js)', () => {
   afterEach(async () => rm(demoDir, { recursive: true, force: true }));
 
   it('runs every job once through the CLI, mails each report to the local sink, and leaves no server behind', async () => {
-    const run = await runDemo(demoDir);
+    // Run where the compose quick start left its .env (S3_BUCKET and all): the demo must not read it.
+    const checkout = await mkdtemp(join(tmpdir(), 'keepsake-demo-checkout-'));
+    await copyFile(join(__dirname, '..', '..', '.env.example'), join(checkout, '.env'));
+    const run = await runDemo(demoDir, { cwd: checkout }).finally(() => rm(checkout, { recursive: true, force: true }));
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
 
     // One line per step while it runs.
@@ -97,6 +101,19 @@ describe('npm run demo (scripts/demo.js)', () => {
     expect(await readdir(join(demoDir, 'logs'))).toEqual(expect.arrayContaining(['keepsake.log', 'demo-steps.log']));
 
     await expectNothingLeftRunning(demoDir);
+  });
+
+  it('on a machine without PostgreSQL or zstd, says in one line what is missing and how to install it', async () => {
+    // Nothing on PATH and an empty PG_BIN_DIR: a fresh machine with only Node.
+    const empty = join(demoDir, 'empty');
+    await mkdir(empty);
+    const run = await runDemo(demoDir, { env: { PATH: empty, PG_BIN_DIR: empty } });
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(run.stderr).toBe(
+      'npm run demo needs PostgreSQL (initdb, postgres, pg_dump, pg_restore) and zstd; missing here: initdb, postgres, pg_dump, pg_restore, zstd. ' +
+        'Install them with: bash scripts/install-system-deps.sh (Debian/Ubuntu), or set PG_BIN_DIR to a PostgreSQL bin directory\n',
+    );
+    expect(await readdir(demoDir)).toEqual(['empty']); // nothing started, nothing written
   });
 
   it('starts from a clean folder, and on Ctrl-C stops the running step, the cluster and the mail server', async () => {

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadConfig, redactedConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 
@@ -82,6 +82,27 @@ describe('.env file', () => {
     expect(loadConfig({}, { dotenvPath: join(dir, 'no-such.env') }).database.host).toBe('localhost');
   });
 
+  it('is named in the configuration with the variables it set: keepsake\'s own, left unset by the environment', () => {
+    const dotenvPath = file('named.env', 'S3_BUCKET=keepsake-backups\nPOSTGRES_USER=app\nMINIO_ROOT_USER=minioadmin\nTZ=\n');
+    const config = loadConfig({ POSTGRES_USER: 'from-env' }, { dotenvPath });
+    expect(config.dotenv).toEqual({ path: dotenvPath, variables: ['S3_BUCKET'] });
+    expect(redactedConfig(config)).toMatchObject({ dotenv: { path: dotenvPath, variables: ['S3_BUCKET'] } });
+    expect(loadConfig({}).dotenv).toBeUndefined();
+  });
+
+  it('is named by its absolute path when given as a relative one', () => {
+    const dotenvPath = file('relative.env', 'S3_BUCKET=b\n');
+    const relativePath = relative(process.cwd(), dotenvPath);
+    expect(loadConfig({}, { dotenvPath: relativePath }).dotenv?.path).toBe(dotenvPath);
+  });
+
+  it('is named next to a bad value it set', () => {
+    const dotenvPath = file('bad.env', 'S3_BUCKET=b\nS3_PART_SIZE=1M\n');
+    expect(() => loadConfig({}, { dotenvPath })).toThrow(
+      expect.objectContaining({ problems: [`S3_PART_SIZE="1M" (set in ${dotenvPath}): S3 parts must be at least 5MiB`] }),
+    );
+  });
+
   it('can name a secret file', () => {
     const secret = file('dotenv-secret', 'pw-via-dotenv\n');
     const dotenvPath = file('secret.env', `POSTGRES_PASSWORD_FILE=${secret}\n`);
@@ -131,6 +152,10 @@ describe('redactedConfig', () => {
   it('shows only the first four characters of the access key id', () => {
     expect(redacted.s3.accessKeyId).toBe('AKIA***');
     expect(text).not.toContain('IOSFODNN7EXAMPLE');
+  });
+
+  it('shows where the password came from: a variable name, not a secret', () => {
+    expect(redacted.database.origin).toMatchObject({ password: { name: 'DATABASE_URL', inUrl: true } });
   });
 
   it('keeps everything else, and omits secrets that are unset', () => {

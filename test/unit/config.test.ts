@@ -27,7 +27,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('connects to postgres@localhost:5432 and uses the user name as database name', () => {
-    expect(config.database).toEqual({ host: 'localhost', port: 5432, user: 'postgres', password: undefined, database: 'postgres', sslMode: undefined });
+    expect(config.database).toEqual({ host: 'localhost', port: 5432, user: 'postgres', password: undefined, database: 'postgres', sslMode: undefined, origin: expect.any(Object) });
   });
 
   it('logs at info and keeps state in /var/lib/keepsake', () => {
@@ -59,7 +59,7 @@ describe('loadConfig defaults', () => {
 describe('loadConfig database connection', () => {
   it('reads host, port, user, percent-encoded password, database and sslmode from DATABASE_URL', () => {
     const { database } = loadConfig({ DATABASE_URL: 'postgres://app%40corp:p%40ss%3Aw%2Frd@db.example.com:6543/my%20db?sslmode=require' });
-    expect(database).toEqual({ host: 'db.example.com', port: 6543, user: 'app@corp', password: 'p@ss:w/rd', database: 'my db', sslMode: 'require' });
+    expect(database).toEqual({ host: 'db.example.com', port: 6543, user: 'app@corp', password: 'p@ss:w/rd', database: 'my db', sslMode: 'require', origin: expect.any(Object) });
   });
 
   it('accepts the postgresql:// scheme and a socket directory in ?host=', () => {
@@ -70,7 +70,7 @@ describe('loadConfig database connection', () => {
 
   it('reads POSTGRES_* variables', () => {
     const env = { POSTGRES_HOST: 'db', POSTGRES_PORT: '5433', POSTGRES_USER: 'app', POSTGRES_PASSWORD: 'pw', POSTGRES_DB: 'shop' };
-    expect(loadConfig(env).database).toEqual({ host: 'db', port: 5433, user: 'app', password: 'pw', database: 'shop', sslMode: undefined });
+    expect(loadConfig(env).database).toEqual({ host: 'db', port: 5433, user: 'app', password: 'pw', database: 'shop', sslMode: undefined, origin: expect.any(Object) });
   });
 
   it('accepts POSTGRES_DATABASE as an alias of POSTGRES_DB', () => {
@@ -79,7 +79,7 @@ describe('loadConfig database connection', () => {
 
   it('falls back to libpq PG* variables', () => {
     const env = { PGHOST: 'pghost', PGPORT: '5434', PGUSER: 'pguser', PGPASSWORD: 'pgpw', PGDATABASE: 'pgdb', PGSSLMODE: 'verify-full' };
-    expect(loadConfig(env).database).toEqual({ host: 'pghost', port: 5434, user: 'pguser', password: 'pgpw', database: 'pgdb', sslMode: 'verify-full' });
+    expect(loadConfig(env).database).toEqual({ host: 'pghost', port: 5434, user: 'pguser', password: 'pgpw', database: 'pgdb', sslMode: 'verify-full', origin: expect.any(Object) });
   });
 
   it('prefers POSTGRES_* over PG*', () => {
@@ -96,7 +96,10 @@ describe('loadConfig database connection', () => {
       POSTGRES_HOST: 'db', POSTGRES_PORT: '5433', POSTGRES_USER: 'app', POSTGRES_PASSWORD: 'pw', POSTGRES_DB: 'shop',
       PGHOST: 'pghost', PGPORT: '5434', PGUSER: 'pguser', PGPASSWORD: 'pgpw', PGDATABASE: 'pgdb', PGSSLMODE: 'require',
     };
-    expect(loadConfig(env).database).toEqual({ host: 'urlhost', port: 6000, user: 'url', password: 'urlpw', database: 'urldb', sslMode: 'disable' });
+    const { database } = loadConfig(env);
+    expect(database).toEqual({ host: 'urlhost', port: 6000, user: 'url', password: 'urlpw', database: 'urldb', sslMode: 'disable', origin: expect.any(Object) });
+    const fromUrl = { name: 'DATABASE_URL', inUrl: true };
+    expect(database.origin).toEqual({ host: fromUrl, port: fromUrl, user: fromUrl, password: fromUrl, database: fromUrl });
   });
 
   it('treats empty strings as unset, so they do not hide a fallback', () => {

@@ -91,6 +91,16 @@ describe('README first screen', () => {
     expect(firstScreen).toContain(command);
   });
 
+  it('says what `npm run demo` needs and the command that installs it', () => {
+    const demo = firstScreen.split('\n\n').find((paragraph) => paragraph.includes('`npm run demo` needs'));
+    expect(demo).toMatch(/PostgreSQL[^]*zstd[^]*`bash scripts\/install-system-deps\.sh`/);
+  });
+
+  it('lists in its "Needs" sentence the server programs restore tests run', () => {
+    const needs = firstScreen.split('\n\n').find((paragraph) => paragraph.startsWith('Needs '));
+    for (const program of ['pg_dump', 'pg_restore', 'initdb', 'postgres', 'zstd']) expect({ program, listed: needs?.includes(`\`${program}\``) }).toEqual({ program, listed: true });
+  });
+
   it('gives the exact test command CI runs, with its system-dependency step and the image test', () => {
     expect(ciCommand).toBe('bash scripts/install-system-deps.sh && npm ci && npm test && npm run test:image');
     expect(firstScreen.split('\n').map((line) => line.replace(/\s+#.*$/, ''))).toContain(ciCommand);

@@ -1,0 +1,16 @@
+import type { Config } from './index';
+
+/** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
+export function redactedConfig(config: Config): unknown {
+  // Sources name variables, never values: a source named "password" is not a secret.
+  const sources = new WeakSet<object>();
+  return JSON.parse(
+    JSON.stringify(config, function (this: unknown, key, value) {
+      if (value === undefined) return undefined;
+      if (key === 'origin') sources.add(value as object);
+      if (sources.has(this as object)) return value;
+      if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
+      return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
+    }),
+  );
+}
