@@ -140,8 +140,10 @@ export function planBackups({ backups, policy, now, failedTiers = new Set() }: R
 /** Keeps records younger than RESTORE_TEST_KEEP, and always the newest: the latest proof stays. */
 export function planRestoreTests(records: RecordFacts[], keepMs: number, now: number): RecordDecision[] {
   const ordered = [...records].sort((a, b) => b.at - a.at || b.key.localeCompare(a.key));
-  return ordered.map((record, index) => {
-    const age = now - record.at;
+  return ordered.map(({ key, at }, index) => {
+    // Only the facts, never the caller's extras (its Storage objects): decisions end up in --json.
+    const record = { key, at };
+    const age = now - at;
     if (index === 0) return { ...record, action: 'keep', rule: 'newest', reason: 'newest recovery-test record: always kept' };
     if (age < keepMs) return { ...record, action: 'keep', rule: 'age', reason: `younger than ${formatAge(keepMs)} (${formatAge(age)} old)` };
     return { ...record, action: 'delete', rule: 'outside', reason: `${formatAge(age)} old, limit ${formatAge(keepMs)}` };
