@@ -1,5 +1,5 @@
 import type { Manifest } from '../backup/manifest';
-import type { CatalogEntry } from '../catalog/catalog';
+import type { CatalogEntry, IncompleteCopy } from '../catalog/catalog';
 import { coerceError } from '../errors';
 import { findBinaryFor } from '../postgres/binaries';
 import { spawnChild, type ChildHandle } from '../process/run-process';
@@ -82,4 +82,10 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, pgBinDir
     await Promise.all(children.map((child) => child.terminate()));
   }
   return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
+}
+
+/** The verdict on a copy that is not there to read: its data object is missing or cut short. */
+export function incompleteCopyVerification({ storage, manifest, problem }: IncompleteCopy): CopyVerification {
+  const detail = `${problem}; it cannot be restored, \`keepsake cleanup\` removes it once it is older than CLEANUP_INCOMPLETE_AFTER`;
+  return { target: storage.name, location: storage.location(manifest.key), ok: false, checks: [{ name: 'complete', ok: false, detail }], durationMs: 0 };
 }
