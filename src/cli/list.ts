@@ -1,18 +1,18 @@
 import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
-import { readCatalog } from '../catalog/catalog';
+import { catalogWarnings, readCatalog } from '../catalog/catalog';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp, table } from '../format';
 
 export function registerList(program: Command, context: CommandContext): void {
   program
     .command('list')
-    .description('list complete backups on every target, newest first, numbered')
+    .description('list complete backups on every target, newest first, numbered; warns about incomplete ones by name')
     .addOption(new Option('--tier <tier>', 'only this tier').choices(TIERS))
     .option('--json', 'print the list as JSON')
     .action(async (options: { tier?: Tier; json?: boolean }) => {
       const catalog = await readCatalog(context.storages(), { tier: options.tier });
-      for (const problem of catalog.problems) context.err(`warning: ${problem}`);
+      for (const warning of catalogWarnings(catalog)) context.err(`warning: ${warning}`);
       if (options.json) {
         const rows = catalog.backups.map(({ manifest, copies }, index) => ({
           number: index + 1,

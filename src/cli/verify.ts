@@ -1,30 +1,47 @@
 import type { Command } from 'commander';
-import { readCatalog, selectBackup } from '../catalog/catalog';
+import { IncompleteBackupError, incompleteCopiesOf, readCatalog, selectBackup, type CatalogEntry, type IncompleteCopy } from '../catalog/catalog';
 import { VerifyError } from '../errors';
-import { verifyCopy } from '../restore/verify-archive';
+import { incompleteCopyVerification, verifyCopy, type CopyVerification } from '../restore/verify-archive';
 import type { CommandContext } from './context';
 import { formatDuration } from '../format';
 
 export function registerVerify(program: Command, context: CommandContext): void {
   program
     .command('verify')
-    .description('re-read a backup from every target: size, sha256, decompression, pg_restore --list')
-    .argument('[backup]', 'latest, a number from `keepsake list`, or an id', 'latest')
+    .description('re-read a backup from every target: size, sha256, decompression, pg_restore --list; an incomplete copy fails')
+    .argument('[backup]', 'latest, a number from `keepsake list`, or an id (an incomplete backup\'s too)', 'latest')
     .option('--json', 'print the result as JSON')
     .action(async (selector: string, options: { json?: boolean }) => {
       const config = context.config();
-      const entry = selectBackup(await readCatalog(context.storages()), selector, { database: config.database.database });
-      const copies = [];
-      for (const copy of entry.copies) copies.push(await verifyCopy(entry, copy.storage, config.pgBinDir));
+      const storages = context.storages();
+      const catalog = await readCatalog(storages);
+      // An incomplete backup is verified too: each of its copies fails, saying what is wrong.
+      let entry: CatalogEntry | undefined;
+      let broken: IncompleteCopy[];
+      try {
+        entry = selectBackup(catalog, selector, { database: config.database.database });
+        broken = incompleteCopiesOf(catalog, entry.manifest);
+      } catch (error) {
+        if (!(error instanceof IncompleteBackupError)) throw error;
+        broken = error.copies;
+      }
+      const manifest = entry?.manifest ?? broken[0]!.manifest;
+      const copies: CopyVerification[] = [];
+      // In the targets' order, whole copies and incomplete ones alike.
+      for (const storage of storages) {
+        if (entry?.copies.some((copy) => copy.storage === storage)) copies.push(await verifyCopy(entry, storage, config.pgBinDir));
+        for (const copy of broken.filter((b) => b.storage === storage)) copies.push(incompleteCopyVerification(copy));
+      }
       const ok = copies.every((copy) => copy.ok);
       if (options.json) {
-        context.out(JSON.stringify({ ok, id: entry.manifest.id, tier: entry.manifest.tier, copies }, null, 2));
+        context.out(JSON.stringify({ ok, id: manifest.id, tier: manifest.tier, copies }, null, 2));
       } else {
         for (const copy of copies) {
-          context.out(`${copy.ok ? 'OK' : 'FAILED'} ${entry.manifest.tier}/${entry.manifest.id} on ${copy.target} (${copy.location}) in ${formatDuration(copy.durationMs)}`);
+          context.out(`${copy.ok ? 'OK' : 'FAILED'} ${manifest.tier}/${manifest.id} on ${copy.target} (${copy.location}) in ${formatDuration(copy.durationMs)}`);
           for (const check of copy.checks) context.out(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
         }
       }
-      if (!ok) throw new VerifyError(`Backup ${entry.manifest.id} failed verification on ${copies.filter((c) => !c.ok).map((c) => c.target).join(', ')}`);
+      if (!entry) throw new IncompleteBackupError(broken);
+      if (!ok) throw new VerifyError(`Backup ${manifest.id} failed verification on ${copies.filter((c) => !c.ok).map((c) => c.target).join(', ')}`);
     });
 }

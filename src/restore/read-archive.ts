@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { startDecompressor } from '../backup/compress';
 import { CountingStream, DigestStream } from '../backup/digest';
@@ -8,6 +8,7 @@ import type { Storage } from '../storage';
 
 /** What happened reading one stored archive end to end; the callers turn it into verdicts. */
 export interface ArchiveRead {
+  /** Bytes read from the stored object: all of it unless `readError` (or `writeError`) stopped the read. */
   storedBytes: number;
   sha256: string;
   rawBytes: number;
@@ -21,9 +22,39 @@ export interface ArchiveRead {
 }
 
 /**
+ * Passes bytes on while the target takes them, then swallows the rest, so the stream before it is
+ * still read to the end after the target has gone: a decompressor that quit on damaged data, or
+ * pg_restore --list once it has read the table of contents. Writing on into a closed pipe would
+ * fail with EPIPE and hide the real verdict (the checksum, the decompressor's own error).
+ */
+export class FeedWhileOpen extends Writable {
+  private open = true;
+  constructor(private readonly target: Writable) {
+    super({ highWaterMark: 1024 * 1024 });
+    const close = () => (this.open = false);
+    target.on('error', close).on('close', close);
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.open || this.target.write(chunk)) return callback();
+    const resume = () => {
+      this.target.off('drain', resume).off('close', resume);
+      callback();
+    };
+    this.target.on('drain', resume).on('close', resume);
+  }
+  override _final(callback: () => void): void {
+    if (this.open) this.target.end();
+    callback();
+  }
+}
+
+/**
  * Streams a stored archive through sha256 and its decompressor into `sink`, in one pass, for
- * verify (sink: pg_restore --list) and for fetch (sink: a local file). If a pipe breaks, the
- * decompressor is stopped instead of waited for; on success it exits by itself, after checking
+ * verify (sink: pg_restore --list) and for fetch (sink: a local file). The stored object is read
+ * to its end even when the decompressor stops early on damaged data, so the size and sha256 are
+ * always the whole object's and the verdict names the damage, not a broken pipe. Only a failing
+ * read or a failing sink (a full disk: reading on would be pointless) stops it; then the
+ * decompressor is stopped instead of waited for. On success it exits by itself, after checking
  * its own frame checksum.
  */
 export async function readArchive(storage: Storage, manifest: Manifest, sink: Writable, signal?: AbortSignal): Promise<ArchiveRead> {
@@ -35,7 +66,13 @@ export async function readArchive(storage: Storage, manifest: Manifest, sink: Wr
   let writeError: unknown;
   source.on('error', (error) => (readError ??= error));
   sink.on('error', (error) => (writeError ??= error));
-  const pipes = await Promise.allSettled([pipeline(source, stored, codec.input, { signal }), pipeline(codec.output, raw, sink, { signal })]);
+  const reading = pipeline(source, stored, new FeedWhileOpen(codec.input), { signal });
+  const writing = pipeline(codec.output, raw, sink, { signal }).catch((error: unknown) => {
+    source.destroy();
+    throw error;
+  });
+  // A failing sink stops the read too; its own error is the one worth reporting.
+  const pipes = await Promise.allSettled([writing, reading]);
   const failed = pipes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
     await codec.process?.terminate();

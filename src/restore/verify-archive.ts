@@ -1,11 +1,10 @@
-import { Writable } from 'node:stream';
 import type { Manifest } from '../backup/manifest';
-import type { CatalogEntry } from '../catalog/catalog';
+import type { CatalogEntry, IncompleteCopy } from '../catalog/catalog';
 import { coerceError } from '../errors';
 import { findBinaryFor } from '../postgres/binaries';
 import { spawnChild, type ChildHandle } from '../process/run-process';
 import type { Storage } from '../storage';
-import { readArchive } from './read-archive';
+import { FeedWhileOpen, readArchive } from './read-archive';
 
 export interface CopyVerification {
   target: string;
@@ -13,31 +12,6 @@ export interface CopyVerification {
   ok: boolean;
   checks: { name: string; ok: boolean; detail: string }[];
   durationMs: number;
-}
-
-/**
- * Feeds the archive to pg_restore while it wants it, then keeps draining, so the whole stream
- * is still read (and decompressed, and hashed) after pg_restore has read its table of contents.
- */
-class FeedWhileOpen extends Writable {
-  private open = true;
-  constructor(private readonly target: Writable) {
-    super({ highWaterMark: 1024 * 1024 });
-    const close = () => (this.open = false);
-    target.on('error', close).on('close', close);
-  }
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.open || this.target.write(chunk)) return callback();
-    const resume = () => {
-      this.target.off('drain', resume).off('close', resume);
-      callback();
-    };
-    this.target.on('drain', resume).on('close', resume);
-  }
-  override _final(callback: () => void): void {
-    if (this.open) this.target.end();
-    callback();
-  }
 }
 
 /**
@@ -84,7 +58,13 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, pgBinDir
     const listResult = await listing.finished;
     const codecResult = read.codec;
 
-    check('size', read.storedBytes === manifest.storedBytes, `${read.storedBytes} bytes stored, manifest says ${manifest.storedBytes}`);
+    // A read that broke off knows only how far it got; the size is then the listing's.
+    const listedBytes = entry.copies.find((copy) => copy.storage === storage)?.size;
+    check(
+      'size',
+      (read.failure ? listedBytes : read.storedBytes) === manifest.storedBytes,
+      read.failure ? `${listedBytes ?? 'unknown'} bytes listed, manifest says ${manifest.storedBytes}; the read broke off after ${read.storedBytes}` : `${read.storedBytes} bytes stored, manifest says ${manifest.storedBytes}`,
+    );
     check('sha256', !read.failure && read.sha256 === manifest.sha256, read.failure ? `could not read the whole object: ${coerceError(read.failure).message}` : `sha256 ${read.sha256}${read.sha256 === manifest.sha256 ? '' : `, manifest says ${manifest.sha256}`}`);
     check('decompress', !codecResult || codecResult.exitCode === 0, codecResult && codecResult.exitCode !== 0 ? `${manifest.compression.algorithm} failed: ${codecResult.stderrTail.trim()}` : `${read.rawBytes} bytes after decompression`);
     check('raw size', read.rawBytes === manifest.rawBytes, `${read.rawBytes} bytes, manifest says ${manifest.rawBytes}`);
@@ -102,4 +82,10 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, pgBinDir
     await Promise.all(children.map((child) => child.terminate()));
   }
   return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
+}
+
+/** The verdict on a copy that is not there to read: its data object is missing or cut short. */
+export function incompleteCopyVerification({ storage, manifest, problem }: IncompleteCopy): CopyVerification {
+  const detail = `${problem}; it cannot be restored, \`keepsake cleanup\` removes it once it is older than CLEANUP_INCOMPLETE_AFTER`;
+  return { target: storage.name, location: storage.location(manifest.key), ok: false, checks: [{ name: 'complete', ok: false, detail }], durationMs: 0 };
 }

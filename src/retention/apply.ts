@@ -1,5 +1,5 @@
 import type { Tier } from '../backup/keys';
-import { mapLimit, type CatalogEntry } from '../catalog/catalog';
+import { catalogWarnings, mapLimit, type CatalogEntry } from '../catalog/catalog';
 import type { Config } from '../config';
 import { coerceError } from '../errors';
 import type { Logger } from '../log';
@@ -51,7 +51,7 @@ export interface CleanupSummary {
   totals: { kept: number; deleted: number; restoreTestsDeleted: number; leftoversDeleted: number; bytesFreed: number };
   /** Deletions that failed; the objects are still there and the next run tries again. */
   errors: DeleteError[];
-  /** The catalog's warnings: unreadable manifests, data objects missing or of the wrong size. */
+  /** The catalog's warnings: unreadable manifests, incomplete backups this run did not remove. */
   problems: string[];
 }
 
@@ -101,7 +101,9 @@ export async function runCleanup({ config, storages, log }: CleanupDeps, request
   const byName = new Map(storages.map((storage) => [storage.name as string, storage]));
   const leftovers = await mapLimit(plan.leftovers, PARALLEL_DELETES, async (decision): Promise<LeftoverOutcome> => {
     if (decision.action === 'keep' || dryRun) return { ...decision, done: false };
-    const done = await remove(byName.get(decision.target)!, decision.key);
+    const storage = byName.get(decision.target)!;
+    // An incomplete backup: manifest first, as for any backup, then its data object.
+    const done = (await remove(storage, decision.key)) && (!decision.dataKey || (await remove(storage, decision.dataKey)));
     if (done) log.info({ target: decision.target, key: decision.key, reason: decision.reason }, 'retention removed an incomplete leftover');
     return { ...decision, done };
   });
@@ -123,7 +125,8 @@ export async function runCleanup({ config, storages, log }: CleanupDeps, request
     leftovers,
     totals,
     errors,
-    problems: facts.catalog.problems,
+    // Incomplete copies this run removed are news in the table above, no longer a warning.
+    problems: catalogWarnings(facts.catalog, facts.catalog.incomplete.filter((copy) => !leftovers.some((l) => l.done && l.target === copy.storage.name && l.key === copy.manifestKey))),
   };
 }
 

@@ -26,8 +26,8 @@ function inOurLayout(key: string): boolean {
 }
 
 /**
- * Reads the catalog (listed backups: complete ones only) and the raw listing of every target,
- * which is where incomplete leftovers and recovery-test records show up. Lists each target twice
+ * Reads the catalog (listed backups: complete ones only; incomplete ones by name) and the raw
+ * listing of every target, which is where other leftovers and recovery-test records show up. Lists each target twice
  * (catalog, then raw); that is one extra request per 1000 objects on S3 and keeps "listed means
  * complete" in one place, the catalog.
  */
@@ -36,7 +36,19 @@ export async function gatherFacts(storages: Storage[], database: string): Promis
   // A listed data object is never a leftover, wherever its manifest sits.
   const listed = new Set(catalog.backups.flatMap(({ manifest, copies }) => copies.map((copy) => `${copy.storage.name}:${manifest.key}`)));
   const records = new Map<string, { object: StoredObject; storages: Storage[] }>();
-  const leftovers: LeftoverFacts[] = [];
+  // An incomplete backup of this database: its manifest (first) and whatever data object there is.
+  const leftovers: LeftoverFacts[] = catalog.incomplete
+    .filter(({ manifest }) => manifest.database === database)
+    .map(({ storage, manifest, manifestKey, data, modified, problem }) => ({
+      target: storage.name,
+      key: manifestKey,
+      kind: 'incomplete',
+      modified: modified.getTime(),
+      size: data?.size ?? 0,
+      dataKey: data && !listed.has(`${storage.name}:${manifest.key}`) ? manifest.key : undefined,
+      backup: `${manifest.tier}/${manifest.id}`,
+      problem,
+    }));
   for (const storage of storages) {
     const objects = new Map<string, StoredObject>();
     for await (const object of storage.list('')) objects.set(object.key, object);

@@ -26,14 +26,23 @@ export interface RecordFacts {
   at: number;
 }
 
-/** An object a write left behind: a data object with no manifest, or a local temp file. */
+/**
+ * An object a write left behind: a data object with no manifest, or a local temp file; or an
+ * incomplete backup's copy on one target: a manifest whose data object is missing or cut short.
+ */
 export interface LeftoverFacts {
   target: string;
+  /** incomplete: the manifest's key, deleted first. */
   key: string;
-  kind: 'no-manifest' | 'temp';
+  kind: 'no-manifest' | 'temp' | 'incomplete';
   /** Last modified, in ms: a write in progress keeps touching it. */
   modified: number;
   size: number;
+  /** incomplete: the data object to delete after the manifest, when there is one. */
+  dataKey?: string;
+  /** incomplete: tier/id, and what is wrong with it. */
+  backup?: string;
+  problem?: string;
 }
 
 export type RetentionPolicy = Pick<RetentionConfig, 'keep' | 'maxAgeMs' | 'restoreTestKeepMs' | 'incompleteAfterMs'>;
@@ -140,8 +149,10 @@ export function planBackups({ backups, policy, now, failedTiers = new Set() }: R
 /** Keeps records younger than RESTORE_TEST_KEEP, and always the newest: the latest proof stays. */
 export function planRestoreTests(records: RecordFacts[], keepMs: number, now: number): RecordDecision[] {
   const ordered = [...records].sort((a, b) => b.at - a.at || b.key.localeCompare(a.key));
-  return ordered.map((record, index) => {
-    const age = now - record.at;
+  return ordered.map(({ key, at }, index) => {
+    // Only the facts, never the caller's extras (its Storage objects): decisions end up in --json.
+    const record = { key, at };
+    const age = now - at;
     if (index === 0) return { ...record, action: 'keep', rule: 'newest', reason: 'newest recovery-test record: always kept' };
     if (age < keepMs) return { ...record, action: 'keep', rule: 'age', reason: `younger than ${formatAge(keepMs)} (${formatAge(age)} old)` };
     return { ...record, action: 'delete', rule: 'outside', reason: `${formatAge(age)} old, limit ${formatAge(keepMs)}` };
@@ -149,18 +160,21 @@ export function planRestoreTests(records: RecordFacts[], keepMs: number, now: nu
 }
 
 /**
- * Objects without a manifest are never listed, so nobody can restore them; they go once the
- * grace period has passed. Within it they may belong to a write still in progress.
+ * Objects without a manifest, and incomplete backups, are never listed, so nobody can restore
+ * them; they go once the grace period has passed. Within it they may belong to a write still in
+ * progress.
  */
 export function planLeftovers(leftovers: LeftoverFacts[], graceMs: number, now: number): LeftoverDecision[] {
-  const what = { 'no-manifest': 'data object without manifest', temp: 'temp file of an unfinished write' };
+  const what = (leftover: LeftoverFacts) =>
+    ({ 'no-manifest': 'data object without manifest', temp: 'temp file of an unfinished write', incomplete: `incomplete backup ${leftover.backup} (${leftover.problem})` })[leftover.kind];
   return [...leftovers]
     .sort((a, b) => a.target.localeCompare(b.target) || a.key.localeCompare(b.key))
     .map((leftover) => {
       const age = now - leftover.modified;
-      return age > graceMs
-        ? { ...leftover, action: 'delete', rule: 'outside', reason: `${what[leftover.kind]}, ${formatAge(age)} old: past the ${formatAge(graceMs)} grace` }
-        : { ...leftover, action: 'keep', rule: 'grace', reason: `${what[leftover.kind]}, ${formatAge(age)} old: may still be being written (grace ${formatAge(graceMs)})` };
+      if (age > graceMs) return { ...leftover, action: 'delete', rule: 'outside', reason: `${what(leftover)}, ${formatAge(age)} old: past the ${formatAge(graceMs)} grace` };
+      // A manifest is written last, so an incomplete backup is no write in progress; it is kept a while all the same, for a look.
+      const wait = leftover.kind === 'incomplete' ? `removed once past the ${formatAge(graceMs)} grace` : `may still be being written (grace ${formatAge(graceMs)})`;
+      return { ...leftover, action: 'keep', rule: 'grace', reason: `${what(leftover)}, ${formatAge(age)} old: ${wait}` };
     });
 }
 

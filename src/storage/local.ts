@@ -14,12 +14,35 @@ function explain(action: string, path: string, error: unknown): StorageError {
   const hint: Record<string, string> = {
     EACCES: `permission denied; ${makeWritableHint('BACKUP_DIR')}`,
     EPERM: `operation not permitted; ${makeWritableHint('BACKUP_DIR')}`,
-    EROFS: 'the file system is read-only; mount BACKUP_DIR read-write',
+    EROFS: 'BACKUP_DIR is on a read-only file system; mount it read-write (in Docker: drop :ro from its volume)',
     ENOSPC: 'no space left on the device; free space or move BACKUP_DIR',
     ENOENT: 'no such file',
     ENOTDIR: 'a part of the path is a file, not a folder; fix BACKUP_DIR',
   };
   return new StorageError(`Cannot ${action} ${path}: ${(code && hint[code]) ?? (error as Error).message}`, { cause: error });
+}
+
+/**
+ * mkdir -p that reports the real cause. Node's recursive mkdir answers a failure it does not expect
+ * (EROFS: a read-only mount) with the ENOENT of its last look at the folder, which would tell the
+ * user "no such file" about a folder keepsake was about to create. Then the first missing level is
+ * created by hand, whose error is the true one. Returns the first folder created, like mkdir.
+ */
+async function makeFolders(dir: string): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    let first = dir;
+    while (dirname(first) !== first && !(await isFolder(dirname(first)))) first = dirname(first);
+    await mkdir(first, { mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return first;
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return stat(path).then((info) => info.isDirectory(), () => false);
 }
 
 /** The final folder, and the parents of every folder mkdir created on the way to it. */
@@ -78,7 +101,7 @@ export class LocalStorage implements Storage {
     const tempPath = `${finalPath}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
     let createdFrom: string | undefined;
     try {
-      createdFrom = await mkdir(dirname(finalPath), { recursive: true, mode: 0o700 });
+      createdFrom = await makeFolders(dirname(finalPath));
     } catch (error) {
       throw explain('write to', dirname(finalPath), error);
     }

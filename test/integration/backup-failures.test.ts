@@ -159,6 +159,20 @@ describe('a backup that cannot complete fails loudly and leaves nothing listed',
     expect(await allFiles(readOnly)).toEqual([]);
   });
 
+  asRoot('says a read-only BACKUP_DIR is read-only, not "no such file", when the day folder is missing (exit 74)', async () => {
+    const readOnly = join(workspace.root, 'read-only-mount');
+    await mkdir(readOnly);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
+    try {
+      const result = await runCli(['backup'], { ...env, BACKUP_DIR: readOnly });
+      expect(result.code).toBe(74);
+      expect(result.stderr).toMatch(new RegExp(`keepsake: Cannot write to ${readOnly}/manual/\\d{4}/\\d{2}/\\d{2}: BACKUP_DIR is on a read-only file system; mount it read-write \\(in Docker: drop :ro from its volume\\)`));
+      expect(result.stderr).not.toContain('no such file');
+    } finally {
+      execFileSync('umount', [readOnly]);
+    }
+  });
+
   asRoot('reports a full disk (exit 74) and leaves no partial file', async () => {
     const tiny = join(workspace.root, 'tiny-disk');
     await mkdir(tiny);

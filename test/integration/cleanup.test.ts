@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log';
 import { runCleanup, type CleanupSummary } from '../../src/retention/apply';
 import { createStorages, type Storage } from '../../src/storage';
 import { validManifest } from '../unit/manifest-fixture';
+import { runCli } from '../support/cli';
 import { listAllKeys, startTestS3, type TestS3 } from '../support/s3';
 import { allFiles, makeWorkspace } from '../support/workspace';
 
@@ -135,6 +136,26 @@ describe.each(['local', 's3'] as const)('retention cleanup on %s storage', (kind
     expect(listed).toHaveLength(10 + 2 + 3);
     expect(listed).toContain(`weekly/${backupId('app', new Date(weekly[2]!.at))}`);
     expect((await keys()).filter((key) => key.startsWith('weekly/'))).toEqual(objectsOf([weekly[0]!, weekly[2]!]).sort());
+  });
+
+  it('`keepsake cleanup --json` prints the outcome as plain data after deleting (the built CLI)', async () => {
+    const { keys } = setup('json');
+    const { storage } = setup('json');
+    // On the real clock: 1h, 1d 1h, ... 8d 1h old; the records 2 and 200 days old.
+    const made = await mapLimit(series('daily', 9, 1, 'app', 2), 8, ([t, d, at]) => putBackup(storage, t, d, at));
+    const fresh = await putRecord(storage, Date.now() - 2 * DAY, made[0]!, true);
+    const stale = await putRecord(storage, Date.now() - 200 * DAY, made[0]!, true);
+    const run = await runCli(['cleanup', '--json'], { ...baseEnv, BACKUP_DIR: `${workspace.backupDir}/json`, S3_PREFIX: 'json' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as CleanupSummary;
+    expect(summary.totals).toMatchObject({ kept: 7, deleted: 2, restoreTestsDeleted: 1 });
+    expect(summary.restoreTests).toEqual([
+      { key: fresh, at: expect.any(Number), action: 'keep', rule: 'newest', reason: 'newest recovery-test record: always kept', targets: [kind], done: false },
+      { key: stale, at: expect.any(Number), action: 'delete', rule: 'outside', reason: expect.stringMatching(/^200d old, limit \d+d$/), targets: [kind], done: true },
+    ]);
+    expect(summary.backups.filter((b) => b.done).map((b) => b.targets)).toEqual([[kind], [kind]]);
+    expect(await keys()).toEqual([...objectsOf(byNewest(made).slice(0, 7)), fresh].sort());
   });
 
   it('`keepsake cleanup` prints every backup with its rule and a summary, and exits 74 when a deletion fails', async () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
 import type { RestoreTestResult } from '../../src/restore/restore-test';
@@ -73,6 +73,22 @@ describe('keepsake restore-test', () => {
       expect(await allFiles(s.tmpDir)).toEqual([]);
     } finally {
       writeFileSync(file, original);
+    }
+  });
+
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot('says a full RESTORE_WORK_DIR is a local write problem, not a damaged backup (exit 74)', async () => {
+    const tiny = join(s.workspace.root, 'tiny-work-dir');
+    await mkdir(tiny);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', tiny]);
+    try {
+      const run = await runCli(['restore-test', '--json'], { ...s.env, RESTORE_WORK_DIR: tiny });
+      expect(run.code).toBe(74);
+      const result = JSON.parse(run.stdout) as RestoreTestResult;
+      expect(result.error).toMatch(new RegExp(`^Cannot write the decompressed archive to ${tiny}/keepsake-restore-\\w+/archive\\.dump: .*; free space or set RESTORE_WORK_DIR$`));
+      expect(await allFiles(tiny)).toEqual([]);
+    } finally {
+      execFileSync('umount', [tiny]);
     }
   });
 
