@@ -28,10 +28,10 @@ function describePlan(plan: RestorePlan): string[] {
   const { manifest } = plan.entry;
   const { state } = plan;
   const name = plan.target.database;
-  const ageHours = (Date.now() - Date.parse(manifest.startedAt)) / 3_600_000;
+  const age = Math.max(0, Date.now() - Date.parse(manifest.startedAt));
   const lines = [
     ...(plan.otherOrigin ? [`Warning: this backup is of database "${plan.otherOrigin}", not "${name}": restoring it puts ${plan.otherOrigin}'s data into ${name}`] : []),
-    `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago), ${formatBytes(manifest.storedBytes)} stored, ${describeTables(manifest.inventory.tables)}`,
+    `Backup:  ${manifest.tier}/${manifest.id}, taken ${formatTimestamp(manifest.startedAt)} (${formatDuration(age)} ago), ${formatBytes(manifest.storedBytes)} stored, ${describeTables(manifest.inventory.tables)}`,
     `From:    ${plan.storage.location(manifest.key)}`,
     `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${state.serverVersion})`,
   ];

@@ -113,8 +113,8 @@ export async function dryRun(deps: RestoreDeps, plan: RestorePlan): Promise<{ na
   await attempt('space', async () => {
     const fs = await statfs(deps.config.restore.workDir);
     const free = fs.bavail * fs.bsize;
-    if (free < manifest.rawBytes) throw new Error(`${deps.config.restore.workDir} has ${free} bytes free, the archive needs ${manifest.rawBytes}; set RESTORE_WORK_DIR`);
-    return `${free} bytes free in ${deps.config.restore.workDir}, archive needs ${manifest.rawBytes}`;
+    if (free < manifest.rawBytes) throw new Error(`${deps.config.restore.workDir} has ${formatBytes(free)} free, the archive needs ${formatBytes(manifest.rawBytes)}; set RESTORE_WORK_DIR to a folder with room`);
+    return `${formatBytes(free)} free in ${deps.config.restore.workDir}, the archive needs ${formatBytes(manifest.rawBytes)}`;
   });
   await attempt('privileges', async () => {
     const missing = missingRights(plan.target, plan.state);

@@ -3,6 +3,7 @@ import { backupAndReport, cleanupAndReport, restoreTestAndReport, storageReport,
 import { failedBackupTiers, readState } from './state';
 import { healthJob, healthSummary } from '../health/health-job';
 import { rotateLogs } from './logrotate-job';
+import { formatBytes } from '../format';
 
 /** What a job reports back: a one-line summary for the log and the state file, and for backups what was stored. */
 export type JobResult = string | { summary: string; storedBytes: number; backupId: string };
@@ -21,7 +22,7 @@ const cleanupJob: JobRunner = async (deps) => {
   const failedTiers = failedBackupTiers(await readState(deps.config.stateDir));
   const summary = await cleanupAndReport(deps, { failedTiers });
   if (summary.errors.length) throw new Error(`cleanup could not delete ${summary.errors.length} object(s): ${summary.errors.map((e) => `${e.key} on ${e.target}: ${e.message}`).join('; ')}`);
-  return `cleanup: ${summary.totals.deleted} backups, ${summary.totals.restoreTestsDeleted} restore-test records and ${summary.totals.leftoversDeleted} leftovers deleted, ${summary.totals.bytesFreed} bytes freed`;
+  return `cleanup: ${summary.totals.deleted} backups, ${summary.totals.restoreTestsDeleted} restore-test records and ${summary.totals.leftoversDeleted} leftovers deleted, ${formatBytes(summary.totals.bytesFreed)} freed`;
 };
 
 const restoreTestJob: JobRunner = async (deps, signal) => {

@@ -50,6 +50,8 @@ describe('keepsake restore', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n').filter(Boolean).map((line) => line.split(':')[0])).toEqual(['ok   space', 'ok   privileges', 'ok   mode', 'ok   pg_restore', 'ok   server version', 'ok   backup integrity', 'Dry run passed; nothing was changed.']);
     expect(await s.pg.query(s.pg.admin, "SELECT 1 FROM pg_database WHERE datname = 'never_created'")).toEqual([]);
+    // Sizes in units a person reads, not raw byte counts.
+    expect(run.stdout).toMatch(/^ok {3}space: [\d.]+ [kMGT]B free in .*, the archive needs [\d.]+ [kMG]?B$/m);
   });
 
   it('says in a dry run which mode a restore over the database uses and the room a swap needs on the server', async () => {
