@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
-import { backupAndReport } from '../report/reported-jobs';
+import { backupAndReport } from '../jobs/backup';
 import { describeDatabase } from '../postgres/connection';
 import { describeTables } from '../postgres/relations';
 import type { CommandContext } from './context';

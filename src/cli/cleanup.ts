@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatBytes, formatTimestamp, table } from '../format';
 import type { CleanupSummary } from '../retention/apply';
-import { cleanupAndReport } from '../report/reported-jobs';
+import { cleanupAndReport } from '../jobs/backup';
 import { failedBackupTiers, readState } from '../scheduler/state';
 import type { CommandContext } from './context';
 import { withJobLock } from './job-lock';

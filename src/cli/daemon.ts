@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { createLogger, reopenLogFile } from '../log';
 import { startDaemon } from '../scheduler/daemon';
-import { jobRunners } from '../scheduler/jobs';
+import { jobRunners } from '../jobs/registry';
 import type { CommandContext } from './context';
 
 /**

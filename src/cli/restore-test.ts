@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VerifyError } from '../errors';
-import { restoreTestAndReport } from '../report/reported-jobs';
+import { restoreTestAndReport } from '../jobs/backup';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
-import { healthJob } from '../../src/health/health-job';
+import { healthJob } from '../../src/jobs/health';
 import type { HealthReport } from '../../src/health/report';
 import { silentLogger } from '../../src/log';
 import { createStorages } from '../../src/storage';

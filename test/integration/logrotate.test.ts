@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { effectiveLogrotateConfig, SHIPPED_LOGROTATE_CONFIG } from '../../src/scheduler/logrotate-job';
+import { effectiveLogrotateConfig, SHIPPED_LOGROTATE_CONFIG } from '../../src/jobs/logrotate';
 import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { startScenario, type Scenario } from '../support/scenario';
 

@@ -1,9 +1,9 @@
 import type { Logger } from '../log';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
-import { decideAlert, readHealthMemory, writeHealthMemory } from './alerts';
-import { runHealthChecks, type HealthDeps } from './run-health';
-import { fail, type HealthReport } from './report';
+import { decideAlert, readHealthMemory, writeHealthMemory } from '../health/alerts';
+import { runHealthChecks, type HealthDeps } from '../health/run-health';
+import { fail, type HealthReport } from '../health/report';
 import { coerceError } from '../errors';
 
 /**

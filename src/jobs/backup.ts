@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../state/files';
 import { formatBytes } from '../format';
-import type { ReportEvent } from './events';
-import { notify } from './notify';
+import type { ReportEvent } from '../report/events';
+import { notify } from '../report/notify';
 import { pingDeadMansSwitch } from '../health/ping';
-import { renderReport } from './render';
+import { renderReport } from '../report/render';
 
 /**
  * The jobs as the daemon and the CLI run them: the work, then its report. Reporting happens

@@ -1,8 +1,8 @@
 import type { JobName } from '../config';
-import { backupAndReport, cleanupAndReport, restoreTestAndReport, storageReport, type ReportingDeps } from '../report/reported-jobs';
-import { failedBackupTiers, readState } from './state';
-import { healthJob, healthSummary } from '../health/health-job';
-import { rotateLogs } from './logrotate-job';
+import { backupAndReport, cleanupAndReport, restoreTestAndReport, storageReport, type ReportingDeps } from './backup';
+import { failedBackupTiers, readState } from '../scheduler/state';
+import { healthJob, healthSummary } from './health';
+import { rotateLogs } from './logrotate';
 import { formatBytes } from '../format';
 
 /** What a job reports back: a one-line summary for the log and the state file, and for backups what was stored. */
