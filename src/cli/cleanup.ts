@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatBytes, formatTimestamp, table } from '../format';
 import type { CleanupSummary } from '../retention/apply';
-import { cleanupAndReport } from '../jobs/backup';
+import { cleanupAndReport } from '../jobs/cleanup';
 import { failedBackupTiers, readState } from '../scheduler/state';
 import type { CommandContext } from './context';
 import { withJobLock } from './job-lock';

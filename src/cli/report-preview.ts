@@ -5,7 +5,7 @@ import { formatBytes } from '../format';
 import { REPORT_EVENT_KINDS, type ReportEventKind } from '../report/events';
 import { renderReport } from '../report/render';
 import { SAMPLE_EVENTS, sampleNow } from '../report/render/samples';
-import { storageReport } from '../jobs/backup';
+import { storageReport } from '../jobs/storage-report';
 import type { CommandContext } from './context';
 
 /**

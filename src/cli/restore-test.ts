@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VerifyError } from '../errors';
-import { restoreTestAndReport } from '../jobs/backup';
+import { restoreTestAndReport } from '../jobs/restore-test';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';

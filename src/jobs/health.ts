@@ -5,6 +5,7 @@ import { decideAlert, readHealthMemory, writeHealthMemory } from '../health/aler
 import { runHealthChecks, type HealthDeps } from '../health/run-health';
 import { fail, type HealthReport } from '../health/report';
 import { coerceError } from '../errors';
+import type { JobRunner } from './job';
 
 /**
  * The daemon's hourly health job: run every check, remember the result in STATE_DIR (for
@@ -35,3 +36,9 @@ export function healthSummary(report: HealthReport, sent?: string): string {
   const head = report.status === 'ok' ? `healthy: all ${report.checks.length} checks ok` : `${report.status === 'fail' ? 'unhealthy' : 'warnings'}: ${bad.map((check) => check.name).join(', ')}`;
   return sent ? `${head} (${sent} sent)` : head;
 }
+
+/** The daemon's health job, beside the queue: its summary names what is not ok and what was sent. */
+export const healthCheckJob: JobRunner = async (deps) => {
+  const { report, sent } = await healthJob(deps);
+  return healthSummary(report, sent);
+};

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { reopenLogFile, type Logger } from '../log';
 import { runCapture } from '../process/run-process';
 import { writeFileAtomic } from '../state/files';
+import type { JobRunner } from './job';
 
 /** The rules shipped with keepsake; in the image they sit beside dist/, as here. */
 export const SHIPPED_LOGROTATE_CONFIG = join(__dirname, '..', '..', 'logrotate', 'keepsake');
@@ -39,3 +40,5 @@ export async function rotateLogs(config: Pick<Config, 'logDir' | 'stateDir'>, lo
   const reopened = await reopenLogFile(log);
   return `logrotate ran on ${config.logDir}${reopened ? '; log file reopened' : ''}`;
 }
+
+export const logrotateJob: JobRunner = (deps) => rotateLogs(deps.config, deps.log);

@@ -5,7 +5,7 @@ import { InterruptedError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import type { Storage } from '../storage';
 import { catchUpJobs } from './catch-up';
-import type { JobRunner } from '../jobs/registry';
+import type { JobRunner } from '../jobs/job';
 import { acquireLock } from './lock';
 import { acquireDaemonLock } from './daemon-lock';
 import { reapLeftovers } from '../process/reaper';

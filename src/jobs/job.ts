@@ -1,0 +1,25 @@
+import type { BackupDeps } from '../backup/run-backup';
+import type { ReportEvent } from '../report/events';
+import { notify } from '../report/notify';
+import { renderReport } from '../report/render';
+
+/**
+ * The jobs as the daemon and the CLI run them: the work, then its report. Reporting happens
+ * after the work, never fails it (notify files the report and swallows errors), and an
+ * operator's interrupt is not news worth an e-mail.
+ */
+export interface ReportingDeps extends BackupDeps {
+  /** When the job runs next (the daemon knows; a manual run does not). */
+  nextRun?: string | null;
+}
+
+/** What a job reports back: a one-line summary for the log and the state file, and for backups what was stored. */
+export type JobResult = string | { summary: string; storedBytes: number; backupId: string };
+
+/** What a scheduled job does. */
+export type JobRunner = (deps: ReportingDeps, signal: AbortSignal) => Promise<JobResult>;
+
+/** Files the job's report (and sends it when SMTP is configured); never throws. */
+export async function report(deps: ReportingDeps, event: ReportEvent): Promise<void> {
+  await notify({ config: deps.config, log: deps.log }, event.kind, () => renderReport(event, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
+}

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readCatalog } from '../catalog/catalog';
+import { formatBytes } from '../format';
+import { writeFileAtomic } from '../state/files';
+import { report, type ReportingDeps } from './job';
+
+/**
+ * The weekly storage report: per tier counts and sizes, the total, its growth since the last
+ * report (remembered in STATE_DIR), and the sizes of the last weeks' backups for the chart.
+ */
+export async function storageReport(deps: ReportingDeps): Promise<string> {
+  const { backups } = await readCatalog(deps.storages);
+  const mine = backups.filter((entry) => entry.manifest.database === deps.config.database.database);
+  const tiers = new Map<string, { tier: string; count: number; bytes: number }>();
+  for (const { manifest, copies } of mine) {
+    const row = tiers.get(manifest.tier) ?? { tier: manifest.tier, count: 0, bytes: 0 };
+    row.count++;
+    row.bytes += manifest.storedBytes * copies.length;
+    tiers.set(manifest.tier, row);
+  }
+  const totalBytes = [...tiers.values()].reduce((sum, row) => sum + row.bytes, 0);
+  const memory = join(deps.config.stateDir, 'storage-report-last.json');
+  const previous = await readFile(memory, 'utf8').then((text) => (JSON.parse(text) as { totalBytes: number }).totalBytes, () => undefined);
+  const since = Date.now() - 8 * 7 * 86_400_000;
+  const history = mine
+    .filter((entry) => Date.parse(entry.manifest.startedAt) >= since)
+    .map(({ manifest }) => ({ startedAt: manifest.startedAt, storedBytes: manifest.storedBytes, tier: manifest.tier }));
+  await report(deps, { kind: 'storage-report', database: deps.config.database.database, host: deps.config.database.host, tiers: [...tiers.values()], totalBytes, growthBytes: previous === undefined ? undefined : totalBytes - previous, history });
+  await writeFileAtomic(memory, JSON.stringify({ totalBytes, at: new Date().toISOString() }));
+  return `storage report: ${mine.length} backup${mine.length === 1 ? '' : 's'}, ${formatBytes(totalBytes)}`;
+}
