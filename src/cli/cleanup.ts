@@ -3,7 +3,7 @@ import { KeepsakeError } from '../errors';
 import { formatBytes, formatTimestamp, table } from '../format';
 import type { CleanupSummary } from '../retention/apply';
 import { cleanupAndReport } from '../jobs/cleanup';
-import { failedBackupTiers, readState } from '../scheduler/state';
+import { failedBackupTiers, readState } from '../state/daemon-state';
 import type { CommandContext } from './context';
 import { withJobLock } from './job-lock';
 

@@ -1,7 +1,7 @@
 import { loadConfigFromEnvironment, type Config } from '../config';
 import { createLogger, type Logger } from '../log';
 import { createStorages, type Storage } from '../storage';
-import { recordRunsIn } from '../process/run-record';
+import { recordRunsIn } from '../state/run-record';
 import { TerminalLog } from './terminal-log';
 
 /** What every command needs, built on first use so `--help` works without any configuration. */

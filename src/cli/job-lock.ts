@@ -1,6 +1,6 @@
 import { coerceError } from '../errors';
 import { reapLeftovers } from '../process/reaper';
-import { acquireLock } from '../scheduler/lock';
+import { acquireLock } from '../state/job-lock';
 import type { CommandContext } from './context';
 
 /**

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { Cron } from 'croner';
 import { JOBS, type Config, type JobName } from '../config';
-import { readState, type DaemonState } from '../scheduler/state';
-import { daemonLiveness, type DaemonLiveness } from '../scheduler/daemon-lock';
+import { readState, type DaemonState } from '../state/daemon-state';
+import { daemonLiveness, type DaemonLiveness } from '../state/daemon-lock';
 import { readHealthMemory } from '../health/alerts';
 import { formatDuration, table } from '../format';
 import type { CommandContext } from './context';

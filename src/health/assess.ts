@@ -4,7 +4,7 @@ import { plural } from '../report/render/document';
 import type { Config } from '../config';
 import { formatBytes, formatDuration } from '../format';
 import type { RestoreTestResult } from '../restore/restore-test';
-import type { DaemonState } from '../scheduler/state';
+import type { DaemonState } from '../state/daemon-state';
 import { fail, ok, warn, type HealthCheckResult } from './report';
 
 /**
@@ -32,7 +32,7 @@ export interface HealthFacts {
   outbox: { count: number; oldestCreatedAt?: string; lastError?: string; dropped?: { count: number; failures: string[] } };
   /** True when the daemon itself runs the check: its own heartbeat needs no proof. */
   inDaemon: boolean;
-  /** What STATE_DIR/daemon.lock says (scheduler/daemon-lock.ts), when it was read. */
+  /** What STATE_DIR/daemon.lock says (state/daemon-lock.ts), when it was read. */
   daemon?: { state: 'none' } | { state: 'running' | 'dead'; pid: number; host: string };
 }
 

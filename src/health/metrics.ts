@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config';
 import { listOutbox } from '../report/outbox';
 import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
-import { readState, type DaemonState } from '../scheduler/state';
+import { readState, type DaemonState } from '../state/daemon-state';
 import { readHealthMemory, type HealthMemory } from './alerts';
 import { SCHEDULED_TIERS } from './assess';
 

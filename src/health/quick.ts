@@ -1,8 +1,8 @@
 import { Cron } from 'croner';
 import type { Config } from '../config';
 import { formatDuration } from '../format';
-import { readState } from '../scheduler/state';
-import { daemonLiveness } from '../scheduler/daemon-lock';
+import { readState } from '../state/daemon-state';
+import { daemonLiveness } from '../state/daemon-lock';
 import { HEARTBEAT_STALE_MS } from './assess';
 import { readHealthMemory, type HealthMemory } from './alerts';
 

@@ -1,6 +1,6 @@
 import { formatBytes } from '../format';
 import { runCleanup, type CleanupRequest, type CleanupSummary } from '../retention/apply';
-import { failedBackupTiers, readState } from '../scheduler/state';
+import { failedBackupTiers, readState } from '../state/daemon-state';
 import { report, type JobRunner, type ReportingDeps } from './job';
 
 /** Retention applied, then its summary reported (a dry run reports nothing). */

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { formatBytes, formatTimestamp } from '../format';
 import { judgeProcess, type ProcessIdentity } from './identity';
-import { judgeRun, readRunRecords, runToken, type RunRecord } from './run-record';
+import { judgeRun, readRunRecords, runToken, type RunRecord } from '../state/run-record';
 
 /**
  * Cleans up after keepsake runs that died without doing it themselves (SIGKILL, out of memory, a

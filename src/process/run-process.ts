@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { basename } from 'node:path';
 import { KeepsakeError, UnavailableError } from '../errors';
 import { startTicksOf } from './identity';
-import { forgetChild, noteChild } from './run-record';
+import { forgetChild, noteChild } from '../state/run-record';
 import { unwatchGroup, watchGroup } from './watchdog';
 
 /** A finished child process, as data: what ran, how it ended, and the end of what it said on stderr. */

@@ -10,7 +10,7 @@ import { connect } from '../postgres/connection';
 import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { spawnChild, type ChildHandle } from '../process/run-process';
 import { cleanupOnExit } from '../process/exit-cleanup';
-import { forgetFolder, noteFolder } from '../process/run-record';
+import { forgetFolder, noteFolder } from '../state/run-record';
 
 export interface EphemeralPostgres {
   readonly major: number;

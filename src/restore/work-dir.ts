@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config';
 import { removeOnExit } from '../process/exit-cleanup';
-import { forgetFolder, noteFolder } from '../process/run-record';
+import { forgetFolder, noteFolder } from '../state/run-record';
 
 /** A private folder under RESTORE_WORK_DIR for archives, removed afterwards whatever happens. */
 export async function withWorkDir<T>(config: Config, use: (dir: string) => Promise<T>): Promise<T> {

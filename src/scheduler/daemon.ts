@@ -6,13 +6,13 @@ import type { Logger } from '../log';
 import type { Storage } from '../storage';
 import { catchUpJobs } from './catch-up';
 import type { JobRunner } from '../jobs/job';
-import { acquireLock } from './lock';
-import { acquireDaemonLock } from './daemon-lock';
+import { acquireLock } from '../state/job-lock';
+import { acquireDaemonLock } from '../state/daemon-lock';
 import { reapLeftovers } from '../process/reaper';
-import { HEARTBEAT_MS } from '../process/run-record';
+import { HEARTBEAT_MS } from '../state/run-record';
 import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
-import { updateState, type DaemonState } from './state';
+import { updateState, type DaemonState } from '../state/daemon-state';
 
 export interface DaemonDeps {
   config: Config;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunRecord } from '../../src/process/run-record';
+import type { RunRecord } from '../../src/state/run-record';
 import { runCli, type CliResult } from '../support/cli';
 import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { makeBinDir } from '../support/fake-bin';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_CODES } from '../../src/errors';
-import { acquireLock, LockBusyError } from '../../src/scheduler/lock';
+import { acquireLock, LockBusyError } from '../../src/state/job-lock';
 import { writeFileAtomic } from '../../src/state/files';
 
 const asRoot = process.getuid?.() === 0 ? it : it.skip;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { KeepsakeError, StorageError } from '../errors';
 import { formatDuration } from '../format';
 import { judgeProcess, ownIdentity, type ProcessIdentity } from '../process/identity';
-import { HEARTBEAT_MS, HEARTBEAT_STALE_MS, judgeRun, readRunRecord, runToken, saveRunRecord } from '../process/run-record';
-import { readHolder, takeOverStale } from './lock';
+import { HEARTBEAT_MS, HEARTBEAT_STALE_MS, judgeRun, readRunRecord, runToken, saveRunRecord } from './run-record';
+import { readHolder, takeOverStale } from './job-lock';
 
 /**
  * One daemon per STATE_DIR: two would both take every scheduled backup. The running daemon is

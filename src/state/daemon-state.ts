@@ -2,7 +2,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobName } from '../config';
 import { StorageError } from '../errors';
-import { writeFileAtomic } from '../state/files';
+import { writeFileAtomic } from './files';
 
 export interface JobState {
   lastStart?: string;

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { judgeProcess, ownIdentity, type ProcessIdentity } from './identity';
-import { watchdogPid } from './watchdog';
+import { judgeProcess, ownIdentity, type ProcessIdentity } from '../process/identity';
+import { watchdogPid } from '../process/watchdog';
 
 /**
  * What a running keepsake process has out in the world: its children (each leads its own process
  * group) and its temp folders (throwaway clusters, restore work folders). Kept in
  * STATE_DIR/processes/<token>.json while there is something in it, so the next run can clean up
- * after a keepsake that was killed before it could (see reaper.ts). The file's mtime is the
+ * after a keepsake that was killed before it could (see process/reaper.ts). The file's mtime is the
  * process's heartbeat, refreshed every HEARTBEAT_MS: it tells whether the process lives when its
  * pid cannot be checked (another container, another host).
  */
