@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatTimestamp, table } from '../format';
 import { deliverWaiting, requireSender } from '../report/notify';
-import { listOutbox } from '../report/outbox';
+import { listOutbox } from '../state/outbox';
 import type { CommandContext } from './context';
 
 export function registerOutbox(program: Command, context: CommandContext): void {

@@ -3,7 +3,7 @@ import { Cron } from 'croner';
 import { JOBS, type Config, type JobName } from '../config';
 import { readState, type DaemonState } from '../state/daemon-state';
 import { daemonLiveness, type DaemonLiveness } from '../state/daemon-lock';
-import { readHealthMemory } from '../health/alerts';
+import { readHealthMemory } from '../state/health-memory';
 import { formatDuration, table } from '../format';
 import type { CommandContext } from './context';
 

@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../state/files';
 import type { HealthReport } from './report';
 
 /**
- * The last health run as the daemon remembers it (STATE_DIR/health.json): what --quick, /healthz
+ * The last health run as the daemon remembers it (STATE_DIR/health.json, state/health-memory.ts): what --quick, /healthz
  * and /metrics read, and what keeps alerts to transitions instead of one mail an hour.
  */
 export interface HealthMemory extends HealthReport {
@@ -39,19 +36,4 @@ export function decideAlert(previous: HealthMemory | undefined, report: HealthRe
   const healthyRuns = (previous?.healthyRuns ?? 0) + 1;
   if (healthyRuns >= RECOVERY_RUNS) return { send: 'recovered', memory: { ...report } };
   return { send: undefined, memory: { ...report, unhealthySince: since, lastAlertAt, healthyRuns } };
-}
-
-export const healthMemoryPath = (stateDir: string) => join(stateDir, 'health.json');
-
-export async function readHealthMemory(stateDir: string): Promise<HealthMemory | undefined> {
-  try {
-    return JSON.parse(await readFile(healthMemoryPath(stateDir), 'utf8')) as HealthMemory;
-  } catch {
-    // Missing or damaged: the next run starts a fresh memory (at worst one extra alert).
-    return undefined;
-  }
-}
-
-export async function writeHealthMemory(stateDir: string, memory: HealthMemory): Promise<void> {
-  await writeFileAtomic(healthMemoryPath(stateDir), `${JSON.stringify(memory, null, 2)}\n`);
 }

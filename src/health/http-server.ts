@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { UnavailableError } from '../errors';
-import { readHealthMemory } from './alerts';
+import { readHealthMemory } from '../state/health-memory';
 import { judgeLastRun } from './quick';
 
 export interface HealthServer {

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config';
-import { listOutbox } from '../report/outbox';
-import { readLatestRestoreTest, type RestoreTestResult } from '../restore/restore-test';
+import { listOutbox } from '../state/outbox';
+import type { RestoreTestResult } from '../restore/restore-test';
+import { readLatestRestoreTest } from '../state/restore-test-latest';
 import { readState, type DaemonState } from '../state/daemon-state';
-import { readHealthMemory, type HealthMemory } from './alerts';
+import { readHealthMemory } from '../state/health-memory';
+import type { HealthMemory } from './alerts';
 import { SCHEDULED_TIERS } from './assess';
 
 const STATUS_VALUE = { ok: 0, warn: 1, fail: 2 } as const;

@@ -4,7 +4,8 @@ import { formatDuration } from '../format';
 import { readState } from '../state/daemon-state';
 import { daemonLiveness } from '../state/daemon-lock';
 import { HEARTBEAT_STALE_MS } from './assess';
-import { readHealthMemory, type HealthMemory } from './alerts';
+import { readHealthMemory } from '../state/health-memory';
+import type { HealthMemory } from './alerts';
 
 export interface QuickVerdict {
   healthy: boolean;

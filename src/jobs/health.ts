@@ -1,7 +1,8 @@
 import type { Logger } from '../log';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
-import { decideAlert, readHealthMemory, writeHealthMemory } from '../health/alerts';
+import { decideAlert } from '../health/alerts';
+import { readHealthMemory, writeHealthMemory } from '../state/health-memory';
 import { runHealthChecks, type HealthDeps } from '../health/run-health';
 import { fail, type HealthReport } from '../health/report';
 import { coerceError } from '../errors';

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { reopenLogFile, type Logger } from '../log';
 import { runCapture } from '../process/run-process';
 import { writeFileAtomic } from '../state/files';
+import { statePaths } from '../state/paths';
 import type { JobRunner } from './job';
 
 /** The rules shipped with keepsake; in the image they sit beside dist/, as here. */
@@ -32,9 +33,9 @@ export async function effectiveLogrotateConfig(logDir: string, shipped = SHIPPED
  */
 export async function rotateLogs(config: Pick<Config, 'logDir' | 'stateDir'>, log: Logger): Promise<string> {
   if (!config.logDir) return 'LOG_DIR is not set: logs go to stdout only (docker logs rotates them); nothing to rotate';
-  const rulesPath = join(config.stateDir, 'logrotate.conf');
+  const rulesPath = statePaths.logrotateRules(config.stateDir);
   await writeFileAtomic(rulesPath, await effectiveLogrotateConfig(config.logDir));
-  await runCapture(logrotateBinary(), ['--state', join(config.stateDir, 'logrotate.status'), rulesPath]).catch((error: Error) => {
+  await runCapture(logrotateBinary(), ['--state', statePaths.logrotateStatus(config.stateDir), rulesPath]).catch((error: Error) => {
     throw new Error(`logrotate failed: ${error.message}; check ${rulesPath} with \`logrotate -d ${rulesPath}\``, { cause: error });
   });
   const reopened = await reopenLogFile(log);

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { readCatalog } from '../catalog/catalog';
 import { formatBytes } from '../format';
-import { writeFileAtomic } from '../state/files';
+import { readLastStorageTotal, rememberStorageTotal } from '../state/storage-report-memory';
 import { report, type ReportingDeps } from './job';
 
 /**
@@ -20,13 +18,12 @@ export async function storageReport(deps: ReportingDeps): Promise<string> {
     tiers.set(manifest.tier, row);
   }
   const totalBytes = [...tiers.values()].reduce((sum, row) => sum + row.bytes, 0);
-  const memory = join(deps.config.stateDir, 'storage-report-last.json');
-  const previous = await readFile(memory, 'utf8').then((text) => (JSON.parse(text) as { totalBytes: number }).totalBytes, () => undefined);
+  const previous = await readLastStorageTotal(deps.config.stateDir);
   const since = Date.now() - 8 * 7 * 86_400_000;
   const history = mine
     .filter((entry) => Date.parse(entry.manifest.startedAt) >= since)
     .map(({ manifest }) => ({ startedAt: manifest.startedAt, storedBytes: manifest.storedBytes, tier: manifest.tier }));
   await report(deps, { kind: 'storage-report', database: deps.config.database.database, host: deps.config.database.host, tiers: [...tiers.values()], totalBytes, growthBytes: previous === undefined ? undefined : totalBytes - previous, history });
-  await writeFileAtomic(memory, JSON.stringify({ totalBytes, at: new Date().toISOString() }));
+  await rememberStorageTotal(deps.config.stateDir, totalBytes);
   return `storage report: ${mine.length} backup${mine.length === 1 ? '' : 's'}, ${formatBytes(totalBytes)}`;
 }

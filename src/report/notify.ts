@@ -1,7 +1,8 @@
 import type { Config, ReportEventName } from '../config';
 import { KeepsakeError, coerceError } from '../errors';
 import type { Logger } from '../log';
-import { flushOutbox, listOutbox, putInOutbox, type FlushResult } from './outbox';
+import { listOutbox, putInOutbox } from '../state/outbox';
+import { flushOutbox, type FlushResult } from './outbox';
 import { describePrune, pruneOutbox } from './outbox-prune';
 import { smtpSender, type RenderedReport, type SendReport } from './transport';
 

@@ -1,10 +1,7 @@
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { OutboxLimits } from '../config';
 import { formatDuration } from '../format';
-import { writeFileAtomic } from '../state/files';
+import { listOutbox, pruneReportCopies, readPruneMemory, removeOutboxItem, removeReportCopy, writePruneMemory } from '../state/outbox';
 import { FAILURE_EVENTS } from './digest';
-import { listOutbox, outboxDir, reportsDir } from './outbox';
 
 /** What one pruning dropped: reports that were never delivered. */
 export interface PruneSummary {
@@ -17,13 +14,7 @@ export interface PruneSummary {
   copiesRemoved: number;
 }
 
-/** Recent prunings, for the health check's warning (health reads it; kept a week). */
-export interface PruneMemory {
-  drops: { at: string; count: number; failures: string[] }[];
-}
-
 export const PRUNE_WARNING_MS = 7 * 86_400_000;
-const memoryPath = (stateDir: string) => join(stateDir, 'outbox-pruned.json');
 
 /**
  * Keeps STATE_DIR bounded when mail does not go out (no SMTP, or a relay down for weeks): reports
@@ -39,42 +30,25 @@ export async function pruneOutbox(stateDir: string, limits: OutboxLimits, now = 
   const overCount = [...young.filter((item) => !FAILURE_EVENTS.has(item.event)), ...young.filter((item) => FAILURE_EVENTS.has(item.event))].slice(0, excess);
   const dropped = [...tooOld, ...overCount];
   for (const item of dropped) {
-    await unlink(join(outboxDir(stateDir), `${item.id}.json`)).catch(() => undefined);
-    await unlink(join(reportsDir(stateDir), `${item.id}.html`)).catch(() => undefined);
+    await removeOutboxItem(stateDir, item.id);
+    await removeReportCopy(stateDir, item.id);
   }
   const summary: PruneSummary = {
     dropped: dropped.length,
     tooOld: tooOld.length,
     overCount: overCount.length,
     failures: dropped.filter((item) => FAILURE_EVENTS.has(item.event)).map((item) => item.subject),
-    copiesRemoved: await pruneCopies(stateDir, limits, cutoff),
+    copiesRemoved: await pruneReportCopies(stateDir, limits.maxReports, cutoff),
   };
   if (summary.dropped) await remember(stateDir, summary, now);
   return summary;
-}
-
-/** The .html copies: those of delivered reports stay after their outbox item is gone. */
-async function pruneCopies(stateDir: string, limits: OutboxLimits, cutoff: number): Promise<number> {
-  const names = (await readdir(reportsDir(stateDir)).catch(() => [] as string[])).filter((name) => name.endsWith('.html')).sort();
-  const excess = new Set(names.slice(0, Math.max(0, names.length - limits.maxReports)));
-  let removed = 0;
-  for (const name of names) {
-    const path = join(reportsDir(stateDir), name);
-    const old = excess.has(name) || (await stat(path).then((info) => info.mtimeMs < cutoff, () => false));
-    if (old && (await unlink(path).then(() => true, () => false))) removed++;
-  }
-  return removed;
 }
 
 async function remember(stateDir: string, summary: PruneSummary, now: Date): Promise<void> {
   const memory = await readPruneMemory(stateDir);
   const recent = memory.drops.filter((drop) => now.getTime() - Date.parse(drop.at) < PRUNE_WARNING_MS);
   recent.push({ at: now.toISOString(), count: summary.dropped, failures: summary.failures.slice(0, 20) });
-  await writeFileAtomic(memoryPath(stateDir), JSON.stringify({ drops: recent }));
-}
-
-export async function readPruneMemory(stateDir: string): Promise<PruneMemory> {
-  return readFile(memoryPath(stateDir), 'utf8').then((text) => JSON.parse(text) as PruneMemory, () => ({ drops: [] }));
+  await writePruneMemory(stateDir, { drops: recent });
 }
 
 /** One line for the log: how many, why, and the failures among them by subject. */

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupId, restoreTestKey } from '../backup/keys';
 import type { Config } from '../config';
@@ -6,7 +5,8 @@ import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
 import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
-import { writeFileAtomic } from '../state/files';
+import { statePaths } from '../state/paths';
+import { writeLatestRestoreTest } from '../state/restore-test-latest';
 import { formatDuration } from '../format';
 import type { Storage } from '../storage';
 import { checkRestored, type TableCheck } from './check-restored';
@@ -111,13 +111,6 @@ export async function runRestoreTest(deps: RestoreTestDeps, request: { selector:
   return { result, failure };
 }
 
-const latestRestoreTestPath = (stateDir: string) => join(stateDir, 'restore-test-latest.json');
-
-/** The last restore test this sidecar ran, as recorded in STATE_DIR; undefined when none (or unreadable). */
-export async function readLatestRestoreTest(stateDir: string): Promise<RestoreTestResult | undefined> {
-  return readFile(latestRestoreTestPath(stateDir), 'utf8').then((text) => JSON.parse(text) as RestoreTestResult, () => undefined);
-}
-
 /**
  * On every target (for history and other hosts) and in STATE_DIR (for health and reports). A
  * place that cannot take it is logged, not fatal: the test's verdict stands either way.
@@ -128,6 +121,5 @@ async function recordResult({ config, storages, log }: RestoreTestDeps, result: 
   for (const storage of storages) {
     await storage.put(key, body).catch((error) => log.error({ err: error, target: storage.name }, 'could not store the restore test result'));
   }
-  const statePath = latestRestoreTestPath(config.stateDir);
-  await writeFileAtomic(statePath, body).catch((error) => log.error({ err: error, path: statePath }, 'could not write the restore test result to STATE_DIR; make it writable'));
+  await writeLatestRestoreTest(config.stateDir, body).catch((error) => log.error({ err: error, path: statePaths.latestRestoreTest(config.stateDir) }, 'could not write the restore test result to STATE_DIR; make it writable'));
 }

@@ -1,10 +1,10 @@
 import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { KeepsakeError, StorageError } from '../errors';
 import { formatDuration } from '../format';
 import { judgeProcess, ownIdentity, type ProcessIdentity } from '../process/identity';
 import { HEARTBEAT_MS, HEARTBEAT_STALE_MS, judgeRun, readRunRecord, runToken, saveRunRecord } from './run-record';
 import { readHolder, takeOverStale } from './job-lock';
+import { statePaths } from './paths';
 
 /**
  * One daemon per STATE_DIR: two would both take every scheduled backup. The running daemon is
@@ -29,8 +29,6 @@ export interface DaemonHolder extends ProcessIdentity {
   since: string;
 }
 
-export const daemonLockPath = (stateDir: string) => join(stateDir, 'daemon.lock');
-
 export class DaemonRunningError extends KeepsakeError {
   constructor(stateDir: string, holder: DaemonHolder, how: string) {
     super(
@@ -47,7 +45,7 @@ export type DaemonLiveness =
 
 /** Whether the daemon daemon.lock names is running, and how that was judged. */
 export async function daemonLiveness(stateDir: string, now = Date.now()): Promise<DaemonLiveness> {
-  const holder = await readHolder<DaemonHolder>(daemonLockPath(stateDir)).catch(() => undefined);
+  const holder = await readHolder<DaemonHolder>(statePaths.daemonLock(stateDir)).catch(() => undefined);
   if (!holder) return { state: 'none' };
   const run = await readRunRecord(stateDir, holder.token);
   const byPid = judgeProcess(holder);
@@ -65,7 +63,7 @@ export interface DaemonLock {
 }
 
 export async function acquireDaemonLock(stateDir: string, options: { onWatch?: (holder: DaemonHolder) => void } = {}): Promise<DaemonLock> {
-  const path = daemonLockPath(stateDir);
+  const path = statePaths.daemonLock(stateDir);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     await saveRunRecord(); // the heartbeat exists before the lock names it
@@ -75,7 +73,7 @@ export async function acquireDaemonLock(stateDir: string, options: { onWatch?: (
   const token = runToken();
   if (!token) throw new Error('the run record is off: recordRunsIn() was not called');
   const holder: DaemonHolder = { ...ownIdentity(), token, since: new Date().toISOString() };
-  const draft = join(stateDir, `.daemon.lock.${token}`);
+  const draft = statePaths.daemonLockDraft(stateDir, token);
   let replaced: DaemonHolder | undefined;
   try {
     await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });

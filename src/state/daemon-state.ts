@@ -1,8 +1,8 @@
 import { readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JobName } from '../config';
 import { StorageError } from '../errors';
 import { writeFileAtomic } from './files';
+import { statePaths } from './paths';
 
 export interface JobState {
   lastStart?: string;
@@ -30,21 +30,19 @@ export interface DaemonState {
   jobs: Partial<Record<JobName, JobState>>;
 }
 
-export const statePath = (stateDir: string) => join(stateDir, 'state.json');
-
 /** No file yet means a fresh state; a file that cannot be read or parsed is an error, never "all fine". */
 export async function readState(stateDir: string): Promise<DaemonState> {
   let text: string;
   try {
-    text = await readFile(statePath(stateDir), 'utf8');
+    text = await readFile(statePaths.daemonState(stateDir), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { jobs: {} };
-    throw new StorageError(`Cannot read ${statePath(stateDir)}: ${(error as Error).message}`, { cause: error });
+    throw new StorageError(`Cannot read ${statePaths.daemonState(stateDir)}: ${(error as Error).message}`, { cause: error });
   }
   try {
     return JSON.parse(text) as DaemonState;
   } catch (error) {
-    throw new StorageError(`${statePath(stateDir)} is damaged; move it aside to start afresh`, { cause: error });
+    throw new StorageError(`${statePaths.daemonState(stateDir)} is damaged; move it aside to start afresh`, { cause: error });
   }
 }
 
@@ -58,11 +56,11 @@ export async function updateState(stateDir: string, change: (state: DaemonState)
     state = await readState(stateDir);
   } catch (error) {
     if (!((error as Error).cause instanceof SyntaxError)) throw error;
-    await rename(statePath(stateDir), `${statePath(stateDir)}.damaged-${Date.now()}`);
+    await rename(statePaths.daemonState(stateDir), statePaths.damagedDaemonState(stateDir, Date.now()));
     state = { jobs: {} };
   }
   change(state);
-  await writeFileAtomic(statePath(stateDir), `${JSON.stringify(state, null, 2)}\n`);
+  await writeFileAtomic(statePaths.daemonState(stateDir), `${JSON.stringify(state, null, 2)}\n`);
   return state;
 }
 

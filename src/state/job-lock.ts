@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { KeepsakeError, makeWritableHint, StorageError } from '../errors';
+import { statePaths } from './paths';
 
 export interface LockHolder {
   pid: number;
@@ -71,9 +71,9 @@ export async function acquireLock(
   job: string,
   options: { wait: boolean; onWait?: (holder: LockHolder) => void; signal?: AbortSignal; pollMs?: number },
 ): Promise<() => Promise<void>> {
-  const path = join(stateDir, 'keepsake.lock');
+  const path = statePaths.jobLock(stateDir);
   const holder: LockHolder = { pid: process.pid, job, since: new Date().toISOString(), token: randomBytes(12).toString('hex') };
-  const draft = join(stateDir, `.keepsake.lock.${holder.token}`);
+  const draft = statePaths.jobLockDraft(stateDir, holder.token);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
   } catch (error) {

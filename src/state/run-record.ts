@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } fro
 import { join } from 'node:path';
 import { judgeProcess, ownIdentity, type ProcessIdentity } from '../process/identity';
 import { watchdogPid } from '../process/watchdog';
+import { statePaths } from './paths';
 
 /**
  * What a running keepsake process has out in the world: its children (each leads its own process
@@ -28,9 +29,6 @@ export const HEARTBEAT_MS = 10_000;
 /** Three missed heartbeats: the process is gone. */
 export const HEARTBEAT_STALE_MS = 3 * HEARTBEAT_MS;
 
-export const processesDir = (stateDir: string) => join(stateDir, 'processes');
-export const recordPath = (stateDir: string, token: string) => join(processesDir(stateDir), `${token}.json`);
-
 let stateDir: string | undefined;
 let record: RunRecord | undefined;
 let written = false;
@@ -47,7 +45,7 @@ export function recordRunsIn(dir: string, command: string): void {
   process.on('exit', () => {
     if (written && record && !record.children.length && !record.folders.length) {
       try {
-        unlinkSync(recordPath(dir, record.token));
+        unlinkSync(statePaths.runRecord(dir, record.token));
       } catch {
         // already gone
       }
@@ -71,8 +69,8 @@ export async function saveRunRecord(): Promise<void> {
   const current = record;
   const write = async () => {
     current.watchdogPid = watchdogPid();
-    await mkdir(processesDir(dir), { recursive: true, mode: 0o700 });
-    const path = recordPath(dir, current.token);
+    await mkdir(statePaths.runRecords(dir), { recursive: true, mode: 0o700 });
+    const path = statePaths.runRecord(dir, current.token);
     // No fsync: after a power cut there is nothing running to stop, and temp folders in /tmp are gone.
     const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
     try {
@@ -95,7 +93,7 @@ export async function saveRunRecord(): Promise<void> {
 async function beat(dir: string, token: string): Promise<void> {
   const now = new Date();
   // Gone (removed by hand, or by a reaper that judged this process dead): write it again.
-  await utimes(recordPath(dir, token), now, now).catch(() => saveRunRecord().catch(() => undefined));
+  await utimes(statePaths.runRecord(dir, token), now, now).catch(() => saveRunRecord().catch(() => undefined));
 }
 
 function changed(): void {
@@ -132,16 +130,16 @@ export async function dropRunRecord(): Promise<void> {
   clearInterval(heartbeat);
   heartbeat = undefined;
   await saving.catch(() => undefined);
-  await unlink(recordPath(stateDir, record.token)).catch(() => undefined);
+  await unlink(statePaths.runRecord(stateDir, record.token)).catch(() => undefined);
   written = false;
 }
 
 /** Every record in STATE_DIR with the time of its last heartbeat; unreadable ones are skipped. */
 export async function readRunRecords(dir: string): Promise<{ record: RunRecord; heartbeatAt: number; path: string }[]> {
-  const names = await readdir(processesDir(dir)).catch(() => [] as string[]);
+  const names = await readdir(statePaths.runRecords(dir)).catch(() => [] as string[]);
   const found: { record: RunRecord; heartbeatAt: number; path: string }[] = [];
   for (const name of names.filter((entry) => entry.endsWith('.json'))) {
-    const path = join(processesDir(dir), name);
+    const path = join(statePaths.runRecords(dir), name);
     try {
       const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
       found.push({ record: JSON.parse(text) as RunRecord, heartbeatAt: info.mtimeMs, path });
@@ -153,7 +151,7 @@ export async function readRunRecords(dir: string): Promise<{ record: RunRecord; 
 }
 
 export async function readRunRecord(dir: string, token: string): Promise<{ record: RunRecord; heartbeatAt: number } | undefined> {
-  const path = recordPath(dir, token);
+  const path = statePaths.runRecord(dir, token);
   try {
     const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
     return { record: JSON.parse(text) as RunRecord, heartbeatAt: info.mtimeMs };
