@@ -1,4 +1,5 @@
-import type { DatabaseConfig, SettingSource } from './index';
+import type { SettingSource } from './database';
+import type { DatabaseConfig } from './types';
 
 /** The parts of a postgres:// URL that are present; absent parts fall back elsewhere. */
 export function partsOfDatabaseUrl(url: URL): Partial<DatabaseConfig> {

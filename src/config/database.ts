@@ -1,4 +1,4 @@
-import type { DatabaseConfig } from './index';
+import type { DatabaseConfig } from './types';
 import { partsOfDatabaseUrl } from './database-url';
 import type { ParsedEnv } from './schema';
 

@@ -1,4 +1,4 @@
-import type { Config } from './index';
+import type { Config } from './types';
 
 /** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
 export function redactedConfig(config: Config): unknown {
