@@ -1,8 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import type { Config } from '../config';
 import { InterruptedError, KeepsakeError, StorageError, UnavailableError, VerifyError, coerceError } from '../errors';
-import type { Logger } from '../log';
 import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { connect, describeDatabase } from '../postgres/connection';
 import { describeUnreadable, readUnreadable } from '../postgres/privileges';
@@ -11,6 +9,7 @@ import type { ChildHandle } from '../process/run-process';
 import type { ObjectWriter, Storage } from '../storage';
 import type { CompressionAlgorithm } from '../config';
 import { KEEPSAKE_VERSION } from '../version';
+import type { Deps } from '../deps';
 import { startCompression } from './compress';
 import { DigestStream } from './digest';
 import { dumpArgs, startDump } from './dump';
@@ -29,10 +28,7 @@ export interface BackupRequest {
   onProgress?: (progress: { storedBytes: number }) => void;
 }
 
-export interface BackupDeps {
-  config: Config;
-  storages: Storage[];
-  log: Logger;
+export interface BackupDeps extends Deps {
   /** The time a backup is named after; tests and the scheduler may pass their own. */
   clock?: () => Date;
 }

@@ -1,6 +1,6 @@
 import type { Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
-import type { Config } from '../config';
+import type { Deps } from '../deps';
 import { coerceError } from '../errors';
 import { PRUNE_WARNING_MS } from '../report/outbox-prune';
 import { listOutbox, readPruneMemory } from '../state/outbox';
@@ -8,15 +8,12 @@ import type { RestoreTestResult } from '../restore/restore-test';
 import { readLatestRestoreTest } from '../state/restore-test-latest';
 import { readState } from '../state/daemon-state';
 import { daemonLiveness } from '../state/daemon-lock';
-import type { Storage } from '../storage';
 import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
 import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
 import { fail, worstStatus, type HealthCheckResult, type HealthReport } from './report';
 
-export interface HealthDeps {
-  config: Config;
-  storages: Storage[];
-}
+/** Health checks log nothing themselves: their report is the outcome. */
+export type HealthDeps = Pick<Deps, 'config' | 'storages'>;
 
 export interface HealthOptions {
   inDaemon?: boolean;

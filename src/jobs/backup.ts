@@ -3,10 +3,10 @@ import type { Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
 import { InterruptedError, coerceError } from '../errors';
 import { pingDeadMansSwitch } from '../health/ping';
-import { report, type JobRunner, type ReportingDeps } from './job';
+import { report, type JobRunner, type JobDeps } from './job';
 
 /** The recent stored sizes of the same tier and database: the yardstick for the anomaly warning. */
-async function recentSizes(deps: ReportingDeps, manifest: Manifest): Promise<{ startedAt: string; storedBytes: number }[]> {
+async function recentSizes(deps: JobDeps, manifest: Manifest): Promise<{ startedAt: string; storedBytes: number }[]> {
   try {
     const { backups } = await readCatalog(deps.storages, { tier: manifest.tier });
     return backups
@@ -20,7 +20,7 @@ async function recentSizes(deps: ReportingDeps, manifest: Manifest): Promise<{ s
 }
 
 /** A backup, its report, and the dead man's switch's ping (ok or fail); an interrupt is neither reported nor pinged. */
-export async function backupAndReport(deps: ReportingDeps, request: BackupRequest): Promise<Manifest> {
+export async function backupAndReport(deps: JobDeps, request: BackupRequest): Promise<Manifest> {
   const started = new Date();
   try {
     const manifest = await runBackup(deps, request);

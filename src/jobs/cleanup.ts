@@ -1,10 +1,10 @@
 import { formatBytes } from '../format';
 import { runCleanup, type CleanupRequest, type CleanupSummary } from '../retention/apply';
 import { failedBackupTiers, readState } from '../state/daemon-state';
-import { report, type JobRunner, type ReportingDeps } from './job';
+import { report, type JobRunner, type JobDeps } from './job';
 
 /** Retention applied, then its summary reported (a dry run reports nothing). */
-export async function cleanupAndReport(deps: ReportingDeps, request: CleanupRequest): Promise<CleanupSummary> {
+export async function cleanupAndReport(deps: JobDeps, request: CleanupRequest): Promise<CleanupSummary> {
   const summary = await runCleanup(deps, request);
   if (!request.dryRun) await report(deps, { kind: 'cleanup-summary', summary });
   return summary;

@@ -1,9 +1,9 @@
-import type { Logger } from '../log';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
 import { decideAlert } from '../health/alerts';
 import { readHealthMemory, writeHealthMemory } from '../state/health-memory';
-import { runHealthChecks, type HealthDeps } from '../health/run-health';
+import { runHealthChecks } from '../health/run-health';
+import type { Deps } from '../deps';
 import { fail, type HealthReport } from '../health/report';
 import { coerceError } from '../errors';
 import type { JobRunner } from './job';
@@ -12,7 +12,7 @@ import type { JobRunner } from './job';
  * The daemon's hourly health job: run every check, remember the result in STATE_DIR (for
  * --quick, /healthz and /metrics), and mail only on a change of state or as a reminder.
  */
-export async function healthJob(deps: HealthDeps & { log: Logger }, options: { now?: () => Date } = {}): Promise<{ report: HealthReport; sent?: string }> {
+export async function healthJob(deps: Deps, options: { now?: () => Date } = {}): Promise<{ report: HealthReport; sent?: string }> {
   const { config, log } = deps;
   const report = await runHealthChecks(deps, { inDaemon: true, now: options.now }).catch((error): HealthReport => {
     // The run itself broke: that is a failing check too, so the verdict others read does not stay "ok".

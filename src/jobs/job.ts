@@ -8,7 +8,7 @@ import { renderReport } from '../report/render';
  * after the work, never fails it (notify files the report and swallows errors), and an
  * operator's interrupt is not news worth an e-mail.
  */
-export interface ReportingDeps extends BackupDeps {
+export interface JobDeps extends BackupDeps {
   /** When the job runs next (the daemon knows; a manual run does not). */
   nextRun?: string | null;
 }
@@ -17,9 +17,9 @@ export interface ReportingDeps extends BackupDeps {
 export type JobResult = string | { summary: string; storedBytes: number; backupId: string };
 
 /** What a scheduled job does. */
-export type JobRunner = (deps: ReportingDeps, signal: AbortSignal) => Promise<JobResult>;
+export type JobRunner = (deps: JobDeps, signal: AbortSignal) => Promise<JobResult>;
 
 /** Files the job's report (and sends it when SMTP is configured); never throws. */
-export async function report(deps: ReportingDeps, event: ReportEvent): Promise<void> {
+export async function report(deps: JobDeps, event: ReportEvent): Promise<void> {
   await notify({ config: deps.config, log: deps.log }, event.kind, () => renderReport(event, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
 }

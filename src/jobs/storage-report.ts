@@ -1,13 +1,13 @@
 import { readCatalog } from '../catalog/catalog';
 import { formatBytes } from '../format';
 import { readLastStorageTotal, rememberStorageTotal } from '../state/storage-report-memory';
-import { report, type ReportingDeps } from './job';
+import { report, type JobDeps } from './job';
 
 /**
  * The weekly storage report: per tier counts and sizes, the total, its growth since the last
  * report (remembered in STATE_DIR), and the sizes of the last weeks' backups for the chart.
  */
-export async function storageReport(deps: ReportingDeps): Promise<string> {
+export async function storageReport(deps: JobDeps): Promise<string> {
   const { backups } = await readCatalog(deps.storages);
   const mine = backups.filter((entry) => entry.manifest.database === deps.config.database.database);
   const tiers = new Map<string, { tier: string; count: number; bytes: number }>();

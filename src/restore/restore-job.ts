@@ -4,12 +4,13 @@ import type { PgBinary } from '../postgres/binaries';
 import { describeDatabase } from '../postgres/connection';
 import { checkRestored, type RestoreCheck } from './check-restored';
 import { runPgRestore } from './pg-restore';
-import type { RestoreDeps, RestorePlan } from './restore-plan';
+import type { Deps } from '../deps';
+import type { RestorePlan } from './restore-plan';
 import { StepFailed, dropCopy } from './swap';
 import { createDatabase, type TargetState } from './target-database';
 
 /** One restore under way: what every stage needs. */
-export interface RestoreJob extends RestoreDeps {
+export interface RestoreJob extends Deps {
   plan: RestorePlan;
   /** The target as it is now, looked at again after the confirmation prompt. */
   current: TargetState;

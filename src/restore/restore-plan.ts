@@ -1,9 +1,9 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { preferredCopy, readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
-import type { Config, DatabaseConfig } from '../config';
+import type { DatabaseConfig } from '../config';
+import type { Deps } from '../deps';
 import { coerceError } from '../errors';
-import type { Logger } from '../log';
 import { formatBytes } from '../format';
 import { findBinaryFor } from '../postgres/binaries';
 import type { Storage } from '../storage';
@@ -11,12 +11,6 @@ import { keptName, restoreStamp, restoringName } from './database-names';
 import { fetchArchive } from './fetch';
 import { databaseExists, inspectTarget, missingRights, type TargetState } from './target-database';
 import { withWorkDir } from './work-dir';
-
-export interface RestoreDeps {
-  config: Config;
-  storages: Storage[];
-  log: Logger;
-}
 
 /**
  * swap (default): the backup is restored beside the target, checked, then swapped in; the target's
@@ -57,7 +51,7 @@ export interface RestoreRequest {
   inPlace?: boolean;
 }
 
-export async function planRestore(deps: RestoreDeps, request: RestoreRequest): Promise<RestorePlan> {
+export async function planRestore(deps: Deps, request: RestoreRequest): Promise<RestorePlan> {
   const entry = selectBackup(await readCatalog(deps.storages), request.selector, { database: deps.config.database.database });
   const state = await inspectTarget(request.target);
   const origin = entry.manifest.database;
@@ -100,7 +94,7 @@ async function describeMode(plan: RestorePlan): Promise<string> {
 }
 
 /** Every check a restore would make, changing nothing: integrity, tools, versions, privileges, space. */
-export async function dryRun(deps: RestoreDeps, plan: RestorePlan): Promise<{ name: string; ok: boolean; detail: string }[]> {
+export async function dryRun(deps: Deps, plan: RestorePlan): Promise<{ name: string; ok: boolean; detail: string }[]> {
   const { manifest } = plan.entry;
   const checks: { name: string; ok: boolean; detail: string }[] = [];
   const attempt = async (name: string, run: () => Promise<string>) => {

@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import { backupId, restoreTestKey } from '../backup/keys';
-import type { Config } from '../config';
+import type { Deps } from '../deps';
 import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
-import type { Logger } from '../log';
 import { findBinaryFor } from '../postgres/binaries';
 import { statePaths } from '../state/paths';
 import { writeLatestRestoreTest } from '../state/restore-test-latest';
 import { formatDuration } from '../format';
-import type { Storage } from '../storage';
 import { checkRestored, type TableCheck } from './check-restored';
 import { fetchArchive } from './fetch';
 import { runPgRestore } from './pg-restore';
@@ -33,19 +31,13 @@ export interface RestoreTestResult {
   error?: string;
 }
 
-export interface RestoreTestDeps {
-  config: Config;
-  storages: Storage[];
-  log: Logger;
-}
-
 /**
  * Proves a backup restores: fetch (size and sha256 checked), decompress, pg_restore -j into a
  * scratch database, then check every table's row count against the manifest. The scratch
  * database and the work directory are removed whatever happens. The result is recorded on every
  * target and in STATE_DIR, passed or failed: a failed restore test is news worth keeping.
  */
-export async function runRestoreTest(deps: RestoreTestDeps, request: { selector: string; signal?: AbortSignal }): Promise<{ result: RestoreTestResult; failure?: Error }> {
+export async function runRestoreTest(deps: Deps, request: { selector: string; signal?: AbortSignal }): Promise<{ result: RestoreTestResult; failure?: Error }> {
   const { config, storages, log } = deps;
   const started = new Date();
   const timeout = AbortSignal.timeout(config.restore.testTimeoutMs);
@@ -115,7 +107,7 @@ export async function runRestoreTest(deps: RestoreTestDeps, request: { selector:
  * On every target (for history and other hosts) and in STATE_DIR (for health and reports). A
  * place that cannot take it is logged, not fatal: the test's verdict stands either way.
  */
-async function recordResult({ config, storages, log }: RestoreTestDeps, result: RestoreTestResult): Promise<void> {
+async function recordResult({ config, storages, log }: Deps, result: RestoreTestResult): Promise<void> {
   const body = Buffer.from(`${JSON.stringify(result, null, 2)}\n`);
   const key = restoreTestKey(new Date(result.startedAt));
   for (const storage of storages) {

@@ -7,12 +7,13 @@ import type { RestoreCheck } from './check-restored';
 import { fetchArchive } from './fetch';
 import { restoreInPlace } from './in-place';
 import { restoreCopy, restoreFailed, type RestoreJob } from './restore-job';
-import { takenNames, type RestoreDeps, type RestorePlan } from './restore-plan';
+import { takenNames, type RestorePlan } from './restore-plan';
+import type { Deps } from '../deps';
 import { StepFailed, dropCopy, renameInto, swapIn } from './swap';
 import { inspectTarget, missingRights } from './target-database';
 import { withWorkDir } from './work-dir';
 
-export { dryRun, planRestore, type RestoreDeps, type RestorePlan } from './restore-plan';
+export { dryRun, planRestore, type RestorePlan } from './restore-plan';
 
 export interface RestoreOutcome {
   durationMs: number;
@@ -35,7 +36,7 @@ type Archive = { path: string; manifest: Manifest; pgRestore: PgBinary };
  * database, and its writes since the backup stay in the kept database. --in-place (in-place.ts)
  * drops the target first, for servers without room for both.
  */
-export async function executeRestore(deps: RestoreDeps, plan: RestorePlan, signal?: AbortSignal): Promise<RestoreOutcome> {
+export async function executeRestore(deps: Deps, plan: RestorePlan, signal?: AbortSignal): Promise<RestoreOutcome> {
   const started = Date.now();
   const { manifest } = plan.entry;
   return withWorkDir(deps.config, async (dir) => {

@@ -1,17 +1,11 @@
 import type { Tier } from '../backup/keys';
 import { catalogWarnings, mapLimit, type CatalogEntry } from '../catalog/catalog';
 import type { Config } from '../config';
+import type { Deps } from '../deps';
 import { coerceError } from '../errors';
-import type { Logger } from '../log';
 import type { Storage } from '../storage';
 import { gatherFacts } from './gather';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
-
-export interface CleanupDeps {
-  config: Pick<Config, 'retention' | 'database'>;
-  storages: Storage[];
-  log: Logger;
-}
 
 export interface CleanupRequest {
   /** Plan and report, delete nothing. */
@@ -62,7 +56,7 @@ const PARALLEL_DELETES = 8;
  * A failed deletion is recorded and the job goes on with the rest; the caller decides what a
  * non-empty `errors` means (the cleanup command exits 74). It never throws half way through.
  */
-export async function runCleanup({ config, storages, log }: CleanupDeps, request: CleanupRequest = {}): Promise<CleanupSummary> {
+export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'>>, request: CleanupRequest = {}): Promise<CleanupSummary> {
   const now = request.now ?? Date.now();
   const dryRun = Boolean(request.dryRun);
   const facts = await gatherFacts(storages, config.database.database);

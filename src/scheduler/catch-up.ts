@@ -2,7 +2,7 @@ import type { Cron } from 'croner';
 import type { JobName } from '../config';
 import { readCatalog } from '../catalog/catalog';
 import { coerceError } from '../errors';
-import type { DaemonDeps } from './daemon';
+import type { Deps } from '../deps';
 
 const BACKUP_JOBS = ['daily', 'weekly', 'monthly'] as const;
 
@@ -10,7 +10,7 @@ const BACKUP_JOBS = ['daily', 'weekly', 'monthly'] as const;
  * Backup tiers whose last scheduled slot passed without a backup (the sidecar was down, say):
  * each runs once at start, so a restart over 02:00 does not skip a day.
  */
-export async function catchUpJobs(deps: Pick<DaemonDeps, 'storages' | 'log' | 'config'>, crons: Map<JobName, Cron>): Promise<{ job: JobName; why: string }[]> {
+export async function catchUpJobs(deps: Deps, crons: Map<JobName, Cron>): Promise<{ job: JobName; why: string }[]> {
   const missed: { job: JobName; why: string }[] = [];
   let backups;
   try {

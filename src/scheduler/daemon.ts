@@ -1,9 +1,8 @@
 import { Cron } from 'croner';
-import type { Config, JobName } from '../config';
+import type { JobName } from '../config';
 import { JOBS } from '../config';
+import type { Deps } from '../deps';
 import { InterruptedError, coerceError } from '../errors';
-import type { Logger } from '../log';
-import type { Storage } from '../storage';
 import { catchUpJobs } from './catch-up';
 import type { JobRunner } from '../jobs/job';
 import { acquireLock } from '../state/job-lock';
@@ -14,10 +13,7 @@ import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
 import { updateState, type DaemonState } from '../state/daemon-state';
 
-export interface DaemonDeps {
-  config: Config;
-  storages: Storage[];
-  log: Logger;
+export interface DaemonDeps extends Deps {
   runners: Record<JobName, JobRunner>;
 }
 
