@@ -12,6 +12,7 @@ import { HEARTBEAT_MS } from '../state/run-record';
 import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
 import { updateState, type DaemonState } from '../state/daemon-state';
+import { JobQueue } from './queue';
 
 export interface DaemonDeps extends Deps {
   runners: Record<JobName, JobRunner>;
@@ -27,16 +28,16 @@ export interface Daemon {
 }
 
 /**
- * The long-running sidecar: croner triggers jobs into a serial queue (one job at a time; a job
- * already waiting is not queued twice), each job takes the STATE_DIR lock so manual commands wait
- * for it, outcomes go to the state file, and a failing job never stops the daemon.
- */
-/**
  * Read-only jobs run beside the queue and take no lock: a backup running for hours must not
  * freeze the health verdict that /healthz and Docker's HEALTHCHECK read.
  */
 const ALONGSIDE: ReadonlySet<JobName> = new Set(['health']);
 
+/**
+ * The long-running sidecar: croner triggers jobs into a serial queue (queue.ts), each job takes the
+ * STATE_DIR lock so manual commands wait for it, outcomes go to the state file, and a failing job
+ * never stops the daemon.
+ */
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { config, log } = deps;
   // First of all: a second daemon on this STATE_DIR refuses to start (DaemonRunningError, exit 75).
@@ -46,11 +47,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   if (daemonLock.replaced) log.warn({ previous: daemonLock.replaced }, 'the previous daemon on this STATE_DIR died without stopping; taking over');
   await reapAndSay({ knownDead: daemonLock.replaced ? [daemonLock.replaced.token] : [] });
   let lostLock = false;
-  const queue: JobName[] = [];
-  const alongside = new Map<JobName, { abort: AbortController; done: Promise<void> }>();
-  /** The start-up health run waits for the catch-up backups, so it judges their results. */
-  let healthWhenIdle = false;
-  let running: { job: JobName; abort: AbortController; done: Promise<void>; working: boolean } | undefined;
+  const queue = new JobQueue({ run: runJob, log, shutdownGraceMs: config.schedule.shutdownGraceMs });
   let stopping = false;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -65,45 +62,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   for (const job of JOBS) {
     const pattern = config.schedule.jobs[job];
     if (pattern === 'off') continue;
-    crons.set(job, new Cron(pattern, { timezone: config.schedule.timeZone, protect: true }, () => (ALONGSIDE.has(job) ? runAlongside(job) : enqueue(job, 'schedule'))));
+    crons.set(job, new Cron(pattern, { timezone: config.schedule.timeZone, protect: true }, () => (ALONGSIDE.has(job) ? queue.runAlongside(job) : queue.enqueue(job, 'schedule'))));
   }
   const nextRun = (job: JobName) => crons.get(job)?.nextRun()?.toISOString() ?? null;
-
-  function enqueue(job: JobName, why: string): void {
-    if (stopping) return;
-    if (queue.includes(job)) return log.info({ job, why }, 'job already waiting; not queued twice');
-    queue.push(job);
-    log.info({ job, why, waiting: queue.length }, 'job queued');
-    void drain();
-  }
-
-  function runAlongside(job: JobName): void {
-    if (stopping) return;
-    if (alongside.has(job)) return log.info({ job }, 'job still running from its last slot; this slot skipped');
-    const abort = new AbortController();
-    const done = runJob(job, abort.signal, () => undefined, { lock: false }).finally(() => alongside.delete(job));
-    alongside.set(job, { abort, done });
-  }
-
-  async function drain(): Promise<void> {
-    if (running || stopping) return;
-    const job = queue.shift();
-    if (!job) {
-      if (healthWhenIdle) {
-        healthWhenIdle = false;
-        runAlongside('health');
-      }
-      return;
-    }
-    const abort = new AbortController();
-    const entry = { job, abort, done: Promise.resolve(), working: false };
-    running = entry;
-    entry.done = runJob(job, abort.signal, () => (entry.working = true)).finally(() => {
-      running = undefined;
-      if (stopping) return;
-      void drain();
-    });
-  }
 
   /** What earlier runs that were killed left behind (servers, temp folders) goes, in the log. */
   async function reapAndSay(options: { knownDead?: string[]; job?: JobName } = {}): Promise<void> {
@@ -114,7 +75,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }
   }
 
-  async function runJob(job: JobName, signal: AbortSignal, onLocked: () => void, options = { lock: true }): Promise<void> {
+  async function runJob(job: JobName, { signal, lock, onLocked }: { signal: AbortSignal; lock: boolean; onLocked: () => void }): Promise<void> {
     const started = new Date();
     await saveState((state) => (state.jobs[job] = { ...state.jobs[job], lastStart: started.toISOString(), nextRun: nextRun(job) }));
     log.info({ job }, 'job started');
@@ -124,11 +85,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     let error: string | undefined;
     let failure: Error | undefined;
     try {
-      const release = options.lock
+      const release = lock
         ? await acquireLock(config.stateDir, job, { wait: true, signal, onWait: (holder) => log.info({ job, holder }, 'waiting for a manual command to finish') })
         : async () => undefined;
       onLocked();
-      if (options.lock) await reapAndSay({ job });
+      if (lock) await reapAndSay({ job });
       try {
         const result = await deps.runners[job]({ config, storages: deps.storages, log, nextRun: nextRun(job) }, signal);
         summary = typeof result === 'string' ? result : result.summary;
@@ -209,20 +170,19 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');
   for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job }, 'job is off');
 
-  if (config.schedule.backupOnStart) enqueue('daily', 'BACKUP_ON_START');
+  if (config.schedule.backupOnStart) queue.enqueue('daily', 'BACKUP_ON_START');
   // A health run right after start (behind any catch-up backups, so it judges their results)
   // gives /healthz and --quick a verdict at once and tells the operator whether the setup works.
   const healthAtStart = () => {
     if (!crons.has('health')) return;
-    healthWhenIdle = true;
-    void drain();
+    queue.runAlongsideWhenIdle('health');
   };
   if (config.schedule.catchUp) {
     // In the background: listing a large bucket must not delay start-up or signal handling.
     void catchUpJobs(deps, crons).then((missed) => {
       for (const { job, why } of missed) {
-        if (running?.job === job) continue; // BACKUP_ON_START is already making it
-        enqueue(job, why);
+        if (queue.running === job) continue; // BACKUP_ON_START is already making it
+        queue.enqueue(job, why);
       }
       healthAtStart();
     });
@@ -238,29 +198,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     async stop(reason) {
       if (stopping) return stopped;
       stopping = true;
-      queue.length = 0;
       for (const cron of crons.values()) cron.stop();
       clearInterval(heartbeat);
       clearInterval(outboxTimer);
       clearInterval(lockWatch);
-      // Read-only jobs have nothing worth finishing: give them a few seconds (their writes are
-      // atomic renames, so being cut short loses nothing), then go on with the shutdown.
-      for (const run of alongside.values()) run.abort.abort(reason);
-      await Promise.race([Promise.all([...alongside.values()].map((run) => run.done)), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-      const current = running;
-      if (current && !current.working) {
-        // Still waiting for a manual command's lock: nothing started, nothing to finish.
-        current.abort.abort(reason);
-        await current.done;
-      } else if (current) {
-        log.info({ job: current.job, reason, graceMs: config.schedule.shutdownGraceMs }, 'stopping: letting the running job finish');
-        const timer = setTimeout(() => {
-          log.warn({ job: current.job }, 'shutdown grace over: aborting the running job');
-          current.abort.abort(reason);
-        }, config.schedule.shutdownGraceMs);
-        await current.done;
-        clearTimeout(timer);
-      }
+      await queue.stop(reason);
       await healthServer?.close();
       if (!lostLock) await saveState((state) => (state.stoppedAt = new Date().toISOString()));
       await stateChain;
