@@ -1,4 +1,5 @@
 import type { Manifest } from '../backup/manifest';
+import { tablesWithoutData } from '../backup/toc';
 import type { CatalogEntry, IncompleteCopy } from '../catalog/catalog';
 import { coerceError } from '../errors';
 import { findBinaryFor } from '../postgres/binaries';
@@ -14,27 +15,9 @@ export interface CopyVerification {
   durationMs: number;
 }
 
-/**
- * The plain tables the manifest counted that have no TABLE DATA entry in a `pg_restore --list`
- * listing. Names may contain spaces, so each entry goes to the longest table name it can be
- * ("public order items owner" belongs to "order items", not to "order").
- */
+/** The tables the manifest counted that have no data in a `pg_restore --list` listing (backup/toc.ts judges). */
 export function missingTableData(tocListing: string, manifest: Manifest): string[] {
-  const marker = ' TABLE DATA ';
-  const tables = manifest.inventory.tables.filter((table) => table.kind === 'table');
-  const qualified = (table: { schema: string; name: string }) => `${table.schema} ${table.name}`;
-  const found = new Set<string>();
-  for (const line of tocListing.split('\n')) {
-    const at = line.startsWith(';') ? -1 : line.indexOf(marker);
-    if (at < 0) continue;
-    const rest = line.slice(at + marker.length);
-    const best = tables
-      .map(qualified)
-      .filter((name) => rest === name || rest.startsWith(`${name} `))
-      .sort((a, b) => b.length - a.length)[0];
-    if (best) found.add(best);
-  }
-  return tables.filter((table) => !found.has(qualified(table))).map((table) => `${table.schema}.${table.name}`);
+  return tablesWithoutData(tocListing, manifest.inventory.tables);
 }
 
 /**
