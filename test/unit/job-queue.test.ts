@@ -12,6 +12,8 @@ interface Plan {
   lockWait?: number;
   /** Seconds of work once locked. */
   work: number;
+  /** Goes on when aborted (as a job stuck in a system call would). */
+  ignoresAbort?: boolean;
 }
 
 function harness(plans: Partial<Record<JobName, Plan>>, shutdownGraceMs = 30_000) {
@@ -28,7 +30,7 @@ function harness(plans: Partial<Record<JobName, Plan>>, shutdownGraceMs = 30_000
         events.push(`${at()} ${how} ${job}`);
         resolve();
       };
-      signal.addEventListener('abort', () => end(`aborted (${String(signal.reason)})`), { once: true });
+      if (!plan.ignoresAbort) signal.addEventListener('abort', () => end(`aborted (${String(signal.reason)})`), { once: true });
       const work = () => {
         onLocked();
         timer = setTimeout(() => end('done'), plan.work * 1000);
@@ -40,11 +42,25 @@ function harness(plans: Partial<Record<JobName, Plan>>, shutdownGraceMs = 30_000
   const say = (_fields: object, message: string) => void messages.push(message);
   const log = { info: say, warn: say } as unknown as Pick<Logger, 'info' | 'warn'>;
   const queue = new JobQueue({ run, log, shutdownGraceMs });
-  return { queue, events, messages };
+  /** queue.stop(), with whether it has returned yet. */
+  const stop = (reason: string) => {
+    const stopping = { done: false };
+    void queue.stop(reason).then(() => (stopping.done = true));
+    return stopping;
+  };
+  return { queue, events, messages, stop };
 }
 
 /** Lets the fake clock run to `seconds` since the test began, settling promises on the way. */
 const until = async (seconds: number) => jest.advanceTimersByTimeAsync(seconds * 1000 - Date.now());
+
+/** The stop has not returned a moment before `seconds`, and has at `seconds`. */
+async function expectStoppedAt(stopping: { done: boolean }, seconds: number): Promise<void> {
+  await until(seconds - 0.1);
+  expect(stopping.done).toBe(false);
+  await until(seconds);
+  expect(stopping.done).toBe(true);
+}
 
 describe('the daemon queue', () => {
   beforeEach(() => {
@@ -110,58 +126,53 @@ describe('the daemon queue', () => {
   });
 
   it('at a stop lets the running job finish within the grace, and drops the jobs waiting', async () => {
-    const { queue, events } = harness({ daily: { work: 20 }, weekly: { work: 1 } }, 30_000);
+    const { queue, stop, events } = harness({ daily: { work: 20 }, weekly: { work: 1 } }, 30_000);
     queue.enqueue('daily', 'schedule');
     queue.enqueue('weekly', 'schedule');
     await until(5);
-    let stopped = false;
-    void queue.stop('SIGTERM').then(() => (stopped = true));
-    await until(19);
-    expect(stopped).toBe(false);
-    await until(21);
-    expect(stopped).toBe(true);
+    await expectStoppedAt(stop('SIGTERM'), 20);
     queue.enqueue('weekly', 'schedule'); // a slot after the stop: nothing runs
     await until(60);
     expect(events).toEqual(['0s start daily', '20s done daily']);
   });
 
   it('aborts the running job once the grace is over, and the stop waits for it to end', async () => {
-    const { queue, events, messages } = harness({ daily: { work: 600 } }, 30_000);
+    const { queue, stop, events, messages } = harness({ daily: { work: 600 } }, 30_000);
     queue.enqueue('daily', 'schedule');
     await until(10);
-    let stopped = false;
-    void queue.stop('SIGTERM').then(() => (stopped = true));
-    await until(39);
-    expect(stopped).toBe(false);
-    await until(40);
+    await expectStoppedAt(stop('SIGTERM'), 40);
     expect(events).toEqual(['0s start daily', '40s aborted (SIGTERM) daily']);
-    expect(stopped).toBe(true);
     expect(messages).toEqual(['job queued', 'stopping: letting the running job finish', 'shutdown grace over: aborting the running job']);
   });
 
   it('aborts a job still waiting for the lock at once: nothing started, nothing to finish', async () => {
-    const { queue, events, messages } = harness({ daily: { lockWait: 300, work: 10 } }, 30_000);
+    const { queue, stop, events, messages } = harness({ daily: { lockWait: 300, work: 10 } }, 30_000);
     queue.enqueue('daily', 'schedule');
     await until(10);
-    let stopped = false;
-    void queue.stop('SIGTERM').then(() => (stopped = true));
+    const stopping = stop('SIGTERM');
     await until(10);
-    expect(stopped).toBe(true);
+    expect(stopping.done).toBe(true);
     expect(events).toEqual(['0s start daily', '10s aborted (SIGTERM) daily']);
     expect(messages).not.toContain('stopping: letting the running job finish');
   });
 
-  it('aborts read-only jobs at a stop and gives them a few seconds before it goes on', async () => {
-    const { queue, events } = harness({ daily: { work: 20 }, health: { work: 100 } }, 30_000);
+  it('aborts read-only jobs at a stop, then lets the running job finish', async () => {
+    const { queue, stop, events } = harness({ daily: { work: 20 }, health: { work: 100 } }, 30_000);
     queue.enqueue('daily', 'schedule');
     queue.runAlongside('health');
     await until(5);
-    let stopped = false;
-    void queue.stop('SIGTERM').then(() => (stopped = true));
+    const stopping = stop('SIGTERM');
     await until(5);
     expect(events).toEqual(['0s start daily', '0s start health (no lock)', '5s aborted (SIGTERM) health']);
     await until(20);
-    expect(stopped).toBe(true);
+    expect(stopping.done).toBe(true);
     expect(events.at(-1)).toBe('20s done daily');
+  });
+
+  it('waits 10 seconds at most for a read-only job that does not end when aborted', async () => {
+    const { queue, stop } = harness({ health: { work: 100, ignoresAbort: true } });
+    queue.runAlongside('health');
+    await until(5);
+    await expectStoppedAt(stop('SIGTERM'), 15);
   });
 });
