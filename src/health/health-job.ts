@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import { notify } from '../report/notify';
+import { sidecarOf } from '../report/events';
 import { renderReport } from '../report/render';
 import { decideAlert, readHealthMemory, writeHealthMemory } from './alerts';
 import { runHealthChecks, type HealthDeps } from './run-health';
@@ -25,7 +26,7 @@ export async function healthJob(deps: HealthDeps & { log: Logger }, options: { n
   if (send) {
     const kind = send === 'recovered' ? 'health-recovered' : 'health-alert';
     const since = send === 'recovered' ? previous?.unhealthySince : memory.unhealthySince;
-    await notify({ config, log }, kind, () => renderReport({ kind, checks: report.checks, since }, { subjectPrefix: config.report.subjectPrefix, now: new Date(report.checkedAt) }));
+    await notify({ config, log }, kind, () => renderReport({ kind, sidecar: sidecarOf(config.database), checks: report.checks, since, checkedAt: report.checkedAt }, { subjectPrefix: config.report.subjectPrefix, now: new Date(report.checkedAt) }));
   }
   return { report, sent: send };
 }
