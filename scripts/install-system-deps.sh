@@ -6,8 +6,10 @@
 #   install-system-deps.sh                      CI and developer machines: installs from the
 #       distribution's own archive only what is missing (PostgreSQL is the distribution's major,
 #       15 on Debian 12). With KEEPSAKE_DEV_TOOLS=1 (the default here) also the development tools:
-#       the shell linter (shellcheck), and for the image test (npm run test:image) debootstrap
-#       and, when the machine has no Docker engine, Debian's docker.io. A no-op when all is there.
+#       the shell linter (shellcheck), Debian's chromium for the report layout test and screenshots
+#       (driven by playwright-core, which downloads no browser), and for the image test
+#       (npm run test:image) debootstrap and, when the machine has no Docker engine, Debian's
+#       docker.io. A no-op when all is there.
 #
 #   install-system-deps.sh image-postgres DIR   the Dockerfile's `postgres` stage, a throwaway
 #       stage: installs the PostgreSQL packages, then copies into DIR only what keepsake runs (the
@@ -85,6 +87,8 @@ install_on_machine() {
   have_program logrotate || need+=(logrotate)
   if [ "$DEV_TOOLS" = 1 ]; then
     have_program shellcheck || need+=(shellcheck)
+    # scripts/report-browser.js runs /usr/bin/chromium: the Debian package, not a downloaded build.
+    have_program chromium || need+=(chromium)
     have_program debootstrap || need+=(debootstrap)
     # Any engine will do (Docker CE's included); Debian's is installed only where there is none.
     have_program dockerd || need+=(docker.io)

@@ -3,6 +3,7 @@ import type { Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
 import { InterruptedError, coerceError } from '../errors';
 import { pingDeadMansSwitch } from '../health/ping';
+import type { LastGoodBackup } from '../report/events';
 import { report, type JobRunner, type JobDeps } from './job';
 
 /** The recent stored sizes of the same tier and database: the yardstick for the anomaly warning. */
@@ -19,6 +20,18 @@ async function recentSizes(deps: JobDeps, manifest: Manifest): Promise<{ started
   }
 }
 
+/** The newest complete backup of this database, any tier: what a failure report says is safe. Undefined when unreadable. */
+async function lastGoodBackup(deps: JobDeps): Promise<LastGoodBackup | null | undefined> {
+  try {
+    const { backups } = await readCatalog(deps.storages);
+    const newest = backups.find((entry) => entry.manifest.database === deps.config.database.database);
+    return newest ? { tier: newest.manifest.tier, id: newest.manifest.id, startedAt: newest.manifest.startedAt, targets: newest.copies.map((copy) => copy.storage.name) } : null;
+  } catch (error) {
+    deps.log.warn({ err: coerceError(error) }, 'could not read the last good backup for the report');
+    return undefined;
+  }
+}
+
 /** A backup, its report, and the dead man's switch's ping (ok or fail); an interrupt is neither reported nor pinged. */
 export async function backupAndReport(deps: JobDeps, request: BackupRequest): Promise<Manifest> {
   const started = new Date();
@@ -30,7 +43,9 @@ export async function backupAndReport(deps: JobDeps, request: BackupRequest): Pr
   } catch (error) {
     if (!(error instanceof InterruptedError)) {
       const db = deps.config.database;
-      await report(deps, { kind: 'backup-failed', tier: request.tier, database: db.database, host: db.host, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), error: coerceError(error).message, nextRun: deps.nextRun });
+      const durationMs = Date.now() - started.getTime();
+      const lastGood = await lastGoodBackup(deps);
+      await report(deps, { kind: 'backup-failed', tier: request.tier, database: db.database, host: db.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood });
       await pingDeadMansSwitch(deps.config.health.pingUrl, 'fail', deps.log);
     }
     throw error;

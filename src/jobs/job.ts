@@ -1,5 +1,5 @@
 import type { BackupDeps } from '../backup/run-backup';
-import type { ReportEvent } from '../report/events';
+import { sidecarOf, type ReportEvent } from '../report/events';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
 
@@ -19,7 +19,11 @@ export type JobResult = string | { summary: string; storedBytes: number; backupI
 /** What a scheduled job does. */
 export type JobRunner = (deps: JobDeps, signal: AbortSignal) => Promise<JobResult>;
 
-/** Files the job's report (and sends it when SMTP is configured); never throws. */
+/**
+ * Files the job's report (and sends it when SMTP is configured); never throws. Every report names
+ * the sidecar that sent it: several may mail one inbox.
+ */
 export async function report(deps: JobDeps, event: ReportEvent): Promise<void> {
-  await notify({ config: deps.config, log: deps.log }, event.kind, () => renderReport(event, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
+  const named: ReportEvent = { ...event, sidecar: sidecarOf(deps.config.database) };
+  await notify({ config: deps.config, log: deps.log }, event.kind, () => renderReport(named, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
 }

@@ -1,4 +1,5 @@
 import type { Manifest } from '../backup/manifest';
+import type { DatabaseConfig } from '../config';
 import type { RestoreTestResult } from '../restore/restore-test';
 import type { CleanupSummary } from '../retention/apply';
 
@@ -17,8 +18,30 @@ export type ReportEvent =
 
 export type ReportEventKind = ReportEvent['kind'];
 
+/**
+ * Which sidecar sent the report: several may mail one inbox, so every subject and banner names it.
+ * Optional on every event: reports filed in the outbox before it existed lack it.
+ */
+export interface Sidecar {
+  database: string;
+  host: string;
+  port: number;
+}
+
+export const sidecarOf = (db: Pick<DatabaseConfig, 'database' | 'host' | 'port'>): Sidecar => ({ database: db.database, host: db.host, port: db.port });
+
+/** The newest complete backup of the database when a backup failed: how much data is safe. */
+export interface LastGoodBackup {
+  tier: string;
+  id: string;
+  startedAt: string;
+  /** The targets holding a complete copy ("local", "s3"). */
+  targets: string[];
+}
+
 export interface BackupSucceededEvent {
   kind: 'backup-succeeded';
+  sidecar?: Sidecar;
   manifest: Manifest;
   nextRun?: string | null;
   /** Recent backups of the same tier and database: the yardstick for the size anomaly check. */
@@ -34,18 +57,23 @@ export interface BackupFailedEvent {
   host: string;
   startedAt: string;
   durationMs?: number;
-  /** The error message; a child's stderr tail follows the first ': '. */
+  /** The error message (a failed child's reads "<command> exited with code N: <its stderr tail>"). */
   error: string;
   nextRun?: string | null;
+  sidecar?: Sidecar;
+  /** The newest complete backup of the database; null when there is none; absent when unknown. */
+  lastGood?: LastGoodBackup | null;
 }
 
 export interface RestoreTestEvent {
   kind: 'restore-test-passed' | 'restore-test-failed';
+  sidecar?: Sidecar;
   result: RestoreTestResult;
 }
 
 export interface CleanupSummaryEvent {
   kind: 'cleanup-summary';
+  sidecar?: Sidecar;
   summary: CleanupSummary;
 }
 
@@ -64,16 +92,24 @@ export interface HealthCheckResult {
 
 export interface HealthEvent {
   kind: 'health-alert' | 'health-recovered';
+  sidecar?: Sidecar;
   checks: HealthCheckResult[];
   /** When the current state began (unhealthy since, or the alert's start for a recovery). */
   since?: string;
+  /** When the checks ran: the time the report's ages are measured from. */
+  checkedAt?: string;
 }
 
 export interface StorageReportEvent {
   kind: 'storage-report';
-  /** Which sidecar: several may mail one inbox. Optional for reports filed before it existed. */
+  sidecar?: Sidecar;
+  /** The sidecar before `sidecar` existed: reports filed in the outbox then still render. */
   database?: string;
   host?: string;
+  /** When the report was made: the chart's weeks end here. */
+  at?: string;
+  /** Per target: the copies it holds and their size, and its free space where it can tell (local disk; null for S3). */
+  targets?: { target: string; count: number; bytes: number; freeBytes: number | null }[];
   tiers: { tier: string; count: number; bytes: number }[];
   totalBytes: number;
   /** Change of totalBytes since the previous storage report. */
@@ -84,6 +120,7 @@ export interface StorageReportEvent {
 /** `keepsake notify test`: proves the mail path end to end. */
 export interface TestEvent {
   kind: 'test';
+  sidecar?: Sidecar;
 }
 
 export const REPORT_EVENT_KINDS = [

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { once } from 'node:events';
@@ -206,5 +206,9 @@ export class LocalStorage implements Storage {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw explain('delete', this.location(key), error);
     }
+  }
+
+  async freeBytes(): Promise<number | null> {
+    return statfs(this.root).then((fs) => fs.bavail * fs.bsize, () => null);
   }
 }

@@ -69,6 +69,8 @@ export interface Storage {
    */
   listTemporary?(prefix?: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;
+  /** Free space where the target can tell (a file system); left out where it cannot (S3). Null when unreadable. */
+  freeBytes?(): Promise<number | null>;
 }
 
 export async function streamToBuffer(stream: Readable): Promise<Buffer> {

@@ -144,9 +144,9 @@ describe('keepsake health', () => {
 
       const mails = await smtp.waitForMessages(3);
       expect(mails.map((mail) => mail.subject)).toEqual([
-        expect.stringMatching(/ALERT health: database: Cannot connect/),
-        expect.stringMatching(/ALERT health: database/),
-        expect.stringMatching(/RECOVERED health/),
+        expect.stringMatching(/ALERT health \S+@127\.0\.0\.1:1: database: Cannot connect/),
+        expect.stringMatching(/ALERT health \S+@127\.0\.0\.1:1: database/),
+        expect.stringMatching(/RECOVERED health \S+@127\.0\.0\.1:\d+: all \d+ checks ok/),
       ]);
       expect(mails[0]!.html).toContain('POSTGRES_PORT');
       await new Promise((resolve) => setTimeout(resolve, 300));

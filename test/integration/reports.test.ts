@@ -28,14 +28,17 @@ describe('e-mail reports from real jobs, over a real SMTP server', () => {
       const failed = await runCli(['backup'], { ...env, POSTGRES_PORT: '1' });
       expect(failed.code).toBe(69);
       const [success, failure] = await smtp.waitForMessages(2);
-      expect(success!.subject).toMatch(/^\[keepsake\] OK manual backup evil<script>"'😀@127\.0\.0\.1 .* in /);
+      expect(success!.subject).toMatch(/^\[keepsake\] OK manual backup evil<script>"'😀@127\.0\.0\.1:\d+: .* in /);
       expect(success!.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
       expect(success!.html).toContain(manifest.sha256);
       expect(success!.text).toContain(manifest.sha256);
       expect(success!.html).not.toContain('<script>');
       expect(success!.html).toContain('evil&lt;script&gt;');
-      expect(failure!.subject).toMatch(/^\[keepsake\] FAILED manual backup evil<script>"'😀@127\.0\.0\.1: connection refused/);
+      expect(failure!.subject).toMatch(/^\[keepsake\] FAILED manual backup evil<script>"'😀@127\.0\.0\.1:1: Cannot connect to PostgreSQL: connection refused at 127\.0\.0\.1:1$/);
       expect(failure!.text).toContain('connection refused');
+      // The backup that had just succeeded is the last good one; keepsake's own message is no stderr.
+      expect(failure!.text).toContain(`Last good backup: manual/${manifest.id}, taken `);
+      expect(failure!.text).not.toMatch(/stderr/i);
     } finally {
       await smtp.stop();
     }

@@ -7,12 +7,12 @@ import { weeklySizes } from '../../src/report/render/storage';
 
 const options = { subjectPrefix: '[keepsake]', now: SAMPLE_NOW };
 const render = (event: ReportEvent) => renderReport(event, options);
-const TAGS = new Set(['html', 'head', 'meta', 'title', 'body', 'div', 'table', 'tr', 'td', 'th', 'p', 'ul', 'li', 'pre']);
+const TAGS = new Set(['html', 'head', 'meta', 'title', 'body', 'div', 'span', 'code', 'table', 'tr', 'td', 'th', 'p', 'ul', 'li', 'pre']);
 const tagsOf = (html: string) => [...html.matchAll(/<\/?([a-zA-Z][\w-]*)/g)].map((match) => match[1]!.toLowerCase());
 
-/** HTML output shows a fact escaped; the text part shows it as is. */
+/** HTML output shows a fact escaped (perhaps with a word in a span of its own); the text part shows it as is. */
 const expectFact = ({ html, text }: { html: string; text: string }, fact: string) => {
-  expect(html).toContain(escapeHtml(fact));
+  expect(html.replace(/<[^>]*>/g, '')).toContain(escapeHtml(fact));
   expect(text).toContain(fact);
 };
 
@@ -38,20 +38,20 @@ describe('renderReport: every event', () => {
 describe('subjects: status first, then what and where', () => {
   const failed = (error: string): ReportEvent => ({ ...(SAMPLE_EVENTS['backup-failed'] as Extract<ReportEvent, { kind: 'backup-failed' }>), error });
   test.each<[string, ReportEvent, string | RegExp]>([
-    ['backup succeeded', SAMPLE_EVENTS['backup-succeeded'], '[keepsake] OK daily backup app@db-prod 42.1 MB in 1m13s'],
-    ['backup failed, connection refused', SAMPLE_EVENTS['backup-failed'], '[keepsake] FAILED daily backup app@db-prod: connection refused'],
-    ['password', failed('connection to "db-prod" failed: FATAL: password authentication failed for user "app"'), /FAILED daily backup app@db-prod: password authentication failed$/],
-    ['missing database', failed('pg_dump exited with code 1: pg_dump: error: FATAL: database "ap" does not exist'), /: does not exist$/],
-    ['full disk', failed('write /backups/x.tmp: ENOSPC: no space left on device'), /: no space left on device$/],
-    ['permission', failed('open /backups/daily: EACCES: permission denied'), /: permission denied$/],
-    ['pg_dump version', failed('pg_dump exited with code 1: pg_dump: error: aborting because of server version mismatch'), /: pg_dump version mismatch$/],
-    ['unknown error, long', failed(`zstd exited with code 1: ${'frame corrupted '.repeat(20)}`), /^\[keepsake\] FAILED daily backup app@db-prod: zstd exited with code 1: frame corrupted .{0,60}…$/],
-    ['restore test passed', SAMPLE_EVENTS['restore-test-passed'], /^\[keepsake\] OK restore test daily\/app_20261122_020000: 12 tables verified, recovery 2m08s$/],
-    ['restore test failed', SAMPLE_EVENTS['restore-test-failed'], /^\[keepsake\] FAILED restore test daily\/app_20261122_020000: table public\.order_items/],
-    ['cleanup', SAMPLE_EVENTS['cleanup-summary'], /^\[keepsake\] OK cleanup app: deleted 2 of 9 backups, freed .* kept 7$/],
-    ['health alert', SAMPLE_EVENTS['health-alert'], /^\[keepsake\] ALERT health: last-backup: /],
-    ['health recovered', SAMPLE_EVENTS['health-recovered'], '[keepsake] RECOVERED health: all 4 checks ok'],
-    ['storage report', SAMPLE_EVENTS['storage-report'], /^\[keepsake\] REPORT storage of shop@db\.internal: 674\.6 MB in 17 backups \(\+6\.30 MB since last report\)$/],
+    ['backup succeeded', SAMPLE_EVENTS['backup-succeeded'], '[keepsake] OK daily backup app@db-prod:5432: 42.1 MB in 1m13s'],
+    ['backup failed, connection refused', SAMPLE_EVENTS['backup-failed'], '[keepsake] FAILED daily backup app@db-prod:5432: pg_dump: connection to server at "db-prod" (10.0.3.7), port 5432 failed: Connection refused'],
+    ['password', failed('connection to "db-prod" failed: FATAL: password authentication failed for user "app"'), /FAILED daily backup app@db-prod:5432: .*password authentication failed for user "app"$/],
+    ['missing database', failed('pg_dump exited with code 1: pg_dump: error: FATAL: database "ap" does not exist'), /: pg_dump: FATAL: database "ap" does not exist$/],
+    ['full disk', failed('write /backups/x.tmp: ENOSPC: no space left on device'), /: write \/backups\/x\.tmp: ENOSPC: no space left on device$/],
+    ['permission', failed('open /backups/daily: EACCES: permission denied'), /: EACCES: permission denied$/],
+    ['pg_dump version', failed('pg_dump exited with code 1: pg_dump: error: aborting because of server version mismatch'), /: pg_dump: aborting because of server version mismatch$/],
+    ['unknown error, long', failed(`zstd exited with code 1: ${'frame corrupted '.repeat(20)}`), /^\[keepsake\] FAILED daily backup app@db-prod:5432: zstd: frame corrupted .{0,140}…$/],
+    ['restore test passed', SAMPLE_EVENTS['restore-test-passed'], /^\[keepsake\] OK restore test app@db-prod:5432 daily\/app_20261122_020000: 13 tables verified, recovery 2m08s$/],
+    ['restore test failed', SAMPLE_EVENTS['restore-test-failed'], /^\[keepsake\] FAILED restore test app@db-prod:5432 daily\/app_20261122_020000: table public\.order_items/],
+    ['cleanup', SAMPLE_EVENTS['cleanup-summary'], /^\[keepsake\] OK cleanup app@db-prod:5432: deleted 2 of 9 backups, freed .* kept 7$/],
+    ['health alert', SAMPLE_EVENTS['health-alert'], '[keepsake] ALERT health app@db-prod:5432: database, last-run:daily failing; 6 warnings'],
+    ['health recovered', SAMPLE_EVENTS['health-recovered'], '[keepsake] RECOVERED health app@db-prod:5432: all 17 checks ok'],
+    ['storage report', SAMPLE_EVENTS['storage-report'], /^\[keepsake\] REPORT storage app@db-prod:5432: 1\.35 GB in 17 backups \(\+12\.6 MB since last report\)$/],
     ['test', SAMPLE_EVENTS.test, /^\[keepsake\] TEST /],
   ])('%s', (_name, event, expected) => {
     const { subject } = render(event);
@@ -76,16 +76,16 @@ describe('facts appear in both the HTML and the text part', () => {
     [
       'backup succeeded',
       SAMPLE_EVENTS['backup-succeeded'],
-      ['app@db-prod', 'daily', '2026-11-22 02:00:00Z', '1m13s', '42.1 MB', '4.5x', sampleManifest.sha256, 's3://acme-backups/db-backups/daily/2026/11/22/app_20261122_020000.dump.zst',
-        '/backups/db-backups/daily/2026/11/22/app_20261122_020000.dump.zst', '2026-11-23 02:00:00Z (in 23h58m)', 'deleted 2 daily backups', 'zstd -dc app_20261122_020000.dump.zst | pg_restore --no-owner --no-privileges -d app_restored', 'createdb app_restored'],
+      ['app@db-prod:5432', 'daily/app_20261122_020000', '2026-11-22 02:00:00Z', '1m13s', '42.1 MB', '4.5x', sampleManifest.sha256, 's3://acme-backups/db-backups/daily/2026/11/22/app_20261122_020000.dump.zst',
+        '/backups/db-backups/daily/2026/11/22/app_20261122_020000.dump.zst', '2026-11-23 02:00:00Z', 'deleted 2 daily backups', 'zstd -dc app_20261122_020000.dump.zst | pg_restore --no-owner --no-privileges -d app_restored', 'createdb app_restored'],
     ],
-    ['backup failed', SAMPLE_EVENTS['backup-failed'], ['app@db-prod', 'daily', 'Connection refused', 'Is the server running on that host', 'POSTGRES_HOST:POSTGRES_PORT', '1.2s', '2026-11-23 02:00:00Z']],
-    ['restore test passed', SAMPLE_EVENTS['restore-test-passed'], ['daily/app_20261122_020000', 'public.order_items', '512,907', '12 of 12 tables match', 'Expected recovery time: about 2m08s', 'pg_restore 1m58s', 'total 2m32s', '402.7 MB']],
-    ['restore test failed', SAMPLE_EVENTS['restore-test-failed'], ['FAIL', '498,112', 'the manifest recorded 512,907', 'keepsake verify']],
-    ['cleanup', SAMPLE_EVENTS['cleanup-summary'], ['app_20261115_020000', 'older than the 7 newest daily backups', '182.9 MB', 'db-backups/daily/2026/11/20/app_20261120_020000.dump.zst']],
-    ['health alert', SAMPLE_EVENTS['health-alert'], ['last-backup', 'the newest daily backup failed: connection refused', 'WARN', 'backup-age', '2026-11-22 02:00:02Z']],
-    ['health recovered', SAMPLE_EVENTS['health-recovered'], ['Healthy again', 'backup-age', '1m30s']],
-    ['storage report', SAMPLE_EVENTS['storage-report'], ['shop@db.internal', '674.6 MB', 'weekly', '162.0 MB', '2026-W47', '+6.30 MB']],
+    ['backup failed', SAMPLE_EVENTS['backup-failed'], ['app@db-prod:5432', 'daily/app_20261121_020000, taken 24h00m before this attempt, on local and s3', 'Connection refused', 'Is the server running on that host', 'POSTGRES_HOST', '1.2s', '2026-11-23 02:00:00Z']],
+    ['restore test passed', SAMPLE_EVENTS['restore-test-passed'], ['daily/app_20261122_020000', 'order_items', '512,907', '13 of 13 tables match', 'pg_restore 1m58s', '2m32s', '402.7 MB']],
+    ['restore test failed', SAMPLE_EVENTS['restore-test-failed'], ['FAIL', '498,112', 'the backup recorded 512907', 'keepsake verify']],
+    ['cleanup', SAMPLE_EVENTS['cleanup-summary'], ['app_20261115_020000', 'outside every rule (8th newest daily, 7d old, limit 7d)', '182.9 MB', 'db-backups/daily/2026/11/20/app_20261120_020000.dump.zst']],
+    ['health alert', SAMPLE_EVENTS['health-alert'], ['last-run:daily', 'Cannot connect to PostgreSQL: connection refused at db-prod:5432', 'freshness:weekly', '2026-11-22 02:00:02Z', '9 other checks ok']],
+    ['health recovered', SAMPLE_EVENTS['health-recovered'], ['Healthy again', 'freshness:weekly', '16m']],
+    ['storage report', SAMPLE_EVENTS['storage-report'], ['app@db-prod:5432', '1.35 GB', 'weekly', '324.0 MB', '2026-W47', '+12.6 MB']],
   ])('%s', (_name, event, facts) => {
     const rendered = render(event);
     for (const fact of facts) expectFact(rendered, fact);
@@ -181,7 +181,7 @@ describe('size anomaly in success reports', () => {
     expect(sizeAnomaly({ startedAt: sampleManifest.startedAt, storedBytes }, recentSizes)?.direction).toBe(expected);
     const rendered = render({ kind: 'backup-succeeded', manifest: { ...sampleManifest, storedBytes }, recentSizes });
     if (expected) {
-      expect(rendered.subject).toMatch(new RegExp(`^\\[keepsake\\] WARNING daily backup app@db-prod .*: .* ${expected} than usual$`));
+      expect(rendered.subject).toMatch(new RegExp(`^\\[keepsake\\] WARNING daily backup app@db-prod: .*, .* ${expected} than usual$`));
       expectFact(rendered, 'Size anomaly:');
       expectFact(rendered, `${expected} than usual`);
     } else {

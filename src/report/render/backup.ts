@@ -1,15 +1,15 @@
 import { manualRestoreCommands } from '../../backup/manifest';
 import { formatBytes, formatDuration } from '../../format';
 import { describeTables, tally } from '../../postgres/relations';
-import type { BackupFailedEvent, BackupSucceededEvent } from '../events';
+import type { BackupFailedEvent, BackupSucceededEvent, LastGoodBackup } from '../events';
 import { describeAnomaly, sizeAnomaly } from './anomaly';
-import { nextRunText, oneLine, ratio, subjectLine, when } from './common';
-import { facts, plural, type Block, type ReportDocument } from './document';
-import { checksFor, hintFor, splitError } from './hints';
+import { at, between, nextRunText, oneLine, ratio, sidecarName, subjectLine } from './common';
+import { facts, plural, type Block, type ReportDocument, type Section } from './document';
+import { checksFor, describeFailure } from './hints';
 
-export function backupSucceeded(event: BackupSucceededEvent, prefix: string, now: Date): ReportDocument {
+export function backupSucceeded(event: BackupSucceededEvent, prefix: string): ReportDocument {
   const { manifest } = event;
-  const where = `${manifest.database}@${manifest.host}`;
+  const where = sidecarName(event.sidecar, manifest)!;
   const size = formatBytes(manifest.storedBytes);
   const took = formatDuration(manifest.durationMs);
   const anomaly = sizeAnomaly(manifest, event.recentSizes);
@@ -31,38 +31,38 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string, now
     });
   }
   return {
-    subject: subjectLine(prefix, anomaly ? 'WARNING' : 'OK', `${manifest.tier} backup ${where} ${size} in ${took}${anomaly ? `: ${describeAnomaly(anomaly)}` : ''}`),
+    subject: subjectLine(prefix, anomaly ? 'WARNING' : 'OK', `${manifest.tier} backup ${where}: ${size} in ${took}${anomaly ? `, ${describeAnomaly(anomaly)}` : ''}`),
+    sidecar: where,
     tone: anomaly ? 'warn' : 'ok',
     headline: anomaly ? `Backup succeeded, size looks wrong` : 'Backup succeeded',
-    summary: `${manifest.tier} backup of ${where}: ${size} stored in ${took}, checksummed and listed.`,
+    summary: `${manifest.tier} backup ${manifest.id}: ${size} stored in ${took}, checksummed and listed.`,
     sections: [
       {
         blocks: [
           ...top,
           facts(
+            { label: 'Backup id', value: `${manifest.tier}/${manifest.id}`, mono: true },
             { label: 'Database', value: where },
-            { label: 'Tier', value: manifest.tier },
-            { label: 'Backup id', value: manifest.id, mono: true },
-            { label: 'Started', value: when(manifest.startedAt, now) },
+            { label: 'Started', value: at(manifest.startedAt) },
             { label: 'Duration', value: took },
+            { label: 'Next run', value: nextRunText(event.nextRun) },
             { label: 'Stored size', value: `${size} (${manifest.compression.algorithm}${manifest.compression.algorithm === 'none' ? '' : ` level ${manifest.compression.level}`})` },
             { label: 'Compression', value: `${ratio(manifest.rawBytes, manifest.storedBytes)} (raw dump ${formatBytes(manifest.rawBytes)})` },
             { label: 'Contents', value: `${describeTables(tables)}, ${rows.toLocaleString('en-US')} rows, ${plural(manifest.inventory.schemas.length, 'schema')}` },
             { label: 'sha256', value: manifest.sha256, mono: true },
             { label: 'PostgreSQL', value: `server ${manifest.server.version}, pg_dump ${manifest.pgDump.version}` },
-            event.nextRun !== undefined && { label: 'Next run', value: nextRunText(event.nextRun, now)! },
             event.retention !== undefined && { label: 'Retention', value: event.retention },
           ),
         ],
       },
       {
         title: 'Where it is stored',
-        blocks: [{ type: 'table', head: ['Target', 'Location'], rows: manifest.targets.map((target) => ({ cells: [target.target, target.location] })) }],
+        blocks: [facts(...manifest.targets.map((target) => ({ label: target.target, value: target.location, mono: true })))],
       },
       {
         title: 'Restore by hand',
         blocks: [
-          { type: 'paragraph', text: `With keepsake: keepsake restore ${manifest.tier}/${manifest.id}` },
+          { type: 'paragraph', text: `With keepsake: \`keepsake restore ${manifest.tier}/${manifest.id}\`` },
           { type: 'paragraph', text: `Without keepsake, with standard tools: copy ${file} from any location above into a directory, then run:` },
           { type: 'code', lines: manualRestoreCommands(manifest, file) },
         ],
@@ -71,37 +71,48 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string, now
   };
 }
 
-export function backupFailed(event: BackupFailedEvent, prefix: string, now: Date): ReportDocument {
-  const where = `${event.database}@${event.host}`;
-  const { cause, detail } = splitError(event.error);
-  const hint = hintFor(event.error);
-  // The hint's label scans best ("connection refused"); without one, the error's own first words.
-  const short = hint?.label ?? oneLine(cause, 80);
-  return {
-    subject: subjectLine(prefix, 'FAILED', `${event.tier} backup ${where}: ${short}`),
-    tone: 'fail',
-    headline: 'Backup failed',
-    summary: `${event.tier} backup of ${where} failed: ${short}.`,
-    sections: [
-      {
-        blocks: [
-          { type: 'callout', tone: 'fail', title: 'Cause', text: cause },
-          facts(
-            { label: 'Database', value: where },
-            { label: 'Tier', value: event.tier },
-            { label: 'Started', value: when(event.startedAt, now) },
-            event.durationMs !== undefined && { label: 'Failed after', value: formatDuration(event.durationMs) },
-            event.nextRun !== undefined && { label: 'Next run', value: nextRunText(event.nextRun, now)! },
-          ),
-          {
-            type: 'paragraph',
-            text: `Nothing was listed for this attempt: partial files and uploads were removed. Older backups stay: retention deletes nothing in the ${event.tier} tier while its newest attempt has failed.`,
-          },
-        ],
-      },
-      ...(detail ? [{ title: 'Error output (stderr tail)', blocks: [{ type: 'code' as const, lines: detail.split('\n') }] }] : []),
-      { title: 'What to check', blocks: [{ type: 'list', items: checksFor(event.error) }] },
-    ],
-  };
+/** "daily/app_20261121_020000, taken 24h00m before this attempt, on local and s3". */
+function lastGoodText(lastGood: LastGoodBackup | null, database: string, startedAt: string): string {
+  if (!lastGood) return `none: there is no complete backup of ${database} yet`;
+  const age = between(lastGood.startedAt, startedAt);
+  const targets = lastGood.targets.length ? `, on ${lastGood.targets.join(' and ')}` : '';
+  return `${lastGood.tier}/${lastGood.id}, ${age ? `taken ${age} before this attempt` : `taken ${at(lastGood.startedAt)}`}${targets}`;
 }
 
+export function backupFailed(event: BackupFailedEvent, prefix: string): ReportDocument {
+  const where = sidecarName(event.sidecar, event)!;
+  const failure = describeFailure(event.error);
+  const headline = oneLine(failure.what, 160);
+  const lastGood = event.lastGood === undefined ? undefined : lastGoodText(event.lastGood, event.database, event.startedAt);
+  const sections: Section[] = [
+    {
+      blocks: [
+        // The headline is cut when long: the whole sentence stays readable here.
+        ...(headline !== failure.what ? [{ type: 'callout' as const, tone: 'fail' as const, title: 'What failed', text: failure.what }] : []),
+        facts(
+          lastGood !== undefined && { label: 'Last good backup', value: lastGood },
+          { label: 'Database', value: where },
+          { label: 'Tier', value: event.tier },
+          { label: 'Started', value: at(event.startedAt) },
+          event.durationMs !== undefined && { label: 'Failed after', value: formatDuration(event.durationMs) },
+          failure.process !== undefined && { label: 'Failed process', value: failure.process },
+          { label: 'Next run', value: nextRunText(event.nextRun) },
+        ),
+        {
+          type: 'paragraph',
+          text: `Nothing was listed for this attempt: partial files and uploads were removed. Older backups stay: retention deletes nothing in the ${event.tier} tier while its newest attempt has failed.`,
+        },
+      ],
+    },
+  ];
+  if (failure.stderr) sections.push({ title: `${failure.command}'s error output (stderr)`, blocks: [{ type: 'code', lines: failure.stderr.split('\n') }] });
+  sections.push({ title: 'What to check', blocks: [{ type: 'list', items: checksFor(event.error) }] });
+  return {
+    subject: subjectLine(prefix, 'FAILED', `${event.tier} backup ${where}: ${failure.what}`),
+    sidecar: where,
+    tone: 'fail',
+    headline: `Backup failed: ${headline}`,
+    summary: `The ${event.tier} backup of ${where} failed${event.durationMs !== undefined ? ` after ${formatDuration(event.durationMs)}` : ''}.${lastGood ? ` Last good backup: ${lastGood}.` : ''}`,
+    sections,
+  };
+}

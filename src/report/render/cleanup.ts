@@ -1,14 +1,15 @@
 import { formatBytes } from '../../format';
 import type { CleanupSummaryEvent } from '../events';
-import { subjectLine, when } from './common';
+import { at, humanTimes, sidecarName, subjectLine } from './common';
 import { capRows, facts, plural, type Block, type ReportDocument, type Section } from './document';
 
 const MAX_ROWS = 60;
 
-export function cleanupSummary({ summary }: CleanupSummaryEvent, prefix: string, now: Date): ReportDocument {
+export function cleanupSummary({ summary, sidecar }: CleanupSummaryEvent, prefix: string): ReportDocument {
   const { totals, dryRun, errors } = summary;
   const databases = [...new Set(summary.backups.map((backup) => backup.database))];
-  const scope = databases.length === 1 ? ` ${databases[0]}` : '';
+  const where = sidecarName(sidecar, { database: databases.length === 1 ? databases[0] : undefined });
+  const scope = where ? ` ${where}` : '';
   const failed = errors.length > 0;
   const deleted = summary.backups.filter((backup) => backup.action === 'delete');
   const kept = summary.backups.filter((backup) => backup.action === 'keep');
@@ -30,12 +31,13 @@ export function cleanupSummary({ summary }: CleanupSummaryEvent, prefix: string,
     const shown = capRows(rows, MAX_ROWS, what);
     return {
       type: 'table' as const,
-      // Three columns fit a phone; the id already says when the backup started.
-      head: ['Backup', 'Size', 'Rule'],
+      // The id already says when the backup started; the rule that decided goes under it, where a phone has room.
+      head: ['Backup', 'Size'],
       numeric: [1],
       rows: shown.rows.map((backup) => ({
-        cells: [`${backup.tier}/${backup.id}`, formatBytes(backup.storedBytes), backup.reason],
+        cells: [`${backup.tier}/${backup.id}`, formatBytes(backup.storedBytes)],
         tone: backup.action === 'delete' && !dryRun && !backup.done ? ('fail' as const) : undefined,
+        detail: humanTimes(backup.reason),
       })),
       note: shown.note,
     };
@@ -46,8 +48,8 @@ export function cleanupSummary({ summary }: CleanupSummaryEvent, prefix: string,
       blocks: [
         ...top,
         facts(
-          databases.length > 0 && { label: 'Database', value: databases.join(', ') },
-          { label: 'Ran', value: when(summary.now, now) },
+          databases.length > 0 && { label: 'Database', value: where ?? databases.join(', ') },
+          { label: 'Ran', value: at(summary.now) },
           { label: 'Backups', value: `${verb} ${totals.deleted}, kept ${totals.kept}` },
           { label: dryRun ? 'Would free' : 'Freed', value: formatBytes(totals.bytesFreed) },
           { label: 'Incomplete leftovers', value: `${totals.leftoversDeleted} ${dryRun ? 'would be removed' : 'removed'}` },
@@ -63,7 +65,7 @@ export function cleanupSummary({ summary }: CleanupSummaryEvent, prefix: string,
     const shown = capRows(leftovers, MAX_ROWS, 'leftovers');
     sections.push({
       title: 'Incomplete leftovers',
-      blocks: [{ type: 'table', head: ['Target', 'Object', 'Size'], numeric: [2], rows: shown.rows.map((leftover) => ({ cells: [leftover.target, leftover.key, formatBytes(leftover.size)] })), note: shown.note }],
+      blocks: [{ type: 'table', head: ['Target', 'Size'], numeric: [1], rows: shown.rows.map((leftover) => ({ cells: [leftover.target, formatBytes(leftover.size)], detail: leftover.key, detailMono: true })), note: shown.note }],
     });
   }
   if (failed) {
@@ -77,6 +79,7 @@ export function cleanupSummary({ summary }: CleanupSummaryEvent, prefix: string,
 
   return {
     subject: subjectLine(prefix, failed ? 'FAILED' : 'OK', `cleanup${dryRun ? ' (dry run)' : ''}${scope}: ${failed ? `${plural(errors.length, 'deletion')} failed, ` : ''}${line}`),
+    sidecar: where,
     tone: failed ? 'fail' : 'ok',
     headline: failed ? 'Cleanup finished with errors' : dryRun ? 'Cleanup planned (dry run)' : 'Cleanup finished',
     summary: `Retention ${line}.`,

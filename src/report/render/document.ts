@@ -2,6 +2,8 @@
  * A report is built once as a small document of blocks holding plain, unescaped text; html.ts
  * and text.ts each serialize the same document. So the email's two parts always carry the same
  * facts, and escaping happens in exactly one place (html.ts), never in the templates.
+ * In prose (paragraphs, lists, callouts, table cells and details) `backticks` mark code: a command
+ * or a setting, set as code in the HTML and kept as is in the text part.
  */
 
 export type Tone = 'ok' | 'warn' | 'fail' | 'info';
@@ -9,20 +11,28 @@ export type Tone = 'ok' | 'warn' | 'fail' | 'info';
 export interface Fact {
   label: string;
   value: string;
-  /** Hashes, keys and paths: monospace, and allowed to break anywhere on a narrow screen. */
+  /** Hashes, ids and paths: monospace, on one line that scrolls sideways on a narrow screen. */
   mono?: boolean;
 }
 
 export interface TableRow {
   cells: string[];
   tone?: Tone;
+  /** A line under the row, across the whole table: why, or what it means (a phone has no room for a column of it). */
+  detail?: string;
+  /** The detail is a path or key: monospace, on one line that scrolls sideways. */
+  detailMono?: boolean;
 }
 
 export type Block =
   | { type: 'paragraph'; text: string }
   | { type: 'callout'; tone: Tone; title: string; text: string }
   | { type: 'facts'; facts: Fact[] }
-  | { type: 'table'; head: string[]; rows: TableRow[]; numeric?: number[]; note?: string }
+  /**
+   * The numeric columns and the `nowrap` ones (default: column 0, a short key) never wrap; the
+   * others take the rest of the width and wrap between words, inside one only where it cannot fit.
+   */
+  | { type: 'table'; head: string[]; rows: TableRow[]; numeric?: number[]; nowrap?: number[]; note?: string }
   | { type: 'code'; lines: string[] }
   | { type: 'list'; items: string[] }
   | { type: 'bars'; bars: { label: string; value: number; display: string }[] };
@@ -34,6 +44,8 @@ export interface Section {
 
 export interface ReportDocument {
   subject: string;
+  /** Which sidecar ("app@db-prod:5432"), shown atop the banner: several may mail one inbox. */
+  sidecar?: string;
   tone: Tone;
   /** The banner: what happened, in a few words. */
   headline: string;

@@ -27,21 +27,48 @@ const TONES: Record<Tone, { solid: string; soft: string; ink: string }> = {
   info: { solid: '#1d4ed8', soft: '#dbeafe', ink: '#1e3a8a' },
 };
 
-/** A whole email: table layout, inline styles, at most 600px wide and fluid below that. */
+/** Sideways scrolling for what must stay on one line (hashes, paths, commands) but may be wider than a phone. */
+const SCROLL = 'overflow-x:auto;white-space:nowrap;';
+const CODE = `font-family:${MONO};font-size:13px;background:#8a8f9826;padding:0 3px;border-radius:3px;`;
+
+/**
+ * Prose with `code`: escaped, and each backticked span set as code that never wraps inside; a span
+ * wider than the line gets a line of its own that scrolls (inline-block, at most the line's width).
+ */
+function inline(text: string): string {
+  return text
+    .split(/`([^`\n]+)`/)
+    .map((part, index) => (index % 2 ? `<code style="${CODE}${SCROLL}display:inline-block;max-width:100%;box-sizing:border-box;vertical-align:bottom;">${escapeHtml(part)}</code>` : words(part)))
+    .join('');
+}
+
+/**
+ * Escaped text whose hyphenated words (hosts like db-prod, check names like last-run:daily) do not
+ * break at the hyphen, as browsers otherwise may; long ones still may, rather than widen the mail.
+ */
+function words(text: string): string {
+  return escapeHtml(text).replace(/[^\s-]+(?:-[^\s-]+)+/g, (word) => (word.length <= 32 ? `<span style="white-space:nowrap;">${word}</span>` : word));
+}
+
+/**
+ * A whole email: table layout, inline styles, at most 600px wide and fluid below that. Fixed table
+ * layout, so a long line inside a scrolling box scrolls there instead of widening the whole mail.
+ */
 export function toHtml(doc: ReportDocument, footer: string): string {
   const tone = TONES[doc.tone];
   const sections = doc.sections.map(section).join('');
+  const sidecar = doc.sidecar ? `<div style="font-size:13px;padding-bottom:2px;">${escapeHtml(doc.sidecar)}</div>` : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark">
 <title>${escapeHtml(doc.subject)}</title></head>
 <body style="margin:0;padding:0;">
 <div style="display:none;max-height:0;overflow:hidden;">${escapeHtml(doc.summary)}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td align="center" style="padding:12px 8px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;width:100%;border-collapse:collapse;font-family:${FONT};font-size:15px;line-height:1.5;">
-<tr><td style="background:${tone.solid};color:#ffffff;padding:16px 20px;border-radius:6px 6px 0 0;">
-<div style="font-size:20px;font-weight:bold;line-height:1.3;">${escapeHtml(doc.headline)}</div>
-<div style="font-size:14px;padding-top:4px;">${escapeHtml(doc.summary)}</div></td></tr>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;"><tr><td align="center" style="padding:12px 8px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;width:100%;table-layout:fixed;border-collapse:collapse;font-family:${FONT};font-size:15px;line-height:1.5;">
+<tr><td style="background:${tone.solid};color:#ffffff;padding:16px 20px;border-radius:6px 6px 0 0;">${sidecar}
+<div style="font-size:19px;font-weight:bold;line-height:1.3;">${words(doc.headline)}</div>
+<div style="font-size:14px;padding-top:4px;">${words(doc.summary)}</div></td></tr>
 ${sections}
 <tr><td style="padding:16px 20px;font-size:12px;color:${MUTED};border-top:1px solid ${RULE};">${escapeHtml(footer)}</td></tr>
 </table></td></tr></table>
@@ -57,25 +84,25 @@ function section({ title, blocks }: Section): string {
 function block(item: Block): string {
   switch (item.type) {
     case 'paragraph':
-      return `<p style="margin:0 0 10px 0;">${escapeHtml(item.text)}</p>`;
+      return `<p style="margin:0 0 10px 0;">${inline(item.text)}</p>`;
     case 'callout': {
       const tone = TONES[item.tone];
-      return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 10px 0;"><tr><td style="background:${tone.soft};color:${tone.ink};border-left:4px solid ${tone.solid};padding:10px 12px;"><div style="font-weight:bold;">${escapeHtml(item.title)}</div><div>${escapeHtml(item.text)}</div></td></tr></table>`;
+      return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 10px 0;table-layout:fixed;"><tr><td style="background:${tone.soft};color:${tone.ink};border-left:4px solid ${tone.solid};padding:10px 12px;overflow-wrap:anywhere;"><div style="font-weight:bold;">${escapeHtml(item.title)}</div><div>${inline(item.text)}</div></td></tr></table>`;
     }
     case 'facts':
-      return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;margin:0 0 10px 0;">${item.facts
+      return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;table-layout:fixed;margin:0 0 10px 0;">${item.facts
         .map(
           (fact) =>
-            `<tr><td valign="top" style="padding:4px 10px 4px 0;color:${MUTED};width:34%;border-bottom:1px solid ${RULE};">${escapeHtml(fact.label)}</td><td valign="top" style="padding:4px 0;border-bottom:1px solid ${RULE};${fact.mono ? `font-family:${MONO};font-size:13px;word-break:break-all;` : ''}">${escapeHtml(fact.value)}</td></tr>`,
+            `<tr><td valign="top" style="padding:4px 10px 4px 0;color:${MUTED};width:30%;border-bottom:1px solid ${RULE};">${escapeHtml(fact.label)}</td><td valign="top" style="padding:4px 0;border-bottom:1px solid ${RULE};">${fact.mono ? `<div style="font-family:${MONO};font-size:13px;${SCROLL}">${escapeHtml(fact.value)}</div>` : inline(fact.value)}</td></tr>`,
         )
         .join('')}</table>`;
     case 'table':
       return dataTable(item);
     case 'code':
-      // Pre-wrapped, so a long command or stderr line wraps on a phone instead of widening the mail.
-      return `<pre style="margin:0 0 10px 0;padding:10px 12px;background:#1f2937;color:#e5e7eb;border-radius:4px;font-family:${MONO};font-size:12px;line-height:1.45;white-space:pre-wrap;word-break:break-all;">${escapeHtml(item.lines.join('\n'))}</pre>`;
+      // Never wrapped: a command or a hash broken in two cannot be copied; a phone scrolls it sideways.
+      return `<pre style="margin:0 0 10px 0;padding:10px 12px;background:#1f2937;color:#e5e7eb;border-radius:4px;font-family:${MONO};font-size:12px;line-height:1.45;white-space:pre;overflow-x:auto;">${escapeHtml(item.lines.join('\n'))}</pre>`;
     case 'list':
-      return `<ul style="margin:0 0 10px 0;padding-left:20px;">${item.items.map((text) => `<li style="margin:0 0 4px 0;">${escapeHtml(text)}</li>`).join('')}</ul>`;
+      return `<ul style="margin:0 0 10px 0;padding-left:20px;">${item.items.map((text) => `<li style="margin:0 0 4px 0;">${inline(text)}</li>`).join('')}</ul>`;
     case 'bars':
       return bars(item.bars);
   }
@@ -83,20 +110,29 @@ function block(item: Block): string {
 
 /**
  * Per-cell styles are kept short: a restore test can list hundreds of rows within the size budget.
- * The first column (a short key: tier, status, target) and numbers must not wrap digit by digit on a phone.
+ * Keys (the first column by default: tier, check, backup) and numbers never wrap; the other columns
+ * take the rest of the width and wrap between words (inside one only when it cannot fit at all).
+ * A row's detail goes on a line of its own across the table, where a phone has room for it.
  */
-function dataTable({ head, rows, numeric = [], note }: Extract<Block, { type: 'table' }>): string {
+function dataTable({ head, rows, numeric = [], nowrap = [0], note }: Extract<Block, { type: 'table' }>): string {
   // Left is the default: saying so on every cell of a long table costs bytes for nothing.
   const align = (column: number) => (numeric.includes(column) ? ' align="right"' : '');
-  const th = head.map((cell, column) => `<th align="${numeric.includes(column) ? 'right' : 'left'}" style="padding:4px 6px;font-size:12px;color:${MUTED};border-bottom:1px solid ${RULE};white-space:nowrap;">${escapeHtml(cell)}</th>`).join('');
+  // Numbers as narrow as they are (width 1% shrinks a column to its content): the text columns get the rest.
+  const th = head
+    .map((cell, column) => `<th align="${numeric.includes(column) ? 'right' : 'left'}" style="padding:4px 6px;font-size:12px;color:${MUTED};border-bottom:1px solid ${RULE};white-space:nowrap;${numeric.includes(column) ? 'width:1%;' : ''}">${escapeHtml(cell)}</th>`)
+    .join('');
+  const line = `border-bottom:1px solid ${RULE};`;
   const body = rows
-    .map(({ cells, tone }) => {
+    .map(({ cells, tone, detail, detailMono }) => {
+      // A mono detail (a path) scrolls; width 0 keeps it from widening the table, min-width fills the row.
       const color = tone && tone !== 'info' ? ` style="color:${TONES[tone].solid};font-weight:bold;"` : '';
-      return `<tr${color}>${cells.map((cell, column) => `<td${align(column)} style="padding:3px 6px;border-bottom:1px solid ${RULE};${column === 0 || numeric.includes(column) ? 'white-space:nowrap;' : ''}">${escapeHtml(cell)}</td>`).join('')}</tr>`;
+      const under = detail === undefined ? '' : `<tr><td colspan="${cells.length}" style="padding:0 6px 5px 6px;font-size:13px;${line}">${detailMono ? `<div style="font-family:${MONO};${SCROLL}width:0;min-width:100%;">${escapeHtml(detail)}</div>` : inline(detail)}</td></tr>`;
+      const cellLine = detail === undefined ? line : '';
+      return `<tr${color}>${cells.map((cell, column) => `<td${align(column)} style="padding:3px 6px;${cellLine}${nowrap.includes(column) || numeric.includes(column) ? 'white-space:nowrap;' : ''}">${inline(cell)}</td>`).join('')}</tr>${under}`;
     })
     .join('');
   const footnote = note ? `<div style="font-size:12px;color:${MUTED};padding-top:4px;">${escapeHtml(note)}</div>` : '';
-  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;margin:0 0 10px 0;word-break:break-word;"><tr>${th}</tr>${body}</table>${footnote}`;
+  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;margin:0 0 10px 0;overflow-wrap:anywhere;"><tr>${th}</tr>${body}</table>${footnote}`;
 }
 
 /** A horizontal bar chart made of table cells with a background: no images, works in every client. */

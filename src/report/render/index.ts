@@ -1,8 +1,8 @@
-import { formatTimestamp } from '../../format';
 import { KEEPSAKE_VERSION } from '../../version';
 import type { ReportEvent } from '../events';
 import { backupFailed, backupSucceeded } from './backup';
 import { cleanupSummary } from './cleanup';
+import { at } from './common';
 import type { ReportDocument } from './document';
 import { health, testReport } from './health';
 import { toHtml } from './html';
@@ -15,7 +15,11 @@ export { escapeHtml } from './html';
 export interface RenderOptions {
   /** MAIL_SUBJECT_PREFIX, e.g. "[keepsake]"; empty for none. */
   subjectPrefix: string;
-  /** The clock: relative times ("in 23h58m") and the footer are measured from it. */
+  /**
+   * When the report is rendered: only the footer and the test e-mail show it (and the storage chart
+   * of a report filed before events carried their own time). Ages are measured between the
+   * event's own times, never from this clock, so a report says the same whenever it is sent.
+   */
   now: Date;
 }
 
@@ -31,24 +35,24 @@ export interface RenderedReport {
  */
 export function renderReport(event: ReportEvent, options: RenderOptions): RenderedReport {
   const doc = documentFor(event, options.subjectPrefix, options.now);
-  const footer = `keepsake ${KEEPSAKE_VERSION} · report generated ${formatTimestamp(options.now.toISOString())}`;
+  const footer = `keepsake ${KEEPSAKE_VERSION} · report generated ${at(options.now.toISOString())}`;
   return { subject: doc.subject, html: toHtml(doc, footer), text: toText(doc, footer) };
 }
 
 function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocument {
   switch (event.kind) {
     case 'backup-succeeded':
-      return backupSucceeded(event, prefix, now);
+      return backupSucceeded(event, prefix);
     case 'backup-failed':
-      return backupFailed(event, prefix, now);
+      return backupFailed(event, prefix);
     case 'restore-test-passed':
     case 'restore-test-failed':
-      return restoreTest(event, prefix, now);
+      return restoreTest(event, prefix);
     case 'cleanup-summary':
-      return cleanupSummary(event, prefix, now);
+      return cleanupSummary(event, prefix);
     case 'health-alert':
     case 'health-recovered':
-      return health(event, prefix, now);
+      return health(event, prefix);
     case 'storage-report':
       return storageReport(event, prefix, now);
     case 'test':

@@ -1,7 +1,7 @@
 import type { Manifest } from '../../backup/manifest';
 import type { RestoreTestResult } from '../../restore/restore-test';
 import type { CleanupSummary } from '../../retention/apply';
-import type { ReportEvent, ReportEventKind } from '../events';
+import type { HealthCheckResult, ReportEvent, ReportEventKind, Sidecar } from '../events';
 
 /**
  * Realistic sample events for `keepsake report preview` and the screenshots in docs/: a mid-sized
@@ -9,11 +9,15 @@ import type { ReportEvent, ReportEventKind } from '../events';
  */
 export const SAMPLE_NOW = new Date('2026-11-22T02:01:30.000Z');
 
+export const SAMPLE_SIDECAR: Sidecar = { database: 'app', host: 'db-prod', port: 5432 };
+
 const TABLES: [string, number][] = [
   ['events', 1_204_331], ['orders', 184_220], ['order_items', 512_907], ['customers', 48_113], ['products', 2_418],
   ['invoices', 171_006], ['payments', 169_874], ['sessions', 30_552], ['audit_log', 402_118], ['addresses', 51_977],
   ['coupons', 312], ['schema_migrations', 87],
 ];
+/** A materialized view created WITH NO DATA: nothing to count at backup time, nothing after restore. */
+const UNPOPULATED_VIEW = { schema: 'public', name: 'monthly_revenue', kind: 'matview' as const, rows: null };
 
 export const sampleManifest: Manifest = {
   format: 1,
@@ -35,7 +39,7 @@ export const sampleManifest: Manifest = {
   inventory: {
     schemas: ['public', 'audit'],
     extensions: ['plpgsql', 'pgcrypto'],
-    tables: TABLES.map(([name, rows]) => ({ schema: name === 'audit_log' ? 'audit' : 'public', name, kind: 'table' as const, rows })),
+    tables: [...TABLES.map(([name, rows]) => ({ schema: name === 'audit_log' ? 'audit' : 'public', name, kind: 'table' as const, rows })), UNPOPULATED_VIEW],
     sequences: [{ schema: 'public', name: 'orders_id_seq', lastValue: '184220' }],
   },
   targets: [
@@ -80,7 +84,7 @@ const failedRestore: RestoreTestResult = {
   ok: false,
   id: 'restore_test_20261122_040000',
   tables: restoreResult.tables.map((table) => (table.name === 'order_items' ? { ...table, actual: 498_112, ok: false } : table)),
-  problems: ['table public.order_items has 498,112 rows, the manifest recorded 512,907'],
+  problems: ['table public.order_items has 498112 rows, the backup recorded 512907'],
   notes: [],
 };
 
@@ -101,20 +105,61 @@ const cleanup: CleanupSummary = {
   dryRun: false,
   now: '2026-11-22T03:00:00.000Z',
   backups: [
-    ...Array.from({ length: 7 }, (_, day) => backupOutcome(day, 'keep', `one of the 7 newest daily backups (KEEP_DAILY=7)`)),
-    backupOutcome(7, 'delete', 'older than the 7 newest daily backups'),
-    backupOutcome(8, 'delete', 'older than the 7 newest daily backups'),
+    // The reasons src/retention/plan.ts gives.
+    ...Array.from({ length: 7 }, (_, day) => backupOutcome(day, 'keep', 'among the 7 newest daily')),
+    backupOutcome(7, 'delete', 'outside every rule (8th newest daily, 7d old, limit 7d)'),
+    backupOutcome(8, 'delete', 'outside every rule (9th newest daily, 8d old, limit 7d)'),
   ],
   restoreTests: [],
-  leftovers: [{ target: 'local', key: 'db-backups/daily/2026/11/20/app_20261120_020000.dump.zst', kind: 'no-manifest', modified: Date.parse(at(2)), size: 18_874_368, action: 'delete', rule: 'outside', reason: 'no manifest for 2d: an interrupted write', done: true }],
+  leftovers: [{ target: 'local', key: 'db-backups/daily/2026/11/20/app_20261120_020000.dump.zst', kind: 'no-manifest', modified: Date.parse(at(2)), size: 18_874_368, action: 'delete', rule: 'outside', reason: 'data object without manifest, 2d old: past the 24h grace', done: true }],
   totals: { kept: 7, deleted: 2, restoreTestsDeleted: 1, leftoversDeleted: 1, bytesFreed: 2 * 2 * 41_000_000 + 18_874_368 },
   errors: [],
   problems: [],
 };
 
+/**
+ * A health run while the database is down, with the names and messages src/health gives: two
+ * checks fail, six warn, the rest pass. Times in values are raw ISO strings, as the checks store them.
+ */
+const healthChecks = (down: boolean): HealthCheckResult[] => [
+  down
+    ? { name: 'database', status: 'fail', message: 'Cannot connect to PostgreSQL: connection refused at db-prod:5432; check POSTGRES_HOST and POSTGRES_PORT and that the server is running' }
+    : { name: 'database', status: 'ok', message: 'PostgreSQL 17.2 answers', value: '4 ms', measured: 4 },
+  down
+    ? { name: 'pg_dump', status: 'warn', message: 'not checked against the server, which did not answer (installed: 17.2)' }
+    : { name: 'pg_dump', status: 'ok', message: 'pg_dump 17.2 can dump PostgreSQL 17.2', value: '17.2' },
+  { name: 'storage:local', status: 'ok', message: 'write, read back and delete work at /backups/db-backups/', value: '3 ms', measured: 3 },
+  { name: 'storage:s3', status: 'ok', message: 'write, read back and delete work at s3://acme-backups/db-backups/', value: '48 ms', measured: 48 },
+  { name: 'freshness:daily', status: 'ok', message: 'newest daily backup app_20261121_020000 is 24h00m old (limit 26h00m)', value: '24h00m', measured: 86_400_000 },
+  { name: 'freshness:weekly', status: 'warn', message: 'no weekly backup yet; the first is due 2026-11-23T03:00:00.000Z (or run `keepsake backup --tier weekly`)' },
+  { name: 'freshness:monthly', status: 'warn', message: 'no monthly backup yet; the first is due 2026-12-01T04:00:00.000Z (or run `keepsake backup --tier monthly`)' },
+  down
+    ? { name: 'last-run:daily', status: 'fail', message: 'the last scheduled daily backup failed: Cannot connect to PostgreSQL: connection refused at db-prod:5432; fix the cause, then run `keepsake backup --tier daily`', value: '2026-11-22T02:00:01.618Z' }
+    : { name: 'last-run:daily', status: 'ok', message: 'the last scheduled daily backup succeeded', value: '2026-11-22T02:01:12.918Z' },
+  { name: 'last-run:weekly', status: 'warn', message: 'the last weekly backup was interrupted (shutdown); the next run makes up for it', value: '2026-11-16T03:04:40.100Z' },
+  { name: 'last-run:monthly', status: 'ok', message: 'no scheduled monthly run yet' },
+  { name: 'size:daily', status: 'ok', message: 'newest daily backup is 42.1 MB, 101% of the recent median', value: '42.1 MB', measured: 42_108_554 },
+  { name: 'restore-test', status: 'warn', message: 'no restore test yet; the first is due 2026-11-22T04:00:00.000Z (or run `keepsake restore-test` now)' },
+  { name: 'outbox', status: 'ok', message: 'no reports waiting', value: '0', measured: 0 },
+  { name: 'scheduler', status: 'ok', message: 'the daemon is running this check', measured: 0 },
+  { name: 'disk:backups+state+work', status: 'ok', message: 'enough free space (at least 10%) on the filesystem of /backups, /var/lib/keepsake, /tmp/keepsake', value: '41.3 GB free (62%)', measured: 41_300_000_000 },
+  { name: 'disk:logs', status: 'ok', message: 'enough free space (at least 10%) on the filesystem of /var/log/keepsake', value: '7.90 GB free (79%)', measured: 7_900_000_000 },
+  { name: 'logs', status: 'warn', message: 'the logs in /var/log/keepsake use 61.2 MB (HEALTH_MAX_LOG_SIZE 50.0 MB); check that log rotation runs (SCHEDULE_LOGROTATE)', value: '61.2 MB', measured: 61_200_000 },
+];
+
+/** An hour later the warnings are gone too: the first weekly backup and restore test ran, the logs rotated. */
+const RECOVERED: Record<string, HealthCheckResult> = {
+  'freshness:weekly': { name: 'freshness:weekly', status: 'ok', message: 'newest weekly backup app_20261122_024500 is 16m old (limit 8d00h)', value: '16m', measured: 960_000 },
+  'freshness:monthly': { name: 'freshness:monthly', status: 'ok', message: 'newest monthly backup app_20261122_025000 is 11m old (limit 32d00h)', value: '11m', measured: 660_000 },
+  'last-run:weekly': { name: 'last-run:weekly', status: 'ok', message: 'the last scheduled weekly backup was interrupted; the newer weekly backup app_20261122_024500 makes up for it', value: '2026-11-16T03:04:40.100Z' },
+  'restore-test': { name: 'restore-test', status: 'ok', message: 'the last restore test of app_20261122_020000 passed 59m ago', value: '59m', measured: 3_540_000 },
+  logs: { name: 'logs', status: 'ok', message: 'the logs in /var/log/keepsake use 4.10 MB', value: '4.10 MB', measured: 4_100_000 },
+};
+
 export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
   'backup-succeeded': {
     kind: 'backup-succeeded',
+    sidecar: SAMPLE_SIDECAR,
     manifest: sampleManifest,
     nextRun: '2026-11-23T02:00:00.000Z',
     recentSizes: history.slice(0, 7).map(({ startedAt, storedBytes }) => ({ startedAt, storedBytes })),
@@ -122,52 +167,47 @@ export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
   },
   'backup-failed': {
     kind: 'backup-failed',
+    sidecar: SAMPLE_SIDECAR,
     tier: 'daily',
     database: 'app',
     host: 'db-prod',
     startedAt: '2026-11-22T02:00:00.412Z',
     durationMs: 1_204,
+    // As src/process/run-process.ts's ProcessFailedError words a failed child: command, exit, stderr tail.
     error:
       'pg_dump exited with code 1: pg_dump: error: connection to server at "db-prod" (10.0.3.7), port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?',
     nextRun: '2026-11-23T02:00:00.000Z',
+    lastGood: { tier: 'daily', id: 'app_20261121_020000', startedAt: '2026-11-21T02:00:00.388Z', targets: ['local', 's3'] },
   },
-  'restore-test-passed': { kind: 'restore-test-passed', result: restoreResult },
-  'restore-test-failed': { kind: 'restore-test-failed', result: failedRestore },
-  'cleanup-summary': { kind: 'cleanup-summary', summary: cleanup },
-  'health-alert': {
-    kind: 'health-alert',
-    since: '2026-11-22T02:00:02.000Z',
-    checks: [
-      { name: 'last-backup', status: 'fail', message: 'the newest daily backup failed: connection refused', value: '1 failure' },
-      { name: 'backup-age', status: 'warn', message: 'newest good backup is 24h old (limit 26h)', value: '24h01m' },
-      { name: 'storage', status: 'ok', message: 'local and s3 writable' },
-      { name: 'outbox', status: 'ok', message: 'no reports waiting', value: '0' },
-    ],
-  },
+  'restore-test-passed': { kind: 'restore-test-passed', sidecar: SAMPLE_SIDECAR, result: restoreResult },
+  'restore-test-failed': { kind: 'restore-test-failed', sidecar: SAMPLE_SIDECAR, result: failedRestore },
+  'cleanup-summary': { kind: 'cleanup-summary', sidecar: SAMPLE_SIDECAR, summary: cleanup },
+  'health-alert': { kind: 'health-alert', sidecar: SAMPLE_SIDECAR, since: '2026-11-22T02:00:02.000Z', checkedAt: '2026-11-22T02:01:30.000Z', checks: healthChecks(true) },
   'health-recovered': {
     kind: 'health-recovered',
+    sidecar: SAMPLE_SIDECAR,
     since: '2026-11-22T02:00:02.000Z',
-    checks: [
-      { name: 'last-backup', status: 'ok', message: 'the newest daily backup succeeded', value: '42.1 MB' },
-      { name: 'backup-age', status: 'ok', message: 'newest good backup is 1m old', value: '1m30s' },
-      { name: 'storage', status: 'ok', message: 'local and s3 writable' },
-      { name: 'outbox', status: 'ok', message: 'no reports waiting', value: '0' },
-    ],
+    checkedAt: '2026-11-22T03:01:30.000Z',
+    checks: healthChecks(false).map((check) => RECOVERED[check.name] ?? check),
   },
   'storage-report': {
     kind: 'storage-report',
-    database: 'shop',
-    host: 'db.internal',
-    tiers: [
-      { tier: 'daily', count: 7, bytes: 291_600_000 },
-      { tier: 'weekly', count: 4, bytes: 162_000_000 },
-      { tier: 'monthly', count: 6, bytes: 221_000_000 },
+    sidecar: SAMPLE_SIDECAR,
+    at: SAMPLE_NOW.toISOString(),
+    targets: [
+      { target: 'local', count: 17, bytes: 674_600_000, freeBytes: 41_300_000_000 },
+      { target: 's3', count: 17, bytes: 674_600_000, freeBytes: null },
     ],
-    totalBytes: 674_600_000,
-    growthBytes: 6_300_000,
+    tiers: [
+      { tier: 'daily', count: 7, bytes: 583_200_000 },
+      { tier: 'weekly', count: 4, bytes: 324_000_000 },
+      { tier: 'monthly', count: 6, bytes: 442_000_000 },
+    ],
+    totalBytes: 1_349_200_000,
+    growthBytes: 12_600_000,
     history,
   },
-  test: { kind: 'test' },
+  test: { kind: 'test', sidecar: SAMPLE_SIDECAR },
 };
 
 /** The clock each sample is rendered at: shortly after the event, as the email would be sent. */

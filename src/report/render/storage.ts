@@ -2,8 +2,8 @@ import { isoWeek } from '../../backup/keys';
 import { formatBytes } from '../../format';
 import type { StorageReportEvent } from '../events';
 import { median } from './anomaly';
-import { subjectLine } from './common';
-import { facts, plural, type ReportDocument } from './document';
+import { sidecarName, subjectLine } from './common';
+import { facts, plural, type Block, type ReportDocument } from './document';
 
 /** How far back the chart looks. */
 export const CHART_WEEKS = 8;
@@ -32,24 +32,38 @@ export function weeklySizes(history: StorageReportEvent['history'], now: Date): 
   });
 }
 
+/** Per target: copies, their size and the free space left where the target can tell (a local disk can, S3 cannot). */
+function targetTable(targets: NonNullable<StorageReportEvent['targets']>): Block {
+  return {
+    type: 'table',
+    head: ['Target', 'Copies', 'Size', 'Free'],
+    numeric: [1, 2, 3],
+    rows: targets.map((target) => ({ cells: [target.target, String(target.count), formatBytes(target.bytes), target.freeBytes === null ? 'unknown' : formatBytes(target.freeBytes)] })),
+  };
+}
+
 export function storageReport(event: StorageReportEvent, prefix: string, now: Date): ReportDocument {
   const count = event.tiers.reduce((sum, tier) => sum + tier.count, 0);
-  const where = event.database ? `${event.database}${event.host ? `@${event.host}` : ''}` : undefined;
+  const where = sidecarName(event.sidecar, event);
   const growth = event.growthBytes === undefined ? undefined : `${event.growthBytes >= 0 ? '+' : '-'}${formatBytes(Math.abs(event.growthBytes))}`;
+  // The weeks end at the report's own time; a report filed before it carried one uses the clock it is rendered by.
+  const end = event.at && !Number.isNaN(Date.parse(event.at)) ? new Date(event.at) : now;
   return {
-    subject: subjectLine(prefix, 'REPORT', `storage${where ? ` of ${where}` : ''}: ${formatBytes(event.totalBytes)} in ${plural(count, 'backup')}${growth ? ` (${growth} since last report)` : ''}`),
+    subject: subjectLine(prefix, 'REPORT', `storage${where ? ` ${where}` : ''}: ${formatBytes(event.totalBytes)} in ${plural(count, 'backup')}${growth ? ` (${growth} since last report)` : ''}`),
+    sidecar: where,
     tone: 'info',
     headline: 'Storage report',
-    summary: `${plural(count, 'backup')} take ${formatBytes(event.totalBytes)}${growth ? `, ${growth} since the last report` : ''}.`,
+    summary: `${plural(count, 'backup')} ${count === 1 ? 'takes' : 'take'} ${formatBytes(event.totalBytes)}${growth ? `, ${growth} since the last report` : ''}.`,
     sections: [
       {
         blocks: [
           facts(
             where !== undefined && { label: 'Database', value: where },
-            { label: 'Total stored', value: formatBytes(event.totalBytes) },
+            { label: 'Total stored', value: `${formatBytes(event.totalBytes)}${event.targets && event.targets.length > 1 ? ', every copy counted' : ''}` },
             { label: 'Backups', value: String(count) },
             growth !== undefined && { label: 'Growth', value: `${growth} since the last report` },
           ),
+          ...(event.targets?.length ? [targetTable(event.targets)] : []),
           {
             type: 'table',
             head: ['Tier', 'Backups', 'Size'],
@@ -62,7 +76,7 @@ export function storageReport(event: StorageReportEvent, prefix: string, now: Da
         title: `Backup size, last ${CHART_WEEKS} weeks`,
         blocks: [
           { type: 'paragraph', text: 'Median stored size of each week\'s backups (how many in brackets).' },
-          { type: 'bars', bars: weeklySizes(event.history, now) },
+          { type: 'bars', bars: weeklySizes(event.history, end) },
         ],
       },
     ],

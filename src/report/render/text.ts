@@ -23,7 +23,11 @@ function block(item: Block): string {
       return item.facts.map((fact) => `${`${fact.label}:`.padEnd(width + 2)}${fact.value}`).join('\n');
     }
     case 'table': {
-      const rendered = table([item.head, ...item.rows.map((row) => (row.tone === 'fail' || row.tone === 'warn' ? row.cells.map((cell, i) => (i === 0 ? `! ${cell}` : cell)) : row.cells))]);
+      const marked = item.rows.map((row) => (row.tone === 'fail' || row.tone === 'warn' ? row.cells.map((cell, i) => (i === 0 ? `! ${cell}` : cell)) : row.cells));
+      const [head, ...lines] = table([item.head, ...marked]).split('\n');
+      // Each row's detail on an indented line under it.
+      const rows = lines.map((line, index) => (item.rows[index]!.detail === undefined ? line : `${line}\n    ${item.rows[index]!.detail}`));
+      const rendered = [head, ...rows].join('\n');
       return item.note ? `${rendered}\n${item.note}` : rendered;
     }
     case 'code':

@@ -1,0 +1,2 @@
+export function findBrokenWords(tokens: string[]): string[];
+export function horizontalOverflow(): number;
