@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { runCli } from '../support/cli';
 import { SCHEDULES_OFF, startDaemonProcess, type LogLine } from '../support/daemon';
 import { makeBinDir } from '../support/fake-bin';
-import { startScenario, type Scenario } from '../support/scenario';
+import { useScenario, type Scenario } from '../support/scenario';
 import { allFiles } from '../support/workspace';
 
 
@@ -18,14 +18,10 @@ function jobIntervals(lines: LogLine[]): { job: string; start: number; end: numb
 }
 
 describe('keepsake daemon', () => {
+  const scenario = useScenario({ sql: 'CREATE TABLE t AS SELECT g FROM generate_series(1, 20000) g' });
   let s: Scenario;
-  beforeAll(async () => {
-    s = await startScenario({ sql: 'CREATE TABLE t AS SELECT g FROM generate_series(1, 20000) g' });
-  });
-  afterAll(async () => s?.stop());
-  beforeEach(async () => {
-    await rm(s.workspace.backupDir, { recursive: true, force: true });
-    await rm(s.workspace.stateDir, { recursive: true, force: true });
+  beforeEach(() => {
+    s = scenario();
   });
 
   it('runs second-level schedules one job at a time, survives a failing job, and stops on SIGTERM with exit 0', async () => {

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { runCli } from '../support/cli';
 import { SCHEDULES_OFF, startDaemonProcess, type RunningDaemon } from '../support/daemon';
 import { makeBinDir } from '../support/fake-bin';
-import { startScenario, type Scenario } from '../support/scenario';
+import { useScenario, type Scenario } from '../support/scenario';
 
 /**
  * Node's timers fire at once for delays above 2^31 - 1 ms (about 24.8 days): SHUTDOWN_GRACE=30d
@@ -23,14 +23,10 @@ async function exitWithin(daemon: RunningDaemon, ms: number): Promise<number | n
 }
 
 describe('durations longer than a timer can hold', () => {
+  const scenario = useScenario({ sql: 'CREATE TABLE t AS SELECT g FROM generate_series(1, 20000) g' });
   let s: Scenario;
-  beforeAll(async () => {
-    s = await startScenario({ sql: 'CREATE TABLE t AS SELECT g FROM generate_series(1, 20000) g' });
-  });
-  afterAll(async () => s?.stop());
-  beforeEach(async () => {
-    await rm(s.workspace.backupDir, { recursive: true, force: true });
-    await rm(s.workspace.stateDir, { recursive: true, force: true });
+  beforeEach(() => {
+    s = scenario();
   });
 
   it('the daemon refuses SHUTDOWN_GRACE=30d before it starts (exit 78), naming the limit', async () => {

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/config';
 import { databaseEnv } from './cli';
@@ -36,4 +36,21 @@ export async function startScenario(options: { database?: string; sql: string })
       await workspace.remove();
     },
   };
+}
+
+/**
+ * One scenario for a describe block, started before its tests and stopped after them, with its
+ * backups and state emptied before each test. Read it through the returned getter.
+ */
+export function useScenario(options: { database?: string; sql: string }): () => Scenario {
+  let s: Scenario | undefined;
+  beforeAll(async () => {
+    s = await startScenario(options);
+  });
+  afterAll(async () => s?.stop());
+  beforeEach(async () => {
+    await rm(s!.workspace.backupDir, { recursive: true, force: true });
+    await rm(s!.workspace.stateDir, { recursive: true, force: true });
+  });
+  return () => s!;
 }
