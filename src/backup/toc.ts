@@ -2,7 +2,7 @@ import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import type { CompressionAlgorithm } from '../config';
 import type { PgBinary } from '../postgres/binaries';
 import type { TableCount } from '../postgres/snapshot';
-import { spawnChild } from '../process/run-process';
+import { describeExit, spawnChild } from '../process/run-process';
 import { startDecompressor } from './compress';
 
 /**
@@ -70,8 +70,7 @@ export function readTocAsItPasses(algorithm: CompressionAlgorithm, pgRestore: Pg
     async listing() {
       const result = await finished;
       if (result.exitCode === 0) return Buffer.concat(out).toString('utf8');
-      const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-      throw new Error(`pg_restore --list could not read the archive being stored (it ${how}): ${result.stderrTail.trim()}`);
+      throw new Error(`pg_restore --list could not read the archive being stored (it ${describeExit(result)}): ${result.stderrTail.trim()}`);
     },
     stop,
   };

@@ -15,11 +15,14 @@ export interface ProcessResult {
   durationMs: number;
 }
 
+/** How a child ended, in the words every message uses: "exited with code 1", "was killed by SIGKILL". */
+export const describeExit = (result: Pick<ProcessResult, 'exitCode' | 'signal'>): string =>
+  result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+
 export class ProcessFailedError extends KeepsakeError {
   constructor(readonly result: ProcessResult) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     const tail = result.stderrTail.trim();
-    super(`${result.command} ${how}${tail ? `: ${tail}` : ''}`, 'failed');
+    super(`${result.command} ${describeExit(result)}${tail ? `: ${tail}` : ''}`, 'failed');
   }
 }
 

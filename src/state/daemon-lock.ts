@@ -2,7 +2,7 @@ import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { KeepsakeError, StorageError } from '../errors';
 import { formatDuration } from '../format';
 import { judgeProcess, ownIdentity, type ProcessIdentity } from '../process/identity';
-import { HEARTBEAT_MS, HEARTBEAT_STALE_MS, judgeRun, readRunRecord, runToken, saveRunRecord } from './run-record';
+import { HEARTBEAT_MS, judgeRun, readRunRecord, runToken, saveRunRecord } from './run-record';
 import { readHolder, takeOverStale } from './job-lock';
 import { statePaths } from './paths';
 
@@ -119,6 +119,3 @@ async function waitUntilGone(stateDir: string, holder: DaemonHolder, onWatch?: (
     await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, HEARTBEAT_MS)));
   }
 }
-
-/** How long a new daemon may watch an old one's heartbeat before it takes over (for messages). */
-export const DAEMON_TAKEOVER_WAIT_MS = HEARTBEAT_STALE_MS;

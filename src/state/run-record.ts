@@ -124,16 +124,6 @@ export function forgetFolder(path: string): void {
   changed();
 }
 
-/** Removes this process's record (a clean end: nothing left to clean up). */
-export async function dropRunRecord(): Promise<void> {
-  if (!stateDir || !record) return;
-  clearInterval(heartbeat);
-  heartbeat = undefined;
-  await saving.catch(() => undefined);
-  await unlink(statePaths.runRecord(stateDir, record.token)).catch(() => undefined);
-  written = false;
-}
-
 /** Every record in STATE_DIR with the time of its last heartbeat; unreadable ones are skipped. */
 export async function readRunRecords(dir: string): Promise<{ record: RunRecord; heartbeatAt: number; path: string }[]> {
   const names = await readdir(statePaths.runRecords(dir)).catch(() => [] as string[]);
