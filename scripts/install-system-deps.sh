@@ -9,7 +9,8 @@
 #       the shell linter (shellcheck), Debian's chromium for the report layout test and screenshots
 #       (driven by playwright-core, which downloads no browser), and for the image test
 #       (npm run test:image) debootstrap and, when the machine has no Docker engine, Debian's
-#       docker.io. A no-op when all is there.
+#       docker.io, and strace, with which the secret-leak test records every program keepsake
+#       starts. A no-op when all is there.
 #
 #   install-system-deps.sh image-postgres DIR   the Dockerfile's `postgres` stage, a throwaway
 #       stage: installs the PostgreSQL packages, then copies into DIR only what keepsake runs (the
@@ -90,6 +91,7 @@ install_on_machine() {
     # scripts/report-browser.js runs /usr/bin/chromium: the Debian package, not a downloaded build.
     have_program chromium || need+=(chromium)
     have_program debootstrap || need+=(debootstrap)
+    have_program strace || need+=(strace)
     # Any engine will do (Docker CE's included); Debian's is installed only where there is none.
     have_program dockerd || need+=(docker.io)
   fi

@@ -2,7 +2,10 @@
 /**
  * Local S3 endpoint for tests and `npm run bench`:
  *
- *   node --openssl-legacy-provider scripts/s3-test-server.js [--bucket NAME]... [--dir DIR]
+ *   node --openssl-legacy-provider scripts/s3-test-server.js [--bucket NAME]... [--dir DIR] [--key ID:SECRET]
+ *
+ * --key adds an access key pair besides s3rver's built-in S3RVER one, for tests that need keys of
+ * their own (the secret-leak test uses sentinel keys it then looks for everywhere).
  *
  * Why the flag: s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with DES
  * (lib/controllers/bucket.js). OpenSSL 3 (node >= 17) only offers DES through the
@@ -22,6 +25,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const S3rver = require('s3rver');
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
 
 // s3rver's built-in account; it checks the key id but (for SigV4) not the signature.
 const ACCESS_KEY_ID = 'S3RVER';
@@ -29,25 +33,32 @@ const SECRET_ACCESS_KEY = 'S3RVER';
 
 function parseArgs(argv) {
   const buckets = [];
+  const keys = [];
   let dir;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === '--bucket' || arg === '--dir') && (value === undefined || value.startsWith('--'))) {
+    if ((arg === '--bucket' || arg === '--dir' || arg === '--key') && (value === undefined || value.startsWith('--'))) {
       throw new Error(`${arg} needs a value`);
     }
     if (arg === '--bucket') buckets.push(argv[++i]);
     else if (arg === '--dir') dir = argv[++i];
+    else if (arg === '--key') {
+      const [id, secret] = argv[++i].split(':');
+      if (!id || !secret) throw new Error('--key needs ID:SECRET');
+      keys.push({ id, secret });
+    }
     else throw new Error(`unknown argument: ${arg}`);
   }
-  return { buckets, dir };
+  return { buckets, dir, keys };
 }
 
 // Set once we create a temp dir, so a failed start can still remove it.
 let tempDir;
 
 async function main() {
-  const { buckets, dir } = parseArgs(process.argv.slice(2));
+  const { buckets, dir, keys } = parseArgs(process.argv.slice(2));
+  for (const key of keys) DUMMY_ACCOUNT.createKeyPair(key.id, key.secret);
   const ownsDir = dir === undefined;
   if (ownsDir) tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keepsake-s3rver-'));
   const directory = ownsDir ? tempDir : path.resolve(dir);
@@ -88,8 +99,8 @@ async function main() {
   const info = {
     port,
     endpoint: `http://127.0.0.1:${port}`,
-    accessKeyId: ACCESS_KEY_ID,
-    secretAccessKey: SECRET_ACCESS_KEY,
+    accessKeyId: keys[0] ? keys[0].id : ACCESS_KEY_ID,
+    secretAccessKey: keys[0] ? keys[0].secret : SECRET_ACCESS_KEY,
   };
   process.stdout.write(JSON.stringify(info) + '\n');
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnv } from './child-env';
 
 /**
  * Node has no prctl(PR_SET_PDEATHSIG): a child outlives a keepsake killed with SIGKILL (or by the
@@ -34,7 +35,8 @@ let broken = false;
 
 function started(): ChildProcess | undefined {
   if (watchdog || broken) return watchdog;
-  const child = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // childEnv: like every child, it gets no configuration; it used to inherit every secret.
+  const child = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: childEnv() });
   const giveUp = () => {
     broken = true; // without it children are still stopped by keepsake itself; only a SIGKILL leaks them
     watchdog = undefined;

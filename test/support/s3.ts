@@ -88,11 +88,13 @@ function readServerInfo(child: ChildProcess, stderrTail: () => string): Promise<
   });
 }
 
-export async function startTestS3(options: { bucket?: string } = {}): Promise<TestS3> {
+/** `key`: an access key pair of the test's own instead of s3rver's built-in S3RVER one. */
+export async function startTestS3(options: { bucket?: string; key?: { id: string; secret: string } } = {}): Promise<TestS3> {
   const bucket = options.bucket ?? 'keepsake-test';
+  const keyArgs = options.key ? ['--key', `${options.key.id}:${options.key.secret}`] : [];
   // stdin stays an open pipe: the server exits when it closes, so a crashed jest worker
   // cannot leave it running.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, '--bucket', bucket], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, '--bucket', bucket, ...keyArgs], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   // Drain stderr (a full pipe would block the child) and keep the tail for error messages.

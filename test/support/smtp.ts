@@ -10,10 +10,18 @@ export interface TestSmtp {
   stop(): Promise<void>;
 }
 
-export async function startTestSmtp(options: { port?: number } = {}): Promise<TestSmtp> {
+/** `auth`: the only credentials the server accepts (it then refuses mail without them). */
+export async function startTestSmtp(options: { port?: number; auth?: { user: string; pass: string } } = {}): Promise<TestSmtp> {
   const messages: ParsedMail[] = [];
+  const { auth } = options;
   const server = new SMTPServer({
-    authOptional: true,
+    authOptional: !auth,
+    // Loopback without TLS: let clients log in in the clear, as a relay on localhost would.
+    allowInsecureAuth: true,
+    onAuth(login, _session, callback) {
+      if (auth && login.username === auth.user && login.password === auth.pass) callback(null, { user: login.username });
+      else callback(new Error('535 Authentication failed'));
+    },
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, _session, callback) {
@@ -33,7 +41,10 @@ export async function startTestSmtp(options: { port?: number } = {}): Promise<Te
   return {
     port,
     messages,
-    env: () => ({ SMTP_HOST: '127.0.0.1', SMTP_PORT: String(port), SMTP_SECURE: 'none', MAIL_FROM: 'keepsake@test.local', MAIL_TO: 'ops@test.local' }),
+    env: () => ({
+      SMTP_HOST: '127.0.0.1', SMTP_PORT: String(port), SMTP_SECURE: 'none', MAIL_FROM: 'keepsake@test.local', MAIL_TO: 'ops@test.local',
+      ...(auth ? { SMTP_USER: auth.user, SMTP_PASSWORD: auth.pass } : {}),
+    }),
     async waitForMessages(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {

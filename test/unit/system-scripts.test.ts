@@ -165,7 +165,7 @@ describe('scripts/install-system-deps.sh (dry run)', () => {
     // The script finds tools in sbin too, which this empty PATH does not hide: those only where missing.
     const inSbin = { debootstrap: 'debootstrap', dockerd: 'docker.io', logrotate: 'logrotate' };
     const missing = Object.entries(inSbin).filter(([tool]) => !['/usr/sbin', '/sbin'].some((dir) => existsSync(join(dir, tool)))).map(([, pkg]) => pkg);
-    expect(installed(commands)).toEqual(expect.arrayContaining(['zstd', 'gzip', 'postgresql-client', 'shellcheck', 'chromium', ...missing]));
+    expect(installed(commands)).toEqual(expect.arrayContaining(['zstd', 'gzip', 'postgresql-client', 'shellcheck', 'chromium', 'strace', ...missing]));
     expect(commands.every((command) => /^apt-get (update|install) /.test(command))).toBe(true);
     expect(stdout).not.toMatch(/pgdg|postgresql\.org/);
   });
@@ -174,7 +174,7 @@ describe('scripts/install-system-deps.sh (dry run)', () => {
     const { status, commands } = dryRun({ KEEPSAKE_DEV_TOOLS: '0' });
     expect(status).toBe(0);
     expect(installed(commands).length).toBeGreaterThan(0);
-    for (const tool of ['shellcheck', 'chromium', 'debootstrap', 'docker.io']) expect(installed(commands)).not.toContain(tool);
+    for (const tool of ['shellcheck', 'chromium', 'debootstrap', 'docker.io', 'strace']) expect(installed(commands)).not.toContain(tool);
   });
 
   it.each([
