@@ -6,7 +6,7 @@ import { connect, describeDatabase } from '../postgres/connection';
 import { describeUnreadable, readUnreadable } from '../postgres/privileges';
 import { exportSnapshot, type Inventory } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
-import type { ObjectWriter, Storage } from '../storage';
+import { primaryStorages, type ObjectWriter, type Storage } from '../storage';
 import type { CompressionAlgorithm } from '../config';
 import { KEEPSAKE_VERSION } from '../version';
 import type { Deps } from '../deps';
@@ -51,7 +51,9 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   }
 }
 
-async function backupOnce({ config, storages, log, clock = () => new Date() }: BackupDeps, request: BackupRequest): Promise<Manifest> {
+async function backupOnce({ config, storages: targets, log, clock = () => new Date() }: BackupDeps, request: BackupRequest): Promise<Manifest> {
+  // Off-site targets only receive copies, made later by the off-site job.
+  const storages = primaryStorages(targets);
   const startedAt = clock();
   const startedMs = Date.now();
   const db = config.database;

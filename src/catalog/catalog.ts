@@ -121,9 +121,9 @@ export async function readCatalog(storages: Storage[], options: { tier?: Tier } 
   return { backups, incomplete, problems };
 }
 
-/** The copy to read: local ones first, they are the quickest. */
+/** The copy to read: the cheapest target's (local disk before S3), in the targets' order among equals. */
 export function preferredCopy(entry: CatalogEntry): Storage {
-  return (entry.copies.find((copy) => copy.storage.name === 'local') ?? entry.copies[0]!).storage;
+  return entry.copies.reduce((best, copy) => (copy.storage.readCost < best.storage.readCost ? copy : best)).storage;
 }
 
 /**

@@ -41,9 +41,12 @@ export function renderCleanup(summary: CleanupSummary): string {
   const verb = (action: string, done: boolean) => (action === 'keep' ? 'KEEP' : dryRun || done ? 'DELETE' : 'FAILED');
   const sections: string[] = [];
   if (summary.backups.length) {
-    const rows = [['ACTION', 'TIER', 'ID', 'STARTED (UTC)', 'SIZE', 'RULE']];
+    // With several targets each row says whose copies it is about: their rules may differ.
+    const several = new Set(summary.backups.flatMap((backup) => backup.targets)).size > 1;
+    const rows = [['ACTION', 'TIER', 'ID', 'STARTED (UTC)', 'SIZE', ...(several ? ['TARGETS'] : []), 'RULE']];
     for (const backup of summary.backups) {
-      rows.push([verb(backup.action, backup.done), backup.tier, backup.id, formatTimestamp(backup.startedAt), formatBytes(backup.storedBytes), backup.reason]);
+      const targets = several ? [backup.targets.join(',')] : [];
+      rows.push([verb(backup.action, backup.done), backup.tier, backup.id, formatTimestamp(backup.startedAt), formatBytes(backup.storedBytes), ...targets, backup.reason]);
     }
     sections.push(table(rows));
   } else {

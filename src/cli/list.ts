@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
 import { catalogWarnings, readCatalog } from '../catalog/catalog';
+import { storagesFrom } from '../storage';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp, table } from '../format';
 
@@ -9,9 +10,10 @@ export function registerList(program: Command, context: CommandContext): void {
     .command('list')
     .description('list complete backups on every target, newest first, numbered; warns about incomplete ones by name')
     .addOption(new Option('--tier <tier>', 'only this tier').choices(TIERS))
+    .option('--from <target>', 'only the backups on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
     .option('--json', 'print the list as JSON')
-    .action(async (options: { tier?: Tier; json?: boolean }) => {
-      const catalog = await readCatalog(context.storages(), { tier: options.tier });
+    .action(async (options: { tier?: Tier; from?: string; json?: boolean }) => {
+      const catalog = await readCatalog(storagesFrom(context.storages(), options.from), { tier: options.tier });
       for (const warning of catalogWarnings(catalog)) context.err(`warning: ${warning}`);
       if (options.json) {
         const rows = catalog.backups.map(({ manifest, copies }, index) => ({

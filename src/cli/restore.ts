@@ -13,6 +13,7 @@ import { interruptOnSignals } from './signals';
 import { withJobLock } from './job-lock';
 
 interface RestoreOptions {
+  from?: string;
   targetDb?: string;
   targetUrl?: string;
   yes?: boolean;
@@ -84,6 +85,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .argument('<backup>', 'latest, a number from `keepsake list`, or an id')
     .option('--target-db <name>', 'restore into this database on the same server (created if missing)')
     .option('--target-url <url>', 'restore into the database of this postgres:// URL (password better in PGPASSWORD)')
+    .option('--from <target>', 'restore the copy on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--dry-run', 'check everything (integrity, connectivity, versions, privileges, space, mode) and change nothing')
     .option('--in-place', 'drop the target and restore in its place (connections refused throughout), for a server without room for a second copy')
@@ -97,7 +99,7 @@ export function registerRestore(program: Command, context: CommandContext): void
       let target: DatabaseConfig = options.targetDb ? { ...config.database, database: options.targetDb } : config.database;
       if (options.targetUrl) target = databaseFromUrl(options.targetUrl, { name: '--target-url' }, config.database);
       const deps = { config, storages: context.storages(), log: context.log() };
-      const plan = await planRestore(deps, { selector, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership, inPlace: options.inPlace });
+      const plan = await planRestore(deps, { selector, from: options.from, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership, inPlace: options.inPlace });
       for (const line of describePlan(plan)) context.err(line);
 
       if (options.dryRun) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { IncompleteBackupError, incompleteCopiesOf, readCatalog, selectBackup, type CatalogEntry, type IncompleteCopy } from '../catalog/catalog';
 import { VerifyError } from '../errors';
 import { incompleteCopyVerification, verifyCopy, type CopyVerification } from '../restore/verify-archive';
+import { storagesFrom } from '../storage';
 import type { CommandContext } from './context';
 import { formatDuration } from '../format';
 
@@ -10,10 +11,11 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .command('verify')
     .description('re-read a backup from every target: size, sha256, decompression, pg_restore --list; an incomplete copy fails')
     .argument('[backup]', 'latest, a number from `keepsake list`, or an id (an incomplete backup\'s too)', 'latest')
+    .option('--from <target>', 'verify only the copy on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
     .option('--json', 'print the result as JSON')
-    .action(async (selector: string, options: { json?: boolean }) => {
+    .action(async (selector: string, options: { from?: string; json?: boolean }) => {
       const config = context.config();
-      const storages = context.storages();
+      const storages = storagesFrom(context.storages(), options.from);
       const catalog = await readCatalog(storages);
       // An incomplete backup is verified too: each of its copies fails, saying what is wrong.
       let entry: CatalogEntry | undefined;

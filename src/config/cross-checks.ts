@@ -7,8 +7,6 @@ import { SSL_MODES } from './schema';
  */
 export function crossVariableProblems(env: Env): string[] {
   const problems: string[] = [];
-  const wantsS3 = env.BACKUP_TARGETS?.split(',').some((name) => name.trim().toLowerCase() === 's3');
-  if (wantsS3 && !env.S3_BUCKET) problems.push(`BACKUP_TARGETS=${JSON.stringify(env.BACKUP_TARGETS)}: the s3 target needs S3_BUCKET`);
   if (env.S3_ACCESS_KEY_ID && !env.S3_SECRET_ACCESS_KEY) problems.push('S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not: set both, or neither to use the AWS credential chain');
   if (!env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY) problems.push('S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not: set both, or neither to use the AWS credential chain');
   if (env.BACKUP_COMPRESSION?.trim().toLowerCase() === 'gzip' && Number(env.BACKUP_COMPRESSION_LEVEL) > 9) {

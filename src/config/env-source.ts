@@ -20,8 +20,23 @@ export const SECRET_VARIABLES = [
   'HEALTHCHECK_PING_URL',
 ] as const;
 
+/** TARGET_<NAME>_ACCESS_KEY_ID and _SECRET_ACCESS_KEY: secrets whose names depend on the target's. */
+const TARGET_SECRET = /^TARGET_[A-Z][A-Z0-9_]*_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)$/;
+
+export function isTargetSecret(name: string): boolean {
+  return TARGET_SECRET.test(name);
+}
+
 export function isSecret(name: string): boolean {
-  return (SECRET_VARIABLES as readonly string[]).includes(name) || /PASSWORD|SECRET|TOKEN/.test(name);
+  return (SECRET_VARIABLES as readonly string[]).includes(name) || isTargetSecret(name) || /PASSWORD|SECRET|TOKEN/.test(name);
+}
+
+/** The secrets set in `env`, by name: the fixed ones, and each named target's keys set directly or as _FILE. */
+function secretsIn(env: Env): string[] {
+  const targetSecrets = Object.keys(env)
+    .map((name) => name.replace(/_FILE$/, ''))
+    .filter((name) => TARGET_SECRET.test(name));
+  return [...new Set([...SECRET_VARIABLES, ...targetSecrets])];
 }
 
 /** The .env file read, and the variables it set: those the real environment left unset. */
@@ -50,7 +65,7 @@ export function withDotenv(env: Env, dotenvPath: string | undefined): { env: Env
  */
 export function resolveSecretFiles(env: Env, problems: string[]): Env {
   const resolved: Record<string, string | undefined> = { ...env };
-  for (const name of SECRET_VARIABLES) {
+  for (const name of secretsIn(env)) {
     const filePath = env[`${name}_FILE`];
     if (!filePath) continue;
     if (env[name]?.trim()) {

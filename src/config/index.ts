@@ -6,7 +6,8 @@ import { databaseFromEnv, type SettingSource } from './database';
 import { crossVariableProblems } from './cross-checks';
 import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema } from './schema';
-import type { CompressionAlgorithm, Config, S3Config } from './types';
+import { readTargets } from './targets';
+import type { CompressionAlgorithm, Config } from './types';
 
 export * from './types';
 
@@ -36,7 +37,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   const problems: string[] = [];
   const { env: withFile, dotenv: fileRead } = withDotenv(rawEnv, options.dotenvPath);
   // Only what keepsake reads: a compose .env also holds the other services' settings.
-  const dotenv = fileRead && { ...fileRead, variables: fileRead.variables.filter((name) => KNOWN_VARIABLES.has(name)) };
+  const dotenv = fileRead && { ...fileRead, variables: fileRead.variables.filter((name) => KNOWN_VARIABLES.has(name) || name.startsWith('TARGET_')) };
   const env = dropEmpty(resolveSecretFiles(withFile, problems));
   const result = envSchema.safeParse(env);
   if (!result.success) {
@@ -47,6 +48,9 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     }
   }
   problems.push(...crossVariableProblems(env));
+  // Read even when other variables are wrong: the user sees every problem at once.
+  const named = readTargets(env, result.success ? result.data : undefined);
+  problems.push(...named.problems);
   if (!result.success || problems.length) throw new ConfigError(problems);
   const e = result.data;
 
@@ -58,29 +62,8 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   };
   const database = databaseFromEnv(e, sourceOf);
 
-  const targets = e.BACKUP_TARGETS ?? (e.S3_BUCKET ? ['s3' as const] : ['local' as const]);
   const algorithm = e.BACKUP_COMPRESSION;
   const level = e.BACKUP_COMPRESSION_LEVEL ?? DEFAULT_LEVEL[algorithm];
-
-  const endpoint = e.S3_ENDPOINT?.toString().replace(/\/$/, '');
-  const s3: S3Config | undefined = e.S3_BUCKET
-    ? {
-        bucket: e.S3_BUCKET,
-        prefix: e.S3_PREFIX.replace(/^\/+|\/+$/g, ''),
-        region: e.S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
-        endpoint,
-        // S3-compatible servers (MinIO and most self-hosted ones) need path-style addressing.
-        forcePathStyle: e.S3_FORCE_PATH_STYLE ?? Boolean(endpoint),
-        accessKeyId: e.S3_ACCESS_KEY_ID,
-        secretAccessKey: e.S3_SECRET_ACCESS_KEY,
-        storageClass: e.S3_STORAGE_CLASS,
-        partSizeBytes: e.S3_PART_SIZE,
-        queueSize: e.S3_UPLOAD_QUEUE_SIZE,
-        // Third-party endpoints often reject the SDK's newer default checksums; AWS accepts both.
-        checksums: e.S3_CHECKSUMS ?? (endpoint ? 'when_required' : 'when_supported'),
-      }
-    : undefined;
-
   return deepFreeze({
     dotenv: dotenv?.variables.length ? dotenv : undefined,
     database,
@@ -142,9 +125,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     },
     dumpExtraArgs: e.PGDUMP_EXTRA_OPTS ?? [],
     pgBinDir: e.PG_BIN_DIR,
-    targets,
-    backupDir: absolute(e.BACKUP_DIR),
-    s3,
+    targets: named.targets,
     compression: { algorithm, level, threads: e.BACKUP_COMPRESSION_THREADS || cpus().length },
     stateDir: absolute(e.STATE_DIR),
     logDir: e.LOG_DIR ? absolute(e.LOG_DIR) : undefined,

@@ -4,7 +4,7 @@ import { parseAge, parseBoolean, parseDuration, parseFreeSpace, parseSchedule, p
 import { dumpOptionProblems } from './pg-dump-options';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
-function parsed<T>(parse: (text: string) => T) {
+export function parsed<T>(parse: (text: string) => T) {
   return z.string().transform((text, ctx) => {
     try {
       return parse(text);
@@ -15,7 +15,7 @@ function parsed<T>(parse: (text: string) => T) {
   });
 }
 
-const integer = (min: number, max: number) =>
+export const integer = (min: number, max: number) =>
   parsed((text) => {
     const value = Number(text);
     if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw new Error(`expected a whole number from ${min} to ${max}`);
@@ -38,16 +38,16 @@ const timerDuration = (options: { zero: 'allowed' | 'refused'; example: string }
     return ms;
   });
 
-const boolean = parsed(parseBoolean);
+export const boolean = parsed(parseBoolean);
 const schedule = parsed((text) => parseSchedule(text, (pattern) => new Cron(pattern, { paused: true })));
-const oneOf = <T extends string>(values: readonly T[]) =>
+export const oneOf = <T extends string>(values: readonly T[]) =>
   parsed((text) => {
     const value = text.trim().toLowerCase() as T;
     if (!values.includes(value)) throw new Error(`expected one of ${values.join(', ')}`);
     return value;
   });
 
-const url = (protocols: string[]) =>
+export const url = (protocols: string[]) =>
   parsed((text) => {
     let parsedUrl: URL;
     try {
@@ -59,7 +59,10 @@ const url = (protocols: string[]) =>
     return parsedUrl;
   });
 
-export const TARGETS = ['local', 's3'] as const;
+/** The kinds of storage a target can be; `local` and `s3` are also the legacy targets' names. */
+export const TARGET_KINDS = ['local', 's3'] as const;
+/** A target's name: lower case, as it appears in BACKUP_TARGETS and (upper-cased) in TARGET_<NAME>_*. */
+export const TARGET_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export const REPORT_EVENTS = [
   'backup-succeeded', 'backup-failed', 'restore-test-passed', 'restore-test-failed', 'cleanup-summary',
   'storage-report', 'health-alert', 'health-recovered', 'test',
@@ -73,6 +76,23 @@ export const STORAGE_CLASSES = [
   'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
   'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR',
 ] as const;
+
+export const storageClass = parsed((text) => {
+  const value = text.trim().toUpperCase();
+  if (!(STORAGE_CLASSES as readonly string[]).includes(value)) throw new Error(`expected one of ${STORAGE_CLASSES.join(', ')}`);
+  return value as (typeof STORAGE_CLASSES)[number];
+});
+
+/** BACKUP_TARGETS, OFFSITE_TARGETS: a comma list of target names, each once. */
+function targetNames(options: { allowEmpty: boolean }) {
+  return parsed((text) => {
+    const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+    const bad = names.filter((name) => !TARGET_NAME.test(name));
+    if (bad.length) throw new Error(`target names are a letter, then letters, digits or _ (at most 32), like local, s3 or offsite_b2; not ${bad.map((name) => JSON.stringify(name)).join(', ')}`);
+    if (!names.length && !options.allowEmpty) throw new Error('expected a comma list of target names, like local,s3');
+    return [...new Set(names)];
+  });
+}
 
 const MIN_PART_SIZE = 5 * 1024 * 1024; // S3's minimum for every part but the last
 
@@ -99,12 +119,8 @@ export const envSchema = z.object({
   }).optional(),
   PG_BIN_DIR: z.string().optional(),
 
-  BACKUP_TARGETS: parsed((text) => {
-    const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
-    const unknown = names.filter((name) => !(TARGETS as readonly string[]).includes(name));
-    if (unknown.length || !names.length) throw new Error(`expected a comma list of ${TARGETS.join(', ')}`);
-    return [...new Set(names)] as (typeof TARGETS)[number][];
-  }).optional(),
+  BACKUP_TARGETS: targetNames({ allowEmpty: false }).optional(),
+  OFFSITE_TARGETS: targetNames({ allowEmpty: true }).optional(),
   BACKUP_DIR: z.string().default('/backups'),
   BACKUP_COMPRESSION: oneOf(COMPRESSIONS).default('zstd'),
   BACKUP_COMPRESSION_LEVEL: integer(1, 19).optional(),
@@ -119,11 +135,7 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: boolean.optional(),
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
-  S3_STORAGE_CLASS: parsed((text) => {
-    const value = text.trim().toUpperCase();
-    if (!(STORAGE_CLASSES as readonly string[]).includes(value)) throw new Error(`expected one of ${STORAGE_CLASSES.join(', ')}`);
-    return value as (typeof STORAGE_CLASSES)[number];
-  }).optional(),
+  S3_STORAGE_CLASS: storageClass.optional(),
   S3_PART_SIZE: parsed((text) => {
     const bytes = parseSize(text);
     if (bytes < MIN_PART_SIZE) throw new Error('S3 parts must be at least 5MiB');

@@ -5,10 +5,10 @@
 import type { DatabaseOrigin } from './database';
 import type { DotenvSource } from './env-source';
 import type { FreeSpaceLimit } from './parse';
-import type { COMPRESSIONS, LOG_LEVELS, REPORT_EVENTS, STORAGE_CLASSES, TARGETS } from './schema';
+import type { COMPRESSIONS, LOG_LEVELS, REPORT_EVENTS, STORAGE_CLASSES, TARGET_KINDS } from './schema';
 
 export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
-export type TargetName = (typeof TARGETS)[number];
+export type TargetKind = (typeof TARGET_KINDS)[number];
 export type CompressionAlgorithm = (typeof COMPRESSIONS)[number];
 
 export interface DatabaseConfig {
@@ -80,6 +80,23 @@ export interface RetentionConfig {
   incompleteAfterMs: number;
 }
 
+/**
+ * One place backups are kept. Primaries (BACKUP_TARGETS) receive every backup; off-site targets
+ * (OFFSITE_TARGETS) only receive copies and are read with --from. `local` and `s3` are the legacy
+ * names, set by BACKUP_DIR and S3_*; other names by TARGET_<NAME>_*.
+ */
+export interface TargetConfig {
+  name: string;
+  role: 'primary' | 'offsite';
+  kind: TargetKind;
+  /** kind local: the folder, absolute. */
+  dir?: string;
+  /** kind s3. */
+  s3?: S3Config;
+  /** This target's own rules (TARGET_<NAME>_KEEP_*, _MAX_AGE_*), defaulting to BACKUP_KEEP_* / BACKUP_MAX_AGE_*. */
+  retention: Pick<RetentionConfig, 'keep' | 'maxAgeMs'>;
+}
+
 export type ReportEventName = (typeof REPORT_EVENTS)[number];
 
 export interface SmtpConfig {
@@ -138,9 +155,8 @@ export interface Config {
   restore: RestoreConfig;
   dumpExtraArgs: readonly string[];
   pgBinDir?: string;
-  targets: readonly TargetName[];
-  backupDir: string;
-  s3?: S3Config;
+  /** Primaries in BACKUP_TARGETS order, then the off-site ones in OFFSITE_TARGETS order. */
+  targets: readonly TargetConfig[];
   compression: CompressionConfig;
   stateDir: string;
   logDir?: string;

@@ -99,9 +99,11 @@ async function existingAncestor(path: string): Promise<string> {
 }
 
 /** Free space on each filesystem keepsake writes to; places on the same filesystem share a check. */
-export async function diskChecks(config: Pick<Config, 'health' | 'targets' | 'backupDir' | 'stateDir' | 'logDir' | 'restore'>): Promise<HealthCheckResult[]> {
+export async function diskChecks(config: Pick<Config, 'health' | 'targets' | 'stateDir' | 'logDir' | 'restore'>): Promise<HealthCheckResult[]> {
   const places: [string, string][] = [['state', config.stateDir], ['work', config.restore.workDir]];
-  if (config.targets.includes('local')) places.unshift(['backups', config.backupDir]);
+  // Every target kept in a folder; with several, each is named after its target.
+  const folders = config.targets.filter((target) => target.dir !== undefined);
+  places.unshift(...folders.map((target): [string, string] => [folders.length > 1 ? `backups-${target.name}` : 'backups', target.dir!]));
   if (config.logDir) places.push(['logs', config.logDir]);
   const byDevice = new Map<number, { labels: string[]; paths: string[]; at: string }>();
   for (const [label, path] of places) {

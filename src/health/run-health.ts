@@ -2,6 +2,7 @@ import type { Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
 import type { Deps } from '../deps';
 import { coerceError } from '../errors';
+import { primaryStorages } from '../storage';
 import { PRUNE_WARNING_MS } from '../report/outbox-prune';
 import { listOutbox, readPruneMemory } from '../state/outbox';
 import type { RestoreTestResult } from '../restore/restore-test';
@@ -28,8 +29,9 @@ export interface HealthOptions {
 async function listBackups(deps: HealthDeps, timeoutMs: number): Promise<{ backups: Manifest[]; errors: string[] }> {
   const byId = new Map<string, Manifest>();
   const errors: string[] = [];
+  // Freshness is about the backups this sidecar makes: the primaries. Off-site copies lag by design.
   await Promise.all(
-    deps.storages.map(async (storage) => {
+    primaryStorages(deps.storages).map(async (storage) => {
       try {
         const { backups } = await withTimeout(`listing ${storage.name}`, timeoutMs, () => readCatalog([storage]));
         for (const { manifest } of backups) byId.set(`${manifest.tier}/${manifest.id}`, manifest);
@@ -100,7 +102,8 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
   const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false, daemon };
   let verdicts: HealthCheckResult[] = assess(facts);
-  if (listed.errors.length === deps.storages.length && deps.storages.length) {
+  const primaries = primaryStorages(deps.storages).length;
+  if (listed.errors.length === primaries && primaries) {
     // Nothing could be listed: "no backup" would be a guess, so say what is actually known.
     const unknown = new Set([...freshnessChecks(facts), ...sizeChecks(facts)].map((check) => check.name));
     verdicts = verdicts.filter((check) => !unknown.has(check.name));

@@ -1,8 +1,8 @@
-import { runRestoreTest, type RestoreTestResult } from '../restore/restore-test';
+import { runRestoreTest, type RestoreTestRequest, type RestoreTestResult } from '../restore/restore-test';
 import { report, type JobRunner, type JobDeps } from './job';
 
 /** A restore test and its report, passed or failed. */
-export async function restoreTestAndReport(deps: JobDeps, request: { selector: string; signal?: AbortSignal }): Promise<{ result: RestoreTestResult; failure?: Error }> {
+export async function restoreTestAndReport(deps: JobDeps, request: RestoreTestRequest): Promise<{ result: RestoreTestResult; failure?: Error }> {
   const outcome = await runRestoreTest(deps, request);
   await report(deps, { kind: outcome.result.ok ? 'restore-test-passed' : 'restore-test-failed', result: outcome.result });
   return outcome;

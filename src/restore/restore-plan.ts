@@ -6,7 +6,7 @@ import type { Deps } from '../deps';
 import { coerceError } from '../errors';
 import { formatBytes } from '../format';
 import { findBinaryFor } from '../postgres/binaries';
-import type { Storage } from '../storage';
+import { storagesFrom, type Storage } from '../storage';
 import { keptName, restoreStamp, restoringName } from './database-names';
 import { fetchArchive } from './fetch';
 import { databaseExists, inspectTarget, missingRights, type TargetState } from './target-database';
@@ -45,6 +45,8 @@ export interface RestorePlan {
 
 export interface RestoreRequest {
   selector: string;
+  /** --from NAME: only that target's copies are considered. */
+  from?: string;
   target: DatabaseConfig;
   safetyBackup: boolean;
   keepOwnership?: boolean;
@@ -52,7 +54,7 @@ export interface RestoreRequest {
 }
 
 export async function planRestore(deps: Deps, request: RestoreRequest): Promise<RestorePlan> {
-  const entry = selectBackup(await readCatalog(deps.storages), request.selector, { database: deps.config.database.database });
+  const entry = selectBackup(await readCatalog(storagesFrom(deps.storages, request.from)), request.selector, { database: deps.config.database.database });
   const state = await inspectTarget(request.target);
   const origin = entry.manifest.database;
   const otherOrigin = origin !== request.target.database && origin !== deps.config.database.database ? origin : undefined;

@@ -5,6 +5,7 @@ import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
 import { findBinaryFor } from '../postgres/binaries';
 import { statePaths } from '../state/paths';
+import { primaryStorages, storagesFrom } from '../storage';
 import { writeLatestRestoreTest } from '../state/restore-test-latest';
 import { formatDuration } from '../format';
 import { checkRestored, type TableCheck } from './check-restored';
@@ -31,19 +32,26 @@ export interface RestoreTestResult {
   error?: string;
 }
 
+export interface RestoreTestRequest {
+  selector: string;
+  /** --from NAME: only that target's copies are considered. */
+  from?: string;
+  signal?: AbortSignal;
+}
+
 /**
  * Proves a backup restores: fetch (size and sha256 checked), decompress, pg_restore -j into a
  * scratch database, then check every table's row count against the manifest. The scratch
  * database and the work directory are removed whatever happens. The result is recorded on every
  * target and in STATE_DIR, passed or failed: a failed restore test is news worth keeping.
  */
-export async function runRestoreTest(deps: Deps, request: { selector: string; signal?: AbortSignal }): Promise<{ result: RestoreTestResult; failure?: Error }> {
+export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): Promise<{ result: RestoreTestResult; failure?: Error }> {
   const { config, storages, log } = deps;
   const started = new Date();
   const timeout = AbortSignal.timeout(config.restore.testTimeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
 
-  const entry = selectBackup(await readCatalog(storages), request.selector, { database: config.database.database });
+  const entry = selectBackup(await readCatalog(storagesFrom(storages, request.from)), request.selector, { database: config.database.database });
   const { manifest } = entry;
   const storage = preferredCopy(entry);
   const result: RestoreTestResult = {
@@ -104,13 +112,13 @@ export async function runRestoreTest(deps: Deps, request: { selector: string; si
 }
 
 /**
- * On every target (for history and other hosts) and in STATE_DIR (for health and reports). A
+ * On every primary target (for history and other hosts) and in STATE_DIR (for health and reports). A
  * place that cannot take it is logged, not fatal: the test's verdict stands either way.
  */
 async function recordResult({ config, storages, log }: Deps, result: RestoreTestResult): Promise<void> {
   const body = Buffer.from(`${JSON.stringify(result, null, 2)}\n`);
   const key = restoreTestKey(new Date(result.startedAt));
-  for (const storage of storages) {
+  for (const storage of primaryStorages(storages)) {
     await storage.put(key, body).catch((error) => log.error({ err: error, target: storage.name }, 'could not store the restore test result'));
   }
   await writeLatestRestoreTest(config.stateDir, body).catch((error) => log.error({ err: error, path: statePaths.latestRestoreTest(config.stateDir) }, 'could not write the restore test result to STATE_DIR; make it writable'));

@@ -5,6 +5,7 @@ import type { Deps } from '../deps';
 import { coerceError } from '../errors';
 import type { Storage } from '../storage';
 import { gatherFacts } from './gather';
+import { planBackupsPerTarget } from './plan-targets';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
 
 export interface CleanupRequest {
@@ -16,7 +17,7 @@ export interface CleanupRequest {
   now?: number;
 }
 
-/** `done`: every object of it is gone from every target (always false in a dry run). */
+/** `done`: every object of it is gone from each of `targets` (always false in a dry run). */
 export interface BackupOutcome extends BackupDecision {
   storedBytes: number;
   targets: string[];
@@ -56,11 +57,16 @@ const PARALLEL_DELETES = 8;
  * A failed deletion is recorded and the job goes on with the rest; the caller decides what a
  * non-empty `errors` means (the cleanup command exits 74). It never throws half way through.
  */
-export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'>>, request: CleanupRequest = {}): Promise<CleanupSummary> {
+export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'> & Partial<Pick<Config, 'targets'>>>, request: CleanupRequest = {}): Promise<CleanupSummary> {
   const now = request.now ?? Date.now();
   const dryRun = Boolean(request.dryRun);
   const facts = await gatherFacts(storages, config.database.database);
-  const plan = planRetention({ ...facts, policy: config.retention, now, failedTiers: request.failedTiers });
+  const plan = planRetention({ ...facts, backups: [], policy: config.retention, now, failedTiers: request.failedTiers });
+  const entries = new Map(facts.catalog.backups.map((entry) => [`${entry.manifest.tier}/${entry.manifest.id}`, entry]));
+  // Each target by its own rules (TARGET_<NAME>_KEEP_*), defaulting to BACKUP_KEEP_*.
+  const held = facts.backups.map((backup) => ({ ...backup, targets: entries.get(`${backup.tier}/${backup.id}`)!.copies.map((copy) => copy.storage.name) }));
+  const rules = storages.map((storage) => ({ name: storage.name, policy: config.targets?.find((target) => target.name === storage.name)?.retention ?? config.retention }));
+  const backupPlan = planBackupsPerTarget(held, rules, { now, failedTiers: request.failedTiers });
   const errors: DeleteError[] = [];
   const remove = async (storage: Storage, key: string): Promise<boolean> => {
     try {
@@ -73,13 +79,14 @@ export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'r
     }
   };
 
-  const entries = new Map(facts.catalog.backups.map((entry) => [`${entry.manifest.tier}/${entry.manifest.id}`, entry]));
-  const backups = await mapLimit(plan.backups, PARALLEL_DELETES, async (decision): Promise<BackupOutcome & { freed: number }> => {
-    const entry = entries.get(`${decision.tier}/${decision.id}`)!;
-    const outcome = { ...decision, storedBytes: entry.manifest.storedBytes, targets: entry.copies.map((copy) => copy.storage.name), done: false, freed: 0 };
+  const backups = await mapLimit(backupPlan, PARALLEL_DELETES, async (decision): Promise<BackupOutcome & { freed: number }> => {
+    const whole = entries.get(`${decision.tier}/${decision.id}`)!;
+    // Only the copies on the targets this decision is for.
+    const entry = { ...whole, copies: whole.copies.filter((copy) => decision.targets.includes(copy.storage.name)) };
+    const outcome = { ...decision, storedBytes: entry.manifest.storedBytes, done: false, freed: 0 };
     if (decision.action === 'keep' || dryRun) return { ...outcome, freed: decision.action === 'delete' ? totalSize(entry) : 0 };
     const deleted = await deleteBackup(entry, remove);
-    if (deleted.done) log.info({ backup: `${decision.tier}/${decision.id}`, reason: decision.reason }, 'retention deleted a backup');
+    if (deleted.done) log.info({ backup: `${decision.tier}/${decision.id}`, targets: decision.targets, reason: decision.reason }, 'retention deleted a backup');
     return { ...outcome, ...deleted };
   });
 

@@ -5,7 +5,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { makeWritableHint, StorageError } from '../errors';
-import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type WriteOptions } from './storage';
+import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type TargetIdentity, type WriteOptions } from './storage';
 
 const TEMP_MARK = '.tmp-';
 
@@ -89,8 +89,17 @@ async function fsyncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
  * whole object or an ignorable temp file, never a truncated backup under a real name.
  */
 export class LocalStorage implements Storage {
-  readonly name = 'local' as const;
-  constructor(private readonly root: string) {}
+  readonly kind = 'local' as const;
+  readonly readCost = 0;
+  readonly name: string;
+  readonly role: TargetIdentity['role'];
+  constructor(
+    private readonly root: string,
+    target: TargetIdentity = { name: 'local', role: 'primary' },
+  ) {
+    this.name = target.name;
+    this.role = target.role;
+  }
 
   location(key: string): string {
     return join(this.root, ...key.split('/'));

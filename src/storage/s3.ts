@@ -10,7 +10,7 @@ import {
 import { MultipartUploadStream } from './s3-multipart';
 import type { S3Config } from '../config';
 import { StorageError } from '../errors';
-import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type WriteOptions } from './storage';
+import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type TargetIdentity, type WriteOptions } from './storage';
 
 export function createS3Client(config: S3Config): S3Client {
   const options: S3ClientConfig = {
@@ -62,11 +62,18 @@ function isConditionFailure(error: unknown): boolean {
  * is aborted on the server too, so no object appears under the key.
  */
 export class S3Storage implements Storage {
-  readonly name = 's3' as const;
+  readonly kind = 's3' as const;
+  readonly readCost = 10;
+  readonly name: string;
+  readonly role: TargetIdentity['role'];
   constructor(
     private readonly config: S3Config,
     private readonly client: S3Client = createS3Client(config),
-  ) {}
+    target: TargetIdentity = { name: 's3', role: 'primary' },
+  ) {
+    this.name = target.name;
+    this.role = target.role;
+  }
 
   private objectKey(key: string): string {
     return this.config.prefix ? `${this.config.prefix}/${key}` : key;

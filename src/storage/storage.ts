@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { TargetName } from '../config';
+import type { TargetConfig } from '../config';
 import { StorageError } from '../errors';
 
 export interface WriteOptions {
@@ -55,7 +55,13 @@ export interface ObjectWriter {
  * - delete() of a missing key succeeds, so cleanup can be retried.
  */
 export interface Storage {
-  readonly name: TargetName;
+  /** The target's name (BACKUP_TARGETS, OFFSITE_TARGETS): what users see and type after --from. */
+  readonly name: string;
+  readonly kind: TargetConfig['kind'];
+  /** Primaries receive every backup; off-site targets only copies. */
+  readonly role: TargetConfig['role'];
+  /** Lower is read first when several targets hold a backup: local 0, s3 10. */
+  readonly readCost: number;
   /** Where a key lives, for humans and reports: a path or an s3:// URL. */
   location(key: string): string;
   createWriter(key: string, options?: WriteOptions): Promise<ObjectWriter>;
@@ -72,6 +78,9 @@ export interface Storage {
   /** Free space where the target can tell (a file system); left out where it cannot (S3). Null when unreadable. */
   freeBytes?(): Promise<number | null>;
 }
+
+/** What an adapter is told about the target it serves. */
+export type TargetIdentity = Pick<TargetConfig, 'name' | 'role'>;
 
 export async function streamToBuffer(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -41,7 +41,7 @@ describe('a .env file in the working directory', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       dotenv: { path: join(dir, '.env'), variables: ['POSTGRES_USER', 'POSTGRES_DB', 'POSTGRES_PASSWORD', 'S3_BUCKET', 'MAIL_FROM', 'MAIL_TO', 'TZ'] },
-      s3: { bucket: 'keepsake-backups' },
+      targets: [{ name: 's3', kind: 's3', role: 'primary', s3: { bucket: 'keepsake-backups' } }],
     });
     expect(result.stdout).not.toContain('change-me');
   });

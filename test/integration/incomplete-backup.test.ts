@@ -141,11 +141,13 @@ describe('an incomplete backup: a data object cut short or missing under its man
     expect(cleanup.code).toBe(0);
     const summary = JSON.parse(cleanup.stdout) as CleanupSummary;
     expect(summary.leftovers.map((leftover) => [leftover.target, leftover.key, leftover.action, leftover.done])).toEqual([['local', manifestKeyFor(newest.key), 'delete', true]]);
-    expect(summary.backups.map((b) => [b.id, b.action])).toEqual([
-      [newest.id, 'keep'],
-      [good.id, 'delete'],
+    // Each target keeps its own newest complete backup: on local that is `good`, its only whole copy there.
+    expect(summary.backups.map((b) => [b.id, b.action, b.targets])).toEqual([
+      [newest.id, 'keep', ['s3']],
+      [good.id, 'keep', ['local']],
+      [good.id, 'delete', ['s3']],
     ]);
-    expect((await allFiles(s.workspace.backupDir)).filter((key) => !key.startsWith('recovery-tests/'))).toEqual([]);
+    expect((await allFiles(s.workspace.backupDir)).filter((key) => !key.startsWith('recovery-tests/'))).toEqual([good.key, manifestKeyFor(good.key)].sort());
     expect((await listAllKeys(s3, 'db-backups/manual/')).sort()).toEqual([newest.key, manifestKeyFor(newest.key)].sort().map(s3Key));
     expect((await s3Object(newest.key)).length).toBe(newest.storedBytes);
   });

@@ -1,19 +1,36 @@
 import { S3Storage } from '../../src/storage/s3';
 import { LocalStorage } from '../../src/storage/local';
-import type { Storage } from '../../src/storage';
+import { createStorages, type Storage } from '../../src/storage';
+import { loadConfig } from '../../src/config';
+import { TARGET_KINDS } from '../../src/config/schema';
 import { StorageError } from '../../src/errors';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { allFiles, makeWorkspace } from '../support/workspace';
 
-/** The Storage contract (src/storage/storage.ts), proved against every backend. */
-describe.each(['local', 's3'] as const)('%s storage meets the Storage contract', (kind) => {
+/**
+ * The Storage contract (src/storage/storage.ts), proved against every kind of target: as the
+ * legacy target of that kind, and as a named off-site target built from TARGET_<NAME>_* through
+ * loadConfig and createStorages, the way keepsake builds it.
+ */
+const CASES = TARGET_KINDS.flatMap((kind) => [
+  { label: `${kind} (legacy)`, kind, named: false },
+  { label: `${kind} (named target "vault")`, kind, named: true },
+]);
+
+describe.each(CASES)('$label storage meets the Storage contract', ({ kind, named }) => {
   let storage: Storage;
   let s3: TestS3 | undefined;
   let workspace: Awaited<ReturnType<typeof makeWorkspace>>;
 
   beforeAll(async () => {
     workspace = await makeWorkspace();
-    if (kind === 'local') {
+    if (named) {
+      s3 = kind === 's3' ? await startTestS3() : undefined;
+      const own = s3 ? s3.targetEnv('vault', 'conformance') : { TARGET_VAULT_KIND: 'local', TARGET_VAULT_DIR: workspace.backupDir };
+      const config = loadConfig({ BACKUP_DIR: `${workspace.root}/primary`, OFFSITE_TARGETS: 'vault', S3_PART_SIZE: '5MiB', ...own });
+      storage = createStorages(config).find((candidate) => candidate.name === 'vault')!;
+      expect({ name: storage.name, kind: storage.kind, role: storage.role }).toEqual({ name: 'vault', kind, role: 'offsite' });
+    } else if (kind === 'local') {
       storage = new LocalStorage(workspace.backupDir);
     } else {
       s3 = await startTestS3();

@@ -19,6 +19,8 @@ export interface TestS3 {
   client: S3Client;
   /** keepsake's S3 environment variables pointing at this server. */
   env(prefix?: string): Record<string, string>;
+  /** The same for a named target: TARGET_<NAME>_KIND=s3 and its bucket, endpoint and keys. */
+  targetEnv(name: string, prefix?: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,18 @@ export async function startTestS3(options: { bucket?: string; key?: { id: string
       S3_FORCE_PATH_STYLE: 'true',
       S3_PREFIX: prefix,
     }),
+    targetEnv: (name, prefix = 'db-backups') => {
+      const variable = (setting: string) => `TARGET_${name.toUpperCase()}_${setting}`;
+      return {
+        [variable('KIND')]: 's3',
+        [variable('BUCKET')]: bucket,
+        [variable('ENDPOINT')]: info.endpoint,
+        [variable('ACCESS_KEY_ID')]: info.accessKeyId,
+        [variable('SECRET_ACCESS_KEY')]: info.secretAccessKey,
+        [variable('REGION')]: 'us-east-1',
+        [variable('PREFIX')]: prefix,
+      };
+    },
     stop,
   };
 }

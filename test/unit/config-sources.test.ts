@@ -32,7 +32,7 @@ describe('<NAME>_FILE secrets', () => {
       S3_ACCESS_KEY_ID_FILE: file('key-id', 'AKIAFILE\n'),
       S3_SECRET_ACCESS_KEY_FILE: file('secret-key', 'secret-from-file\n'),
     });
-    expect(config.s3).toMatchObject({ accessKeyId: 'AKIAFILE', secretAccessKey: 'secret-from-file' });
+    expect(config.targets[0]!.s3).toMatchObject({ accessKeyId: 'AKIAFILE', secretAccessKey: 'secret-from-file' });
   });
 
   it('keeps inner whitespace and removes only the one final newline', () => {
@@ -70,7 +70,7 @@ describe('.env file', () => {
     const config = loadConfig({ POSTGRES_HOST: 'from-env' }, { dotenvPath });
     expect(config.database.host).toBe('from-env');
     expect(config.database.user).toBe('dotenv-user');
-    expect(config.s3?.bucket).toBe('dotenv-bucket');
+    expect(config.targets[0]!.s3?.bucket).toBe('dotenv-bucket');
   });
 
   it('is ignored unless a dotenvPath is given', () => {
@@ -117,7 +117,7 @@ describe('returned config', () => {
     ['config', config],
     ['database', config.database],
     ['compression', config.compression],
-    ['s3', config.s3],
+    ['s3', config.targets[1]!.s3],
     ['targets', config.targets],
     ['dumpExtraArgs', config.dumpExtraArgs],
   ])('is deeply frozen (%s)', (_name, value) => {
@@ -128,7 +128,7 @@ describe('returned config', () => {
     expect(() => {
       (config.database as { host: string }).host = 'elsewhere';
     }).toThrow(TypeError);
-    expect(() => (config.targets as string[]).push('local')).toThrow(TypeError);
+    expect(() => (config.targets as unknown[]).push(config.targets[0])).toThrow(TypeError);
   });
 });
 
@@ -139,18 +139,19 @@ describe('redactedConfig', () => {
     S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
     S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-secret-literal',
   });
-  const redacted = redactedConfig(config) as { database: Record<string, unknown>; s3: Record<string, unknown> };
+  const redacted = redactedConfig(config) as { database: Record<string, unknown>; targets: { s3: Record<string, unknown> }[] };
+  const s3 = redacted.targets[0]!.s3;
   const text = JSON.stringify(redacted);
 
   it('replaces the password and the secret access key with ***', () => {
     expect(redacted.database.password).toBe('***');
-    expect(redacted.s3.secretAccessKey).toBe('***');
+    expect(s3.secretAccessKey).toBe('***');
     expect(text).not.toContain('db-pw-literal');
     expect(text).not.toContain('wJalrXUtnFEMI-secret-literal');
   });
 
   it('shows only the first four characters of the access key id', () => {
-    expect(redacted.s3.accessKeyId).toBe('AKIA***');
+    expect(s3.accessKeyId).toBe('AKIA***');
     expect(text).not.toContain('IOSFODNN7EXAMPLE');
   });
 
@@ -160,7 +161,7 @@ describe('redactedConfig', () => {
 
   it('keeps everything else, and omits secrets that are unset', () => {
     expect(redacted.database).toMatchObject({ host: 'db', user: 'app', database: 'app' });
-    expect(redacted.s3.bucket).toBe('b');
+    expect(s3.bucket).toBe('b');
     expect(redactedConfig(loadConfig({}))).not.toHaveProperty('database.password');
   });
 });

@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 
 /** Runs loadConfig and returns the ConfigError it throws (failing the test if it does not throw one). */
@@ -13,13 +13,16 @@ function configError(env: Record<string, string>): ConfigError {
   throw new Error('expected loadConfig to throw a ConfigError');
 }
 
+const names = (config: Config) => config.targets.map((target) => target.name);
+const targetNamed = (config: Config, name: string) => config.targets.find((target) => target.name === name);
+/** The legacy s3 target's bucket settings (S3_*). */
+const s3Of = (config: Config) => targetNamed(config, 's3')?.s3;
+
 describe('loadConfig defaults', () => {
   const config = loadConfig({});
 
   it('backs up to local disk under /backups when nothing is set', () => {
-    expect(config.targets).toEqual(['local']);
-    expect(config.backupDir).toBe('/backups');
-    expect(config.s3).toBeUndefined();
+    expect(config.targets).toEqual([{ name: 'local', role: 'primary', kind: 'local', dir: '/backups', retention: { keep: config.retention.keep, maxAgeMs: config.retention.maxAgeMs } }]);
   });
 
   it('compresses with zstd level 3 on one thread per core', () => {
@@ -106,24 +109,23 @@ describe('loadConfig database connection', () => {
     const config = loadConfig({ POSTGRES_HOST: '', PGHOST: 'pghost', POSTGRES_PORT: ' ', BACKUP_DIR: '', S3_BUCKET: '' });
     expect(config.database.host).toBe('pghost');
     expect(config.database.port).toBe(5432);
-    expect(config.backupDir).toBe('/backups');
-    expect(config.targets).toEqual(['local']);
+    expect(config.targets).toMatchObject([{ name: 'local', dir: '/backups' }]);
   });
 });
 
 describe('loadConfig S3', () => {
   it('targets s3 by default when S3_BUCKET is set, under the db-backups prefix on us-east-1', () => {
     const config = loadConfig({ S3_BUCKET: 'bucket' });
-    expect(config.targets).toEqual(['s3']);
-    expect(config.s3).toMatchObject({ bucket: 'bucket', prefix: 'db-backups', region: 'us-east-1', partSizeBytes: 8 * 1024 ** 2, queueSize: 3 });
+    expect(names(config)).toEqual(['s3']);
+    expect(s3Of(config)).toMatchObject({ bucket: 'bucket', prefix: 'db-backups', region: 'us-east-1', partSizeBytes: 8 * 1024 ** 2, queueSize: 3 });
   });
 
   it('uses AWS addressing and the SDK default checksums without S3_ENDPOINT', () => {
-    expect(loadConfig({ S3_BUCKET: 'b' }).s3).toMatchObject({ endpoint: undefined, forcePathStyle: false, checksums: 'when_supported' });
+    expect(s3Of(loadConfig({ S3_BUCKET: 'b' }))).toMatchObject({ endpoint: undefined, forcePathStyle: false, checksums: 'when_supported' });
   });
 
   it('uses path-style addressing and only required checksums with S3_ENDPOINT, without its trailing slash', () => {
-    const { s3 } = loadConfig({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://localhost:9000/' });
+    const s3 = s3Of(loadConfig({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://localhost:9000/' }));
     expect(s3).toMatchObject({ endpoint: 'http://localhost:9000', forcePathStyle: true, checksums: 'when_required' });
   });
 
@@ -131,21 +133,21 @@ describe('loadConfig S3', () => {
     [{ S3_ENDPOINT: 'http://minio:9000', S3_CHECKSUMS: 'when_supported', S3_FORCE_PATH_STYLE: 'false' }, 'when_supported', false],
     [{ S3_CHECKSUMS: 'when_required', S3_FORCE_PATH_STYLE: 'true' }, 'when_required', true],
   ])('lets explicit S3_CHECKSUMS and S3_FORCE_PATH_STYLE override the endpoint default (%j)', (env, checksums, forcePathStyle) => {
-    expect(loadConfig({ S3_BUCKET: 'b', ...env }).s3).toMatchObject({ checksums, forcePathStyle });
+    expect(s3Of(loadConfig({ S3_BUCKET: 'b', ...env }))).toMatchObject({ checksums, forcePathStyle });
   });
 
   it('strips slashes around S3_PREFIX and takes the region from S3_REGION, AWS_REGION or AWS_DEFAULT_REGION', () => {
-    expect(loadConfig({ S3_BUCKET: 'b', S3_PREFIX: '/team/db/', S3_REGION: 'eu-west-1', AWS_REGION: 'x' }).s3).toMatchObject({ prefix: 'team/db', region: 'eu-west-1' });
-    expect(loadConfig({ S3_BUCKET: 'b', AWS_REGION: 'eu-central-1', AWS_DEFAULT_REGION: 'x' }).s3?.region).toBe('eu-central-1');
-    expect(loadConfig({ S3_BUCKET: 'b', AWS_DEFAULT_REGION: 'ap-south-1' }).s3?.region).toBe('ap-south-1');
+    expect(s3Of(loadConfig({ S3_BUCKET: 'b', S3_PREFIX: '/team/db/', S3_REGION: 'eu-west-1', AWS_REGION: 'x' }))).toMatchObject({ prefix: 'team/db', region: 'eu-west-1' });
+    expect(s3Of(loadConfig({ S3_BUCKET: 'b', AWS_REGION: 'eu-central-1', AWS_DEFAULT_REGION: 'x' }))?.region).toBe('eu-central-1');
+    expect(s3Of(loadConfig({ S3_BUCKET: 'b', AWS_DEFAULT_REGION: 'ap-south-1' }))?.region).toBe('ap-south-1');
   });
 
   it('keeps explicit BACKUP_TARGETS, deduplicated, even with a bucket', () => {
-    expect(loadConfig({ S3_BUCKET: 'b', BACKUP_TARGETS: 'local, S3,local' }).targets).toEqual(['local', 's3']);
+    expect(names(loadConfig({ S3_BUCKET: 'b', BACKUP_TARGETS: 'local, S3,local' }))).toEqual(['local', 's3']);
   });
 
   it('parses S3_PART_SIZE and S3_STORAGE_CLASS', () => {
-    expect(loadConfig({ S3_BUCKET: 'b', S3_PART_SIZE: '16M', S3_STORAGE_CLASS: 'standard_ia' }).s3).toMatchObject({ partSizeBytes: 16 * 1024 ** 2, storageClass: 'STANDARD_IA' });
+    expect(s3Of(loadConfig({ S3_BUCKET: 'b', S3_PART_SIZE: '16M', S3_STORAGE_CLASS: 'standard_ia' }))).toMatchObject({ partSizeBytes: 16 * 1024 ** 2, storageClass: 'STANDARD_IA' });
   });
 });
 
@@ -162,7 +164,8 @@ describe('loadConfig validation', () => {
 
   it.each([
     [{ PGSSLMODE: 'sometimes' }, 'PGSSLMODE'],
-    [{ BACKUP_TARGETS: 'local,ftp' }, 'BACKUP_TARGETS'],
+    [{ BACKUP_TARGETS: 'local,ftp' }, 'BACKUP_TARGETS names "ftp": set TARGET_FTP_KIND to local or s3'],
+    [{ BACKUP_TARGETS: 'local,ftp://x' }, 'BACKUP_TARGETS'],
     [{ BACKUP_TARGETS: 's3' }, 'the s3 target needs S3_BUCKET'],
     [{ BACKUP_COMPRESSION: 'gzip', BACKUP_COMPRESSION_LEVEL: '12' }, 'gzip levels go from 1 to 9'],
     [{ BACKUP_COMPRESSION_LEVEL: '20' }, 'expected a whole number from 1 to 19'],

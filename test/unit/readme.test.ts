@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli';
 import type { CommandContext } from '../../src/cli/context';
 import { envSchema } from '../../src/config/schema';
+import { TARGET_SETTINGS } from '../../src/config/targets';
 
 /**
  * The README is the product's front door: its commands, variables and defaults must be the code's.
@@ -41,6 +42,12 @@ describe('README configuration reference', () => {
   it('documents no variable keepsake does not read', () => {
     const documented = variableRows().flatMap((cells) => backticked(cells[0]!)).filter((name) => /^[A-Z][A-Z0-9_]*$/.test(name));
     expect(documented.filter((name) => !(VARIABLES as string[]).includes(name))).toEqual([]);
+  });
+
+  it('documents every TARGET_<NAME>_* setting keepsake reads, and no other', () => {
+    const family = tableRows(section('Configuration')).filter((cells) => (cells[0] ?? '').startsWith('`TARGET_<NAME>_'));
+    const documented = family.flatMap((cells) => backticked(cells[0]!)).map((name) => /^TARGET_<NAME>_([A-Z_]+)$/.exec(name)?.[1]);
+    expect(documented.filter((setting) => setting !== undefined).sort()).toEqual([...TARGET_SETTINGS].sort());
   });
 
   it('gives each default as the code has it', () => {

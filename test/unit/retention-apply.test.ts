@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { TargetName } from '../../src/config';
 import { serializeManifest } from '../../src/backup/manifest';
 import { backupId, dataKey, manifestKeyFor, type Tier } from '../../src/backup/keys';
 import { silentLogger } from '../../src/log';
@@ -17,7 +16,10 @@ class MemoryStorage implements Storage {
   readonly temporary = new Map<string, Date>();
   readonly deletes: string[] = [];
   failDelete = (_key: string) => false;
-  constructor(readonly name: TargetName) {}
+  readonly kind = 'local' as const;
+  readonly role = 'primary' as const;
+  readonly readCost = 0;
+  constructor(readonly name: string) {}
   location(key: string) {
     return `${this.name}:${key}`;
   }
