@@ -18,7 +18,12 @@ export const SECRET_VARIABLES = [
   'SMTP_PASSWORD',
   // Its path is the check's token: whoever knows it can report this sidecar healthy.
   'HEALTHCHECK_PING_URL',
+  // Doubles as the key that decrypts passphrase-mode backups.
+  'AGE_PASSPHRASE',
 ] as const;
+
+/** Variables also accepted as <NAME>_FILE: the secrets, and public keys that are long enough to want a file. */
+export const FILE_VARIABLES = [...SECRET_VARIABLES, 'AGE_RECIPIENTS'] as const;
 
 export function isSecret(name: string): boolean {
   return (SECRET_VARIABLES as readonly string[]).includes(name) || /PASSWORD|SECRET|TOKEN/.test(name);
@@ -50,7 +55,7 @@ export function withDotenv(env: Env, dotenvPath: string | undefined): { env: Env
  */
 export function resolveSecretFiles(env: Env, problems: string[]): Env {
   const resolved: Record<string, string | undefined> = { ...env };
-  for (const name of SECRET_VARIABLES) {
+  for (const name of FILE_VARIABLES) {
     const filePath = env[`${name}_FILE`];
     if (!filePath) continue;
     if (env[name]?.trim()) {
