@@ -66,14 +66,11 @@ export function shellQuote(word: string): string {
 export function manualRestoreCommands(manifest: Manifest, file = manifest.key.split('/').pop()!): string[] {
   const quotedFile = shellQuote(file);
   const target = shellQuote(`${manifest.database}_restored`);
-  // age -d asks for the passphrase on the terminal; with keys it takes the identity file.
-  const decrypt = !manifest.encryption ? undefined : 'recipients' in manifest.encryption ? `age -d -i key.txt ${quotedFile}` : `age -d ${quotedFile}`;
-  const decompressStdin = { zstd: 'zstd -dc', gzip: 'gzip -dc', none: undefined }[manifest.compression.algorithm];
-  const decompressFile = { zstd: `zstd -dc ${quotedFile}`, gzip: `gzip -dc ${quotedFile}`, none: `cat ${quotedFile}` }[manifest.compression.algorithm];
-  const stream = decrypt ? [decrypt, decompressStdin].filter(Boolean).join(' | ') : decompressFile;
-  return [
-    `sha256sum ${quotedFile}   # expect ${manifest.sha256}`,
-    `createdb ${target}`,
-    `${stream} | pg_restore --no-owner --no-privileges -d ${target}${decrypt === undefined ? '' : '   # key.txt: your age identity file (AGE_IDENTITY_FILE)'}`,
-  ];
+  const decompress = { zstd: 'zstd -dc', gzip: 'gzip -dc', none: undefined }[manifest.compression.algorithm];
+  // An encrypted backup is decrypted first: with the identity file, or age asks for the passphrase.
+  const encryption = manifest.encryption;
+  const decrypt = !encryption ? undefined : 'recipients' in encryption ? `age -d -i key.txt ${quotedFile}` : `age -d ${quotedFile}`;
+  const stream = decrypt ? [decrypt, decompress].filter(Boolean).join(' | ') : decompress ? `${decompress} ${quotedFile}` : `cat ${quotedFile}`;
+  const note = !encryption ? '' : 'recipients' in encryption ? '   # key.txt: the age identity file of one of its recipients' : '   # age asks for the passphrase';
+  return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `createdb ${target}`, `${stream} | pg_restore --no-owner --no-privileges -d ${target}${note}`];
 }
