@@ -8,7 +8,8 @@ const SECRET = 'AGE-SECRET-KEY-1F6D2TJJX6S33S73ZT2DY3MLXKD8PWC56THA2GMXQ3EV9C9HN
 
 describe('parseRecipients', () => {
   it('reads keys separated by commas, spaces and newlines, with comments', () => {
-    expect(parseRecipients(`# ops\n${PUBLIC}, ${PUBLIC.toUpperCase()}\n`)).toEqual([PUBLIC, PUBLIC.toUpperCase()]);
+    const other = 'age1pnpmycga0w33xppcd6xjlvzt8xr5ql43ajdp4v9f754esguarc0qjc65a6';
+    expect(parseRecipients(`# ops\n${PUBLIC}, ${other} # laptop\n${PUBLIC}`)).toEqual([PUBLIC, other]);
   });
 
   it('refuses a key with one character mistyped (its Bech32 checksum)', () => {
