@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Manifest } from '../backup/manifest';
 import type { EncryptionConfig } from '../config';
 import { spawnChild, type ChildHandle } from '../process/run-process';
-import { PASSPHRASE_VARIABLE } from './passphrase-worker';
+import { PASSPHRASE_VARIABLE } from './passphrase-variable';
 
 /** A running encryption or decryption child: bytes in, bytes out. */
 export interface CryptoStage {

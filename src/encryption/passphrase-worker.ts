@@ -4,13 +4,14 @@
  * implementation by age's author, here in a process of its own: its pure-JS ChaCha20 and scrypt's
  * 256 MiB stay off keepsake's event loop and out of its memory, and it runs on another core.
  * The passphrase comes in the environment (never argv) and is removed from it at once.
+ * Nothing imports this file: age-encryption is ESM-only, which Node >= 20.19 loads with require()
+ * but jest's CommonJS runtime does not, so it stays out of every module the tests load.
  *
  *   node passphrase-worker.js encrypt|decrypt   (KEEPSAKE_AGE_PASSPHRASE in the environment)
  */
 import { Readable } from 'node:stream';
 import { Decrypter, Encrypter } from 'age-encryption';
-
-export const PASSPHRASE_VARIABLE = 'KEEPSAKE_AGE_PASSPHRASE';
+import { PASSPHRASE_VARIABLE } from './passphrase-variable';
 
 async function main(mode: string | undefined): Promise<void> {
   // Read, then dropped: nothing this process starts or prints can see it.
