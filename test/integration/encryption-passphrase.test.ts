@@ -33,7 +33,7 @@ function descendantsOf(root: number): number[] {
 }
 
 /** Runs the CLI and records the command line of every child it starts, polling /proc while it runs. */
-async function runWatchingChildren(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string; argvs: string[] }> {
+async function runWatchingChildren(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; argvs: string[] }> {
   const argvs = new Set<string>();
   let root: number | undefined;
   let done = false;
