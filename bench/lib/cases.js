@@ -65,15 +65,15 @@ function backupCases(context) {
       return { seconds: result.seconds, outputBytes: size };
     },
   });
-  const keepsakeCase = (id, label, target) => ({
+  const keepsakeCase = (id, label, target, extraEnv = {}) => ({
     id,
     label,
-    command: `keepsake backup --tier manual --json   (BACKUP_TARGETS=${target})`,
+    command: `keepsake backup --tier manual --json   (BACKUP_TARGETS=${target}${Object.keys(extraEnv).map((name) => `, ${name}`).join('')})`,
     async run(database) {
       const rssFile = path.join(dirs.rss, `${id}.json`);
       await fsp.rm(rssFile, { force: true });
       const result = await mustRun(label, process.execPath, ['--require', preload, path.join(ROOT, 'dist/cli.js'), 'backup', '--tier', 'manual', '--json'], {
-        env: keepsakeEnv(context, { database, target, rssFile }),
+        env: { ...keepsakeEnv(context, { database, target, rssFile }), ...extraEnv },
       });
       const manifest = JSON.parse(result.stdout);
       const usage = JSON.parse(await fsp.readFile(rssFile, 'utf8'));
@@ -89,6 +89,7 @@ function backupCases(context) {
       };
     },
   });
+  if (context.encryption) return encryptionCases(keepsakeCase, context.encryption);
   const zstdFile = path.join(dirs.out, 'bench.dump.zst');
   const gzipFile = path.join(dirs.out, 'bench.dump.gz');
   return [
@@ -97,6 +98,18 @@ function backupCases(context) {
     shellCase('gzip', 'gzip pipeline', `${dumpCmd} | gzip -6 > ${sq(gzipFile)}`, gzipFile),
     keepsakeCase('local', 'keepsake local', 'local'),
     keepsakeCase('s3', 'keepsake s3', 's3'),
+  ];
+}
+
+/**
+ * `npm run bench:encryption`: keepsake local backups plain, to an age public key (the age tool) and
+ * with a passphrase (age-encryption in a child), side by side in one run.
+ */
+function encryptionCases(keepsakeCase, { recipient, passphrase }) {
+  return [
+    keepsakeCase('local', 'plain', 'local'),
+    keepsakeCase('age', 'age recipient', 'local', { BACKUP_ENCRYPTION: 'age', AGE_RECIPIENTS: recipient }),
+    keepsakeCase('age-passphrase', 'age passphrase', 'local', { BACKUP_ENCRYPTION: 'age', AGE_PASSPHRASE: passphrase }),
   ];
 }
 

@@ -52,18 +52,24 @@ export function restoreTestKey(at: Date): string {
   return `recovery-tests/${at.getUTCFullYear()}/${pad(at.getUTCMonth() + 1)}/${backupId('restore_test', at)}.json`;
 }
 
-export function dataKey(tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): string {
-  return `${tierFolder(tier, at)}/${backupId(database, at)}${EXTENSION[compression]}`;
+/** An age-encrypted data object ends in .age, so by hand it is plain what it needs first. */
+export const ENCRYPTED_SUFFIX = '.age';
+
+/** A data object's name: the dump, then its compression, then .age when encrypted. */
+export const DATA_OBJECT = /\.dump(\.zst|\.gz)?(\.age)?$/;
+
+export function dataKey(tier: Tier, database: string, at: Date, compression: CompressionAlgorithm, encrypted = false): string {
+  return `${tierFolder(tier, at)}/${backupId(database, at)}${EXTENSION[compression]}${encrypted ? ENCRYPTED_SUFFIX : ''}`;
 }
 
 /** The manifest sits beside its data object: same name, manifest suffix instead of the dump's. */
 export function manifestKeyFor(key: string): string {
-  return key.replace(/\.dump(\.zst|\.gz)?$/, '') + MANIFEST_SUFFIX;
+  return key.replace(DATA_OBJECT, '') + MANIFEST_SUFFIX;
 }
 
 /** "daily/2026/11/22/app_20261122_020000.dump.zst" -> "app_20261122_020000" */
 export function idOfKey(key: string): string {
-  return key.split('/').pop()!.replace(/\.dump(\.zst|\.gz)?$/, '');
+  return key.split('/').pop()!.replace(DATA_OBJECT, '');
 }
 
 export function isManifestKey(key: string): boolean {

@@ -21,6 +21,13 @@ export const manifestSchema = z.object({
   pgDump: z.object({ version: z.string(), major: z.number(), args: z.array(z.string()) }),
   archiveFormat: z.literal('custom'),
   compression: z.object({ algorithm: z.enum(COMPRESSIONS), level: z.number() }),
+  /**
+   * Set when the stored object is age-encrypted: to whom (public keys only), or with a passphrase.
+   * Never a private key or the passphrase itself. Everything else here stays readable without keys.
+   */
+  encryption: z
+    .union([z.object({ format: z.literal('age'), recipients: z.array(z.string()).min(1) }).strict(), z.object({ format: z.literal('age'), passphrase: z.literal(true) }).strict()])
+    .optional(),
   rawBytes: z.number(),
   storedBytes: z.number(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -59,10 +66,11 @@ export function shellQuote(word: string): string {
 export function manualRestoreCommands(manifest: Manifest, file = manifest.key.split('/').pop()!): string[] {
   const quotedFile = shellQuote(file);
   const target = shellQuote(`${manifest.database}_restored`);
-  const decompress = { zstd: `zstd -dc ${quotedFile}`, gzip: `gzip -dc ${quotedFile}`, none: `cat ${quotedFile}` }[manifest.compression.algorithm];
-  return [
-    `sha256sum ${quotedFile}   # expect ${manifest.sha256}`,
-    `createdb ${target}`,
-    `${decompress} | pg_restore --no-owner --no-privileges -d ${target}`,
-  ];
+  const decompress = { zstd: 'zstd -dc', gzip: 'gzip -dc', none: undefined }[manifest.compression.algorithm];
+  // An encrypted backup is decrypted first: with the identity file, or age asks for the passphrase.
+  const encryption = manifest.encryption;
+  const decrypt = !encryption ? undefined : 'recipients' in encryption ? `age -d -i key.txt ${quotedFile}` : `age -d ${quotedFile}`;
+  const stream = decrypt ? [decrypt, decompress].filter(Boolean).join(' | ') : decompress ? `${decompress} ${quotedFile}` : `cat ${quotedFile}`;
+  const note = !encryption ? '' : 'recipients' in encryption ? '   # key.txt: the age identity file of one of its recipients' : '   # age asks for the passphrase';
+  return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `createdb ${target}`, `${stream} | pg_restore --no-owner --no-privileges -d ${target}${note}`];
 }

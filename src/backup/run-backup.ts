@@ -20,6 +20,7 @@ import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
 import { readTocAsItPasses, tablesWithoutData, type TocReader } from './toc';
 import { bufferReleaser } from '../process/memory';
+import { encryptionOf, startEncryptor } from '../encryption/age-stages';
 
 export interface BackupRequest {
   tier: Tier;
@@ -77,14 +78,18 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     const pgDump = chooseBinaryFor('pg_dump', dumps, server.major);
     // Lists the archive's table of contents as it is stored: it must read what this pg_dump writes.
     const pgRestore = chooseBinaryFor('pg_restore', restores, pgDump.major);
-    const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm);
-    log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name) }, 'backup started');
+    const encryption = encryptionOf(config.encryption);
+    const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm, Boolean(encryption));
+    log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name), encryption }, 'backup started');
 
     // Exclusive: a second keepsake that took the same name in the same second fails, never replaces this.
     for (const storage of storages) writers.push(await storage.createWriter(key, { exclusive: true }));
     const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
     const compression = await startCompression(config.compression);
     children.push(...compression.processes);
+    // age sits after the table-of-contents tap (which must read the plain archive) and before the hash.
+    const encryptor = encryption && startEncryptor(encryption, config.encryption);
+    if (encryptor) children.push(encryptor.process);
     const dump = startDump(pgDump, db, args, compression.dumpStdout);
     children.unshift(dump);
     for (const child of children) witness.watchChild(child);
@@ -110,7 +115,11 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (request.signal?.aborted) onAbort();
-      await Promise.all([pumped, pipeline(compression.output, stored, tocReader.tap, fanOut)]);
+      await Promise.all(
+        encryptor
+          ? [pumped, pipeline(compression.output, tocReader.tap, encryptor.input), pipeline(encryptor.output, stored, fanOut)]
+          : [pumped, pipeline(compression.output, stored, tocReader.tap, fanOut)],
+      );
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
     }
@@ -133,6 +142,7 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       pgDump: { version: pgDump.version, major: pgDump.major, args: args.filter((arg) => !arg.startsWith('--snapshot=')) },
       archiveFormat: 'custom',
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },
+      ...(encryption ? { encryption } : {}),
       rawBytes,
       storedBytes: stored.bytes,
       sha256: stored.sha256,
@@ -183,9 +193,9 @@ function refuseMissingData(listing: string, inventory: Inventory, database: stri
  * next free second (a data object left by a crashed run takes its name too). Two runs that check
  * at the same moment both see it free: the exclusive writes settle that.
  */
-async function unusedKey(storages: Storage[], tier: Tier, database: string, at: Date, compression: CompressionAlgorithm): Promise<string> {
+async function unusedKey(storages: Storage[], tier: Tier, database: string, at: Date, compression: CompressionAlgorithm, encrypted: boolean): Promise<string> {
   for (let shift = 0; ; shift++) {
-    const key = dataKey(tier, database, new Date(at.getTime() + shift * 1000), compression);
+    const key = dataKey(tier, database, new Date(at.getTime() + shift * 1000), compression, encrypted);
     const names = new Set([key, manifestKeyFor(key)]);
     let taken = false;
     for (const storage of storages) {

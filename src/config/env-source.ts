@@ -18,6 +18,8 @@ export const SECRET_VARIABLES = [
   'SMTP_PASSWORD',
   // Its path is the check's token: whoever knows it can report this sidecar healthy.
   'HEALTHCHECK_PING_URL',
+  // Doubles as the key that decrypts passphrase-mode backups.
+  'AGE_PASSPHRASE',
 ] as const;
 
 /** TARGET_<NAME>_ACCESS_KEY_ID and _SECRET_ACCESS_KEY: secrets whose names depend on the target's. */
@@ -27,16 +29,19 @@ export function isTargetSecret(name: string): boolean {
   return TARGET_SECRET.test(name);
 }
 
+/** Variables also accepted as <NAME>_FILE: the secrets, and public keys that are long enough to want a file. */
+export const FILE_VARIABLES = [...SECRET_VARIABLES, 'AGE_RECIPIENTS'] as const;
+
 export function isSecret(name: string): boolean {
   return (SECRET_VARIABLES as readonly string[]).includes(name) || isTargetSecret(name) || /PASSWORD|SECRET|TOKEN/.test(name);
 }
 
-/** The secrets set in `env`, by name: the fixed ones, and each named target's keys set directly or as _FILE. */
-function secretsIn(env: Env): string[] {
+/** The variables `env` may give as <NAME>_FILE: the fixed ones, and each named target's keys set directly or as _FILE. */
+function fileVariablesIn(env: Env): string[] {
   const targetSecrets = Object.keys(env)
     .map((name) => name.replace(/_FILE$/, ''))
     .filter((name) => TARGET_SECRET.test(name));
-  return [...new Set([...SECRET_VARIABLES, ...targetSecrets])];
+  return [...new Set([...FILE_VARIABLES, ...targetSecrets])];
 }
 
 /** The .env file read, and the variables it set: those the real environment left unset. */
@@ -65,7 +70,7 @@ export function withDotenv(env: Env, dotenvPath: string | undefined): { env: Env
  */
 export function resolveSecretFiles(env: Env, problems: string[]): Env {
   const resolved: Record<string, string | undefined> = { ...env };
-  for (const name of secretsIn(env)) {
+  for (const name of fileVariablesIn(env)) {
     const filePath = env[`${name}_FILE`];
     if (!filePath) continue;
     if (env[name]?.trim()) {

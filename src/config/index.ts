@@ -4,7 +4,8 @@ import { ConfigError } from '../errors';
 import { databaseFromUrl } from './database-url';
 import { databaseFromEnv, type SettingSource } from './database';
 import { crossVariableProblems } from './cross-checks';
-import { SECRET_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
+import { encryptionConfig, encryptionProblems } from './encryption';
+import { FILE_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema } from './schema';
 import { readTargets } from './targets';
 import type { CompressionAlgorithm, Config } from './types';
@@ -14,7 +15,7 @@ export * from './types';
 const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { zstd: 3, gzip: 6, none: 0 };
 
 /** Every variable keepsake reads, secrets' <NAME>_FILE included. */
-const KNOWN_VARIABLES = new Set<string>([...Object.keys(envSchema.shape), ...SECRET_VARIABLES.map((name) => `${name}_FILE`)]);
+const KNOWN_VARIABLES = new Set<string>([...Object.keys(envSchema.shape), ...FILE_VARIABLES.map((name) => `${name}_FILE`)]);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -47,7 +48,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       problems.push(`${name}=${displayValue(name, env[name])}${setIn}: ${issue.message}`);
     }
   }
-  problems.push(...crossVariableProblems(env));
+  problems.push(...crossVariableProblems(env), ...encryptionProblems(env));
   // Read even when other variables are wrong: the user sees every problem at once.
   const named = readTargets(env, result.success ? result.data : undefined);
   problems.push(...named.problems);
@@ -56,7 +57,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
 
   /** A variable's source: NAME_FILE when the value was read from that file, and the .env that set it. */
   const sourceOf = (name: string): SettingSource => {
-    const readFromFile = (SECRET_VARIABLES as readonly string[]).includes(name) && !withFile[name]?.trim() && Boolean(withFile[`${name}_FILE`]?.trim());
+    const readFromFile = (FILE_VARIABLES as readonly string[]).includes(name) && !withFile[name]?.trim() && Boolean(withFile[`${name}_FILE`]?.trim());
     const variable = readFromFile ? `${name}_FILE` : name;
     return dotenv?.variables.includes(variable) ? { name: variable, file: dotenv.path } : { name: variable };
   };
@@ -127,6 +128,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     pgBinDir: e.PG_BIN_DIR,
     targets: named.targets,
     compression: { algorithm, level, threads: e.BACKUP_COMPRESSION_THREADS || cpus().length },
+    encryption: encryptionConfig(e),
     stateDir: absolute(e.STATE_DIR),
     logDir: e.LOG_DIR ? absolute(e.LOG_DIR) : undefined,
     logLevel: e.LOG_LEVEL,

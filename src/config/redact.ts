@@ -10,7 +10,7 @@ export function redactedConfig(config: Config): unknown {
       if (key === 'origin') sources.add(value as object);
       if (sources.has(this as object)) return value;
       if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
-      return /password|secret/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
+      return /password|secret|passphrase/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
     }),
   );
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Cron } from 'croner';
 import { parseAge, parseBoolean, parseDuration, parseFreeSpace, parseSchedule, parseSize, splitWords } from './parse';
 import { dumpOptionProblems } from './pg-dump-options';
+import { parseRecipients } from '../encryption/recipients';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 export function parsed<T>(parse: (text: string) => T) {
@@ -71,6 +72,7 @@ export const REPORT_EVENTS = [
 export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered'] as const;
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
+export const ENCRYPTIONS = ['none', 'age'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const STORAGE_CLASSES = [
   'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
@@ -125,6 +127,10 @@ export const envSchema = z.object({
   BACKUP_COMPRESSION: oneOf(COMPRESSIONS).default('zstd'),
   BACKUP_COMPRESSION_LEVEL: integer(1, 19).optional(),
   BACKUP_COMPRESSION_THREADS: integer(0, 256).default(0),
+  BACKUP_ENCRYPTION: oneOf(ENCRYPTIONS).default('none'),
+  AGE_RECIPIENTS: parsed(parseRecipients).optional(),
+  AGE_PASSPHRASE: z.string().optional(),
+  AGE_IDENTITY_FILE: z.string().optional(),
 
   S3_BUCKET: z.string().optional(),
   S3_PREFIX: z.string().default('db-backups'),

@@ -5,7 +5,7 @@
 import type { DatabaseOrigin } from './database';
 import type { DotenvSource } from './env-source';
 import type { FreeSpaceLimit } from './parse';
-import type { COMPRESSIONS, LOG_LEVELS, REPORT_EVENTS, STORAGE_CLASSES, TARGET_KINDS } from './schema';
+import type { COMPRESSIONS, ENCRYPTIONS, LOG_LEVELS, REPORT_EVENTS, STORAGE_CLASSES, TARGET_KINDS } from './schema';
 
 export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -42,6 +42,21 @@ export interface CompressionConfig {
   level: number;
   /** zstd worker threads; 0 means one per core. */
   threads: number;
+}
+
+/**
+ * age encryption: what new backups are encrypted to, and what reads encrypted ones. The sidecar
+ * that backs up needs only the public keys; restore, restore-test and verify's deep check need the
+ * identity (or, in passphrase mode, the passphrase again).
+ */
+export interface EncryptionConfig {
+  mode: (typeof ENCRYPTIONS)[number];
+  /** X25519 public keys (age1...); every one can decrypt. */
+  recipients: readonly string[];
+  /** Passphrase mode: encrypts new backups (when mode is 'age' and no recipients) and decrypts. */
+  passphrase?: string;
+  /** An age identity file (AGE-SECRET-KEY-1...), to decrypt. */
+  identityFile?: string;
 }
 
 export interface RestoreConfig {
@@ -158,6 +173,7 @@ export interface Config {
   /** Primaries in BACKUP_TARGETS order, then the off-site ones in OFFSITE_TARGETS order. */
   targets: readonly TargetConfig[];
   compression: CompressionConfig;
+  encryption: EncryptionConfig;
   stateDir: string;
   logDir?: string;
   logLevel: (typeof LOG_LEVELS)[number];

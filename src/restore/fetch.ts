@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import type { Manifest } from '../backup/manifest';
-import { InterruptedError, StorageError, VerifyError, coerceError } from '../errors';
+import type { EncryptionConfig } from '../config';
+import { checkDecryptionKeys } from '../encryption/keys-check';
+import { ConfigError, InterruptedError, StorageError, VerifyError, coerceError } from '../errors';
 import type { Storage } from '../storage';
 import { readArchive } from './read-archive';
 
@@ -18,10 +20,12 @@ export interface FetchedArchive {
  * could not read the stored object (storage); only then size, sha256, decompression and raw size,
  * which mean the backup itself is damaged (VerifyError). A damaged backup is never restored.
  */
-export async function fetchArchive(storage: Storage, manifest: Manifest, path: string, signal?: AbortSignal): Promise<FetchedArchive> {
+export async function fetchArchive(storage: Storage, manifest: Manifest, path: string, encryption: EncryptionConfig, signal?: AbortSignal): Promise<FetchedArchive> {
   const started = Date.now();
   const where = storage.location(manifest.key);
-  const read = await readArchive(storage, manifest, createWriteStream(path, { mode: 0o600, highWaterMark: 1024 * 1024 }), signal);
+  // An encrypted backup without the key to it is refused before anything is downloaded.
+  await checkDecryptionKeys(manifest, encryption);
+  const read = await readArchive(storage, manifest, createWriteStream(path, { mode: 0o600, highWaterMark: 1024 * 1024 }), { signal, encryption });
   const { readError, writeError, codec: codecResult } = read;
 
   if (signal?.aborted) throw new InterruptedError(`Fetching ${where} was interrupted`);
@@ -32,6 +36,15 @@ export async function fetchArchive(storage: Storage, manifest: Manifest, path: s
   }
   if (read.sha256 !== manifest.sha256) {
     throw new VerifyError(`checksum mismatch for ${where}: sha256 is ${read.sha256}, its manifest says ${manifest.sha256}; the backup is damaged, use another one`);
+  }
+  const decrypted = read.decrypt;
+  if (decrypted && decrypted.exitCode !== 0 && decrypted.signal !== 'SIGKILL') {
+    const said = decrypted.stderrTail.trim();
+    // The stored bytes are the ones backed up (sha256 matched): the key is wrong, not the backup.
+    if (/no identity matched|incorrect passphrase|wrong passphrase/i.test(said)) {
+      throw new ConfigError([`${where} does not decrypt with the configured ${'recipients' in manifest.encryption! ? 'AGE_IDENTITY_FILE' : 'AGE_PASSPHRASE'} (${said}): configure the key it was encrypted with`]);
+    }
+    throw new VerifyError(`${where} does not decrypt: ${said}`);
   }
   if (codecResult && codecResult.exitCode !== 0 && codecResult.signal !== 'SIGKILL') {
     throw new VerifyError(`${where} does not decompress: ${codecResult.stderrTail.trim()}`);

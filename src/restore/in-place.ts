@@ -9,6 +9,7 @@ import { describeDatabase } from '../postgres/connection';
 import type { RestoreCheck } from './check-restored';
 import { puttingBackName } from './database-names';
 import { fetchArchive } from './fetch';
+import { checkDecryptionKeys } from '../encryption/keys-check';
 import { interruptedOr, restoreCopy, restoreFailed, type RestoreJob } from './restore-job';
 import { StepFailed, dropTarget, renameInto } from './swap';
 
@@ -26,6 +27,8 @@ export async function restoreInPlace(job: RestoreJob, archive: { path: string; m
   const { plan, signal } = job;
   const safety = plan.safetyBackup ? await takeSafetyBackup(job, plan.target, signal) : undefined;
   if (safety) job.log.info({ id: safety.id }, 'safety backup taken');
+  // The way back must be readable before the target is dropped: an encrypted safety backup needs its key here.
+  if (safety) await checkDecryptionKeys(safety, job.config.encryption);
   try {
     await dropTarget(plan.target, job.current.serverMajor);
   } catch (error) {
@@ -70,7 +73,7 @@ async function takeSafetyBackup(job: RestoreJob, target: DatabaseConfig, signal?
 /** Restores the safety backup beside, checks it and renames it to the target's name. Not interruptible: it is the way back. */
 async function putBack(job: RestoreJob, safety: Manifest): Promise<void> {
   const entry = selectBackup(await readCatalog(job.storages, { tier: 'pre-restore' }), `pre-restore/${safety.id}`);
-  const fetched = await fetchArchive(preferredCopy(entry), safety, join(job.dir, 'safety.dump'));
+  const fetched = await fetchArchive(preferredCopy(entry), safety, join(job.dir, 'safety.dump'), job.config.encryption);
   const pgRestore = await findBinaryFor('pg_restore', safety.pgDump.major, job.config.pgBinDir);
   const copy = puttingBackName(job.plan.target.database, job.plan.stamp);
   await restoreCopy(job, copy, { path: fetched.path, manifest: safety, pgRestore }, { keepOwnership: true });

@@ -3,6 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { startDecompressor } from '../backup/compress';
 import { CountingStream, DigestStream } from '../backup/digest';
 import type { Manifest } from '../backup/manifest';
+import type { EncryptionConfig } from '../config';
+import { startDecryptor } from '../encryption/age-stages';
 import type { ProcessResult } from '../process/run-process';
 import type { Storage } from '../storage';
 
@@ -14,6 +16,8 @@ export interface ArchiveRead {
   rawBytes: number;
   /** The decompressor's exit (undefined without compression). */
   codec?: ProcessResult;
+  /** age's exit (undefined for a backup that is not encrypted). */
+  decrypt?: ProcessResult;
   /** The first failure of either pipe, if any. */
   failure?: unknown;
   /** Errors raised by the stored object's stream, and by the sink. */
@@ -57,26 +61,48 @@ export class FeedWhileOpen extends Writable {
  * decompressor is stopped instead of waited for. On success it exits by itself, after checking
  * its own frame checksum.
  */
-export async function readArchive(storage: Storage, manifest: Manifest, sink: Writable, signal?: AbortSignal): Promise<ArchiveRead> {
+export async function readArchive(storage: Storage, manifest: Manifest, sink: Writable, options: { signal?: AbortSignal; encryption?: EncryptionConfig } = {}): Promise<ArchiveRead> {
+  const { signal } = options;
   const source = await storage.read(manifest.key);
   const stored = new DigestStream();
   const raw = new CountingStream();
   const codec = startDecompressor(manifest.compression.algorithm);
+  // An encrypted object is decrypted between the hash (of the stored bytes) and the decompressor.
+  const decryptor = manifest.encryption && options.encryption ? startDecryptor(manifest.encryption, options.encryption) : undefined;
   let readError: unknown;
   let writeError: unknown;
   source.on('error', (error) => (readError ??= error));
   sink.on('error', (error) => (writeError ??= error));
-  const reading = pipeline(source, stored, new FeedWhileOpen(codec.input), { signal });
+  decryptor?.input.on('error', () => undefined);
+  const reading = pipeline(source, stored, new FeedWhileOpen(decryptor?.input ?? codec.input), { signal });
+  const decrypting = decryptor ? pipeline(decryptor.output, new FeedWhileOpen(codec.input), { signal }) : Promise.resolve();
   const writing = pipeline(codec.output, raw, sink, { signal }).catch((error: unknown) => {
     source.destroy();
     throw error;
   });
   // A failing sink stops the read too; its own error is the one worth reporting.
-  const pipes = await Promise.allSettled([writing, reading]);
+  const pipes = await Promise.allSettled([writing, reading, decrypting]);
   const failed = pipes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
-    await codec.process?.terminate();
+    await Promise.all([codec.process?.terminate(), decryptor?.process.terminate()]);
     sink.destroy();
   }
-  return { storedBytes: stored.bytes, sha256: stored.sha256, rawBytes: raw.bytes, codec: await codec.process?.finished, failure: failed?.reason, readError, writeError };
+  return {
+    storedBytes: stored.bytes,
+    sha256: stored.sha256,
+    rawBytes: raw.bytes,
+    codec: await codec.process?.finished,
+    decrypt: await decryptor?.process.finished,
+    failure: failed?.reason,
+    readError,
+    writeError,
+  };
+}
+
+/** Size and sha256 of the stored bytes alone: all verify can check of an encrypted backup without its key. */
+export async function readStoredBytes(storage: Storage, manifest: Manifest): Promise<Pick<ArchiveRead, 'storedBytes' | 'sha256' | 'failure'>> {
+  const stored = new DigestStream();
+  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const failure = await pipeline(await storage.read(manifest.key), stored, discard).then(() => undefined, (error: unknown) => error);
+  return { storedBytes: stored.bytes, sha256: stored.sha256, failure };
 }

@@ -125,7 +125,7 @@ export async function dryRun(deps: Deps, plan: RestorePlan): Promise<{ name: str
   });
   await attempt('backup integrity', () =>
     withWorkDir(deps.config, async (dir) => {
-      const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'));
+      const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), deps.config.encryption);
       return `size and sha256 match, ${fetched.rawBytes} bytes after decompression`;
     }),
   );

@@ -81,7 +81,7 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
     const opening = openScratchDatabase(config, manifest.server.major, result.id.replace('restore_test_', ''));
     opening.catch(() => undefined);
     try {
-      const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), signal);
+      const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), config.encryption, signal);
       result.timings.fetchMs = fetched.durationMs;
       throwIfInterrupted();
       const scratch = await opening;

@@ -40,7 +40,7 @@ export async function executeRestore(deps: Deps, plan: RestorePlan, signal?: Abo
   const started = Date.now();
   const { manifest } = plan.entry;
   return withWorkDir(deps.config, async (dir) => {
-    const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), signal);
+    const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), deps.config.encryption, signal);
     const archive = { path: fetched.path, manifest, pgRestore: await findBinaryFor('pg_restore', manifest.pgDump.major, deps.config.pgBinDir) };
     // Look again now: the confirmation prompt may have waited a while.
     const current = await inspectTarget(plan.target);

@@ -1,4 +1,4 @@
-import { TIERS, manifestKeyFor, safeName, type Tier } from '../backup/keys';
+import { DATA_OBJECT, TIERS, manifestKeyFor, safeName, type Tier } from '../backup/keys';
 import { mapLimit, readCatalog, type Catalog } from '../catalog/catalog';
 import type { Storage, StoredObject } from '../storage';
 import type { BackupFacts, LeftoverFacts, RecordFacts } from './plan';
@@ -16,7 +16,6 @@ export interface RetentionFacts {
   leftovers: LeftoverFacts[];
 }
 
-const DATA_OBJECT = /\.dump(\.zst|\.gz)?$/;
 const RECORD = /^recovery-tests\/.+\.json$/;
 
 /** Only keys in keepsake's own layout are ever candidates: BACKUP_DIR may hold other files. */

@@ -74,6 +74,19 @@ describe('manualRestoreCommands', () => {
     ]);
   });
 
+  it.each<[NonNullable<Manifest['encryption']>, string]>([
+    [{ format: 'age', recipients: ['age1xyz'] }, 'age -d -i key.txt app_20261122_020000.dump.zst.age | zstd -dc | pg_restore --no-owner --no-privileges -d app_restored   # key.txt: the age identity file of one of its recipients'],
+    [{ format: 'age', passphrase: true }, 'age -d app_20261122_020000.dump.zst.age | zstd -dc | pg_restore --no-owner --no-privileges -d app_restored   # age asks for the passphrase'],
+  ])('for a backup encrypted with %j, decrypts with age before zstd', (encryption, pipeline) => {
+    const manifest = validManifest({ key: 'daily/2026/11/22/app_20261122_020000.dump.zst.age', encryption, sha256: 'b'.repeat(64) });
+    expect(manualRestoreCommands(manifest)).toEqual([`sha256sum app_20261122_020000.dump.zst.age   # expect ${'b'.repeat(64)}`, 'createdb app_restored', pipeline]);
+  });
+
+  it('refuses a manifest whose encryption names a secret key or passphrase', () => {
+    expect(parseManifest(body({ ...validManifest(), encryption: { format: 'age', recipients: ['age1xyz'], identity: 'AGE-SECRET-KEY-1ABC' } }))).toBeUndefined();
+    expect(parseManifest(body({ ...validManifest(), encryption: { format: 'age', passphrase: 'hunter2' } }))).toBeUndefined();
+  });
+
   it('uses a given local file name instead of the key', () => {
     const commands = manualRestoreCommands(validManifest(), '/tmp/downloaded.zst').join('\n');
     expect(commands).toContain('sha256sum /tmp/downloaded.zst');
