@@ -2,7 +2,10 @@
 /**
  * Local S3 endpoint for tests and `npm run bench`:
  *
- *   node --openssl-legacy-provider scripts/s3-test-server.js [--bucket NAME]... [--dir DIR]
+ *   node --openssl-legacy-provider scripts/s3-test-server.js [--bucket NAME]... [--dir DIR] [--port N]
+ *
+ * --dir and --port let a test stop the server and start it again with the same objects at the
+ * same address (a target that was down and comes back).
  *
  * Why the flag: s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with DES
  * (lib/controllers/bucket.js). OpenSSL 3 (node >= 17) only offers DES through the
@@ -30,24 +33,26 @@ const SECRET_ACCESS_KEY = 'S3RVER';
 function parseArgs(argv) {
   const buckets = [];
   let dir;
+  let port = 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === '--bucket' || arg === '--dir') && (value === undefined || value.startsWith('--'))) {
+    if ((arg === '--bucket' || arg === '--dir' || arg === '--port') && (value === undefined || value.startsWith('--'))) {
       throw new Error(`${arg} needs a value`);
     }
     if (arg === '--bucket') buckets.push(argv[++i]);
     else if (arg === '--dir') dir = argv[++i];
+    else if (arg === '--port') port = Number(argv[++i]);
     else throw new Error(`unknown argument: ${arg}`);
   }
-  return { buckets, dir };
+  return { buckets, dir, port };
 }
 
 // Set once we create a temp dir, so a failed start can still remove it.
 let tempDir;
 
 async function main() {
-  const { buckets, dir } = parseArgs(process.argv.slice(2));
+  const { buckets, dir, port: wantedPort } = parseArgs(process.argv.slice(2));
   const ownsDir = dir === undefined;
   if (ownsDir) tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keepsake-s3rver-'));
   const directory = ownsDir ? tempDir : path.resolve(dir);
@@ -55,7 +60,7 @@ async function main() {
 
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: wantedPort,
     silent: true,
     directory,
     configureBuckets: buckets.map((name) => ({ name })),

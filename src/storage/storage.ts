@@ -56,6 +56,13 @@ export interface ObjectWriter {
  */
 export interface Storage {
   readonly name: TargetName;
+  /**
+   * Primary targets receive backups; off-site ones only copies made by the off-site job
+   * (src/offsite). Unset means primary.
+   */
+  readonly role?: 'primary' | 'offsite';
+  /** Which copy to read first when several targets hold one: lower is cheaper. Unset counts as 0. */
+  readonly readCost?: number;
   /** Where a key lives, for humans and reports: a path or an s3:// URL. */
   location(key: string): string;
   createWriter(key: string, options?: WriteOptions): Promise<ObjectWriter>;
@@ -69,6 +76,14 @@ export interface Storage {
    */
   listTemporary?(prefix?: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;
+  /**
+   * Copies `key` from `source` inside the storage service, without the bytes passing through
+   * keepsake, when both are on the same service (same endpoint, region and credentials). Resolves
+   * false, having done nothing, when they are not; the caller then streams the object. The copy
+   * becomes visible at once, so it is written under `key` and the caller verifies it before
+   * anything lists it (a manifest beside it).
+   */
+  copyFrom?(source: Storage, key: string, size: number): Promise<boolean>;
   /** Free space where the target can tell (a file system); left out where it cannot (S3). Null when unreadable. */
   freeBytes?(): Promise<number | null>;
 }

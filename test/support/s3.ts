@@ -88,11 +88,16 @@ function readServerInfo(child: ChildProcess, stderrTail: () => string): Promise<
   });
 }
 
-export async function startTestS3(options: { bucket?: string } = {}): Promise<TestS3> {
+/**
+ * Starts s3rver. With `dir` (kept after stop) and `port`, a stopped server can be started again
+ * holding the same objects at the same endpoint: a target that was down and came back.
+ */
+export async function startTestS3(options: { bucket?: string; dir?: string; port?: number } = {}): Promise<TestS3> {
   const bucket = options.bucket ?? 'keepsake-test';
+  const extra = [...(options.dir ? ['--dir', options.dir] : []), ...(options.port ? ['--port', String(options.port)] : [])];
   // stdin stays an open pipe: the server exits when it closes, so a crashed jest worker
   // cannot leave it running.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, '--bucket', bucket], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, '--bucket', bucket, ...extra], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   // Drain stderr (a full pipe would block the child) and keep the tail for error messages.
