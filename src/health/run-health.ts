@@ -96,7 +96,7 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     readState(config.stateDir).catch((error) => unreadable('state', error, { jobs: {} })),
     withTimeout('reading the last restore test', timeoutMs, () => latestRestoreTest(deps)).catch((error) => unreadable('restore-test', error, undefined)),
     outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
-    gatherOffsiteFacts(deps.storages, config.database.database, timeoutMs, Date.now()).then(
+    gatherOffsiteFacts(deps.storages, config.database.database, timeoutMs, (options.now?.() ?? new Date()).getTime()).then(
       (facts) => offsiteChecks(facts, config.health.offsiteMaxAgeMs),
       (error) => [fail('offsite', `cannot tell how far behind the off-site targets are: ${coerceError(error).message.split('\n')[0]}; fix the primary targets first`)],
     ),

@@ -3,6 +3,13 @@ import { join } from 'node:path';
 import { manifestKeyFor } from '../../src/backup/keys';
 import { parseManifest, serializeManifest, type Manifest } from '../../src/backup/manifest';
 import { readCatalog } from '../../src/catalog/catalog';
+import { loadConfig } from '../../src/config';
+import { runHealthChecks } from '../../src/health/run-health';
+import { offsiteJob } from '../../src/jobs/offsite';
+import { idleReason } from '../../src/jobs/registry';
+import { silentLogger } from '../../src/log';
+import { listOutbox } from '../../src/state/outbox';
+import type { Storage } from '../../src/storage';
 import { LocalStorage } from '../../src/storage/local';
 import type { RestoreTestResult } from '../../src/restore/restore-test';
 import { runCli } from '../support/cli';
@@ -119,5 +126,24 @@ describe('off-site copies (streamed, checked by sha256)', () => {
     } finally {
       await writeFile(path, original);
     }
+  });
+
+  it('the job copies to the off-site targets, files its report, and health says how far behind they are', async () => {
+    // Until targets are configured by name, an adapter marked off-site stands for one.
+    const offsite = Object.assign(await freshFolder(), { role: 'offsite' as const }) as Storage;
+    const config = loadConfig({ ...env, HEALTH_MAX_AGE_OFFSITE: '1h' });
+    expect(idleReason('offsite', primaries())).toBe('no off-site targets');
+    expect(idleReason('offsite', [...primaries(), offsite])).toBeUndefined();
+
+    const health = async (at = new Date()) => (await runHealthChecks({ config, storages: [...primaries(), offsite] }, { now: () => at })).checks.find((check) => check.name === 'offsite:local');
+    // The backups are minutes old: missing, but within the hour HEALTH_MAX_AGE_OFFSITE allows; two hours on, past it.
+    expect(await health()).toMatchObject({ status: 'ok', message: expect.stringMatching(/^local lacks 2 backups/) });
+    expect(await health(new Date(Date.now() + 2 * 3_600_000))).toMatchObject({ status: 'fail', message: expect.stringMatching(/^local lacks 2 backups.*HEALTH_MAX_AGE_OFFSITE/) });
+
+    const summary = await offsiteJob({ config, storages: [...primaries(), offsite], log: silentLogger }, new AbortController().signal);
+    expect(summary).toMatch(/^off-site: 2 backups copied \(/);
+    const filed = (await listOutbox(config.stateDir)).filter((item) => item.event.startsWith('offsite-'));
+    expect(filed.map((item) => [item.event, item.subject])).toEqual([['offsite-succeeded', expect.stringMatching(/^\[keepsake\] OK off-site copy app@.*: 2 backups copied \(.*\) to local$/)]]);
+    expect(await health()).toMatchObject({ status: 'ok', measured: 0, message: `local holds every backup of the primaries (newest ${backups[1]!.id})` });
   });
 });

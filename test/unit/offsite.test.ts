@@ -1,3 +1,4 @@
+import { copyRanges } from '../../src/storage/s3-copy';
 import { offsiteChecks } from '../../src/health/offsite';
 import { offsiteLag } from '../../src/offsite/lag';
 import type { OffsiteEvent } from '../../src/report/events';
@@ -73,5 +74,15 @@ describe('the off-site report', () => {
     expect(subject).toBe('[keepsake] OK off-site copy app@db-prod:5432: 1 backup copied (42.1 MB) to cold');
     expect(text).toContain('server-side copy from s3, read back and checked by sha256');
     expect(text).toContain('Behind afterwards: up to date');
+  });
+});
+
+describe('server-side copies above 5 GiB go part by part', () => {
+  it('asks for consecutive, inclusive byte ranges that cover the object exactly', () => {
+    expect(copyRanges(10, 4)).toEqual(['bytes=0-3', 'bytes=4-7', 'bytes=8-9']);
+    expect(copyRanges(8, 4)).toEqual(['bytes=0-3', 'bytes=4-7']);
+    const ranges = copyRanges(6 * 1024 ** 3);
+    expect(ranges).toHaveLength(12);
+    expect(ranges.at(-1)).toBe(`bytes=${11 * 512 * 1024 ** 2}-${6 * 1024 ** 3 - 1}`);
   });
 });
