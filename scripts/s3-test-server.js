@@ -2,10 +2,12 @@
 /**
  * Local S3 endpoint for tests and `npm run bench`:
  *
- *   node --openssl-legacy-provider scripts/s3-test-server.js [--bucket NAME]... [--dir DIR] [--key ID:SECRET]
+ *   node --openssl-legacy-provider scripts/s3-test-server.js [--bucket NAME]... [--dir DIR] [--port N] [--key ID:SECRET]
  *
- * --key adds an access key pair besides s3rver's built-in S3RVER one, for tests that need keys of
- * their own (the secret-leak test uses sentinel keys it then looks for everywhere).
+ * --dir and --port let a test stop the server and start it again with the same objects at the
+ * same address (a target that was down and comes back). --key adds an access key pair besides
+ * s3rver's built-in S3RVER one, for tests that need keys of their own (the secret-leak test uses
+ * sentinel keys it then looks for everywhere).
  *
  * Why the flag: s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with DES
  * (lib/controllers/bucket.js). OpenSSL 3 (node >= 17) only offers DES through the
@@ -35,14 +37,16 @@ function parseArgs(argv) {
   const buckets = [];
   const keys = [];
   let dir;
+  let port = 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === '--bucket' || arg === '--dir' || arg === '--key') && (value === undefined || value.startsWith('--'))) {
+    if ((arg === '--bucket' || arg === '--dir' || arg === '--port' || arg === '--key') && (value === undefined || value.startsWith('--'))) {
       throw new Error(`${arg} needs a value`);
     }
     if (arg === '--bucket') buckets.push(argv[++i]);
     else if (arg === '--dir') dir = argv[++i];
+    else if (arg === '--port') port = Number(argv[++i]);
     else if (arg === '--key') {
       const [id, secret] = argv[++i].split(':');
       if (!id || !secret) throw new Error('--key needs ID:SECRET');
@@ -50,14 +54,14 @@ function parseArgs(argv) {
     }
     else throw new Error(`unknown argument: ${arg}`);
   }
-  return { buckets, dir, keys };
+  return { buckets, dir, port, keys };
 }
 
 // Set once we create a temp dir, so a failed start can still remove it.
 let tempDir;
 
 async function main() {
-  const { buckets, dir, keys } = parseArgs(process.argv.slice(2));
+  const { buckets, dir, port: wantedPort, keys } = parseArgs(process.argv.slice(2));
   for (const key of keys) DUMMY_ACCOUNT.createKeyPair(key.id, key.secret);
   const ownsDir = dir === undefined;
   if (ownsDir) tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keepsake-s3rver-'));
@@ -66,7 +70,7 @@ async function main() {
 
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: wantedPort,
     silent: true,
     directory,
     configureBuckets: buckets.map((name) => ({ name })),

@@ -11,6 +11,7 @@ import { registerRestoreTest } from './cli/restore-test';
 import { registerRestore } from './cli/restore';
 import { registerDaemon } from './cli/daemon';
 import { registerCleanup } from './cli/cleanup';
+import { registerOffsite } from './cli/offsite';
 import { registerOutbox } from './cli/outbox';
 import { registerReport } from './cli/report-preview';
 import { registerNotify } from './cli/notify';
@@ -33,7 +34,7 @@ export function buildProgram(context: CommandContext): Command {
       context.command = action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
       context.verbose = Boolean(program.opts().verbose);
     });
-  for (const register of [registerBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
+  for (const register of [registerBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerOffsite, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
     register(program, context);
   }
   return program;

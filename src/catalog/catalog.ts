@@ -121,9 +121,14 @@ export async function readCatalog(storages: Storage[], options: { tier?: Tier } 
   return { backups, incomplete, problems };
 }
 
-/** The copy to read: the cheapest target's (local disk before S3), in the targets' order among equals. */
+/** A backup's copies, cheapest to read first (a local disk before a bucket); ties keep the targets' order. */
+export function copiesByReadCost(entry: CatalogEntry): BackupCopy[] {
+  return [...entry.copies].sort((a, b) => a.storage.readCost - b.storage.readCost);
+}
+
+/** The copy to read: the cheapest. */
 export function preferredCopy(entry: CatalogEntry): Storage {
-  return entry.copies.reduce((best, copy) => (copy.storage.readCost < best.storage.readCost ? copy : best)).storage;
+  return copiesByReadCost(entry)[0]!.storage;
 }
 
 /**

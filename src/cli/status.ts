@@ -5,6 +5,7 @@ import { readState, type DaemonState } from '../state/daemon-state';
 import { daemonLiveness, type DaemonLiveness } from '../state/daemon-lock';
 import { readHealthMemory } from '../state/health-memory';
 import { formatDuration, table } from '../format';
+import { idleReason } from '../jobs/registry';
 import type { CommandContext } from './context';
 
 /** "in 3h12m" / "2h05m ago" relative to now. */
@@ -20,9 +21,9 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
  * The daemon's own next run while it is up to date; otherwise (no daemon yet, or a time that has
  * passed because the daemon is down) the next slot of the configured schedule.
  */
-export function nextRunOf(config: Config, job: JobName, recorded: string | null | undefined, now = Date.now()): string | undefined {
+export function nextRunOf(config: Config, job: JobName, recorded: string | null | undefined, now = Date.now(), idle?: string): string | undefined {
   const pattern = config.schedule.jobs[job];
-  if (pattern === 'off') return undefined;
+  if (pattern === 'off' || idle) return undefined;
   if (recorded && Date.parse(recorded) > now) return recorded;
   return new Cron(pattern, { paused: true, timezone: config.schedule.timeZone }).nextRun(new Date(now))?.toISOString();
 }
@@ -52,14 +53,16 @@ export function registerStatus(program: Command, context: CommandContext): void 
       const config = context.config();
       const [state, health, live] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir), daemonLiveness(config.stateDir)]);
       const daemon = live.state === 'none' ? { running: false } : { running: live.state === 'running', ...live.holder, heartbeat: live.heartbeatAt ? new Date(live.heartbeatAt).toISOString() : undefined, judgedBy: live.judgedBy };
-      const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun) ?? null]));
+      const storages = context.storages();
+      const idle = Object.fromEntries(JOBS.map((job) => [job, idleReason(job, storages)]));
+      const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun, Date.now(), idle[job]) ?? null]));
       if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns }, null, 2));
       context.out(describeDaemon(live, state));
       const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
       for (const job of JOBS) {
         const entry = state.jobs[job] ?? {};
         const outcome = entry.outcome ? `${entry.outcome}${entry.error ? `: ${entry.error.slice(0, 60)}` : ''}` : '-';
-        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : relativeTime(nextRuns[job])]);
+        rows.push([job, config.schedule.jobs[job], relativeTime(entry.lastStart), outcome, entry.durationMs !== undefined ? formatDuration(entry.durationMs) : '-', config.schedule.jobs[job] === 'off' ? 'off' : idle[job] ? `off (${idle[job]})` : relativeTime(nextRuns[job])]);
       }
       context.out(table(rows));
       if (health) {

@@ -78,6 +78,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
         'restore-test': e.SCHEDULE_RESTORE_TEST,
         'storage-report': e.SCHEDULE_STORAGE_REPORT,
         logrotate: e.SCHEDULE_LOGROTATE,
+        offsite: e.SCHEDULE_OFFSITE,
       },
       timeZone: e.TZ,
       catchUp: e.BACKUP_CATCH_UP,
@@ -109,6 +110,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     health: {
       maxAgeMs: { daily: e.HEALTH_MAX_AGE_DAILY, weekly: e.HEALTH_MAX_AGE_WEEKLY, monthly: e.HEALTH_MAX_AGE_MONTHLY },
       restoreTestMaxAgeMs: e.HEALTH_MAX_AGE_RESTORE_TEST,
+      offsiteMaxAgeMs: e.HEALTH_MAX_AGE_OFFSITE,
       minSizeRatio: e.HEALTH_MIN_SIZE_RATIO,
       minBackupBytes: e.HEALTH_MIN_BACKUP_SIZE,
       minFreeDisk: e.HEALTH_MIN_FREE_DISK,

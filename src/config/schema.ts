@@ -66,10 +66,10 @@ export const TARGET_KINDS = ['local', 's3'] as const;
 export const TARGET_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export const REPORT_EVENTS = [
   'backup-succeeded', 'backup-failed', 'restore-test-passed', 'restore-test-failed', 'cleanup-summary',
-  'storage-report', 'health-alert', 'health-recovered', 'test',
+  'storage-report', 'health-alert', 'health-recovered', 'offsite-succeeded', 'offsite-failed', 'test',
 ] as const;
 /** Events that say "all is well": NOTIFY_ON_SUCCESS=false silences these. */
-export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered'] as const;
+export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered', 'offsite-succeeded'] as const;
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export const ENCRYPTIONS = ['none', 'age'] as const;
@@ -172,6 +172,7 @@ export const envSchema = z.object({
   SCHEDULE_RESTORE_TEST: schedule.default('0 6 1 * *'),
   SCHEDULE_STORAGE_REPORT: schedule.default('0 7 * * 1'),
   SCHEDULE_LOGROTATE: schedule.default('0 4 * * *'),
+  SCHEDULE_OFFSITE: schedule.default('0 4 * * 0'),
   BACKUP_CATCH_UP: boolean.default(true),
   BACKUP_ON_START: boolean.default(false),
   // 0 is a choice: abort the running job at once on SIGTERM.
@@ -218,6 +219,7 @@ export const envSchema = z.object({
   HEALTH_MAX_AGE_WEEKLY: parsed(parseDuration).default(8 * 86_400_000),
   HEALTH_MAX_AGE_MONTHLY: parsed(parseDuration).default(32 * 86_400_000),
   HEALTH_MAX_AGE_RESTORE_TEST: parsed(parseDuration).default(35 * 86_400_000),
+  HEALTH_MAX_AGE_OFFSITE: parsed(parseDuration).default(8 * 86_400_000),
   HEALTH_MIN_SIZE_RATIO: parsed((text) => {
     const value = Number(text.trim());
     if (!/^\d*\.?\d+$/.test(text.trim()) || value > 1) throw new Error('expected a ratio from 0 to 1, like 0.5 (0 turns the check off)');

@@ -71,7 +71,7 @@ export interface RestoreConfig {
   testTimeoutMs: number;
 }
 
-export const JOBS = ['daily', 'weekly', 'monthly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate'] as const;
+export const JOBS = ['daily', 'weekly', 'monthly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate', 'offsite'] as const;
 export type JobName = (typeof JOBS)[number];
 
 export interface ScheduleConfig {
@@ -146,6 +146,8 @@ export interface HealthConfig {
   /** The newest backup of each scheduled tier must be younger than this. */
   maxAgeMs: Record<'daily' | 'weekly' | 'monthly', number>;
   restoreTestMaxAgeMs: number;
+  /** The oldest backup an off-site target lacks must be younger than this. */
+  offsiteMaxAgeMs: number;
   /** The newest backup below this fraction of its tier's recent median is suspicious; 0 = off. */
   minSizeRatio: number;
   minBackupBytes?: number;

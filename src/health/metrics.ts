@@ -83,6 +83,13 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
   gauge('keepsake_storage_probe_latency_seconds', 'Round trip of the last health probe on the target', ['target'], (g, s) => {
     for (const check of s.health?.checks ?? []) if (check.name.startsWith('storage:') && check.measured !== undefined) g.set({ target: check.name.slice(8) }, check.measured / 1000);
   });
+  // From the last health run's offsite:<target> checks: the age of the oldest backup the target lacks.
+  gauge('keepsake_offsite_lag_seconds', 'Age of the oldest backup the off-site target lacks (0 when it has them all), per target, at the last health run', ['target'], (g, s) => {
+    for (const check of s.health?.checks ?? []) if (check.name.startsWith('offsite:') && check.measured !== undefined) g.set({ target: check.name.slice(8) }, check.measured / 1000);
+  });
+  gauge('keepsake_offsite_last_success_timestamp_seconds', 'End of the last off-site job that copied everything it had to', [], (g, s) => {
+    if (s.state.jobs.offsite?.lastSuccess) g.set(seconds(s.state.jobs.offsite.lastSuccess.at));
+  });
   gauge('keepsake_outbox_reports', 'Reports waiting in the outbox to be sent', [], (g, s) => g.set(s.outbox.count));
   gauge('keepsake_outbox_oldest_age_seconds', 'How long the oldest waiting report has waited (0 when none)', [], (g, s) => {
     g.set(s.outbox.oldestCreatedAt ? Math.max(0, Date.now() / 1000 - seconds(s.outbox.oldestCreatedAt)) : 0);

@@ -11,6 +11,7 @@ import { readState } from '../state/daemon-state';
 import { daemonLiveness } from '../state/daemon-lock';
 import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
 import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
+import { gatherOffsiteFacts, offsiteChecks } from './offsite';
 import { fail, worstStatus, type HealthCheckResult, type HealthReport } from './report';
 
 /** Health checks log nothing themselves: their report is the outcome. */
@@ -88,7 +89,7 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     problems.push(fail(name, `cannot read what this check needs: ${coerceError(error).message.split('\n')[0]}; fix STATE_DIR (${config.stateDir}) or the storage`));
     return fallback;
   };
-  const [database, storage, disks, logs, listed, state, restoreTest, outbox] = await Promise.all([
+  const [database, storage, disks, logs, listed, state, restoreTest, outbox, offsite] = await Promise.all([
     databaseChecks(config, timeoutMs),
     Promise.all(deps.storages.map((target) => storageCheck(target, timeoutMs))),
     diskChecks(config).catch((error) => [fail('disk', `cannot read free space: ${coerceError(error).message}`)]),
@@ -97,6 +98,15 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     readState(config.stateDir).catch((error) => unreadable('state', error, { jobs: {} })),
     withTimeout('reading the last restore test', timeoutMs, () => latestRestoreTest(deps)).catch((error) => unreadable('restore-test', error, undefined)),
     outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
+    gatherOffsiteFacts(deps.storages, {
+      database: config.database.database,
+      retentionOf: (name) => config.targets.find((target) => target.name === name)?.retention,
+      timeoutMs,
+      now: (options.now?.() ?? new Date()).getTime(),
+    }).then(
+      (facts) => offsiteChecks(facts, config.health.offsiteMaxAgeMs),
+      (error) => [fail('offsite', `cannot tell how far behind the off-site targets are: ${coerceError(error).message.split('\n')[0]}; fix the primary targets first`)],
+    ),
   ]);
   const now = (options.now ?? (() => new Date()))();
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
@@ -111,6 +121,6 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   }
   // A fact that could not be read replaces its verdict: say what failed, never guess "fine".
   const broken = new Set(problems.map((problem) => problem.name));
-  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...problems, ...disks, ...logs];
+  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...offsite, ...problems, ...disks, ...logs];
   return { format: 1, status: worstStatus(checks), checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - started), checks };
 }

@@ -1,9 +1,12 @@
 import type { JobName } from '../config';
+import { offsiteStorages } from '../storage';
+import type { Storage } from '../storage';
 import { backupJob } from './backup';
 import { cleanupJob } from './cleanup';
 import { healthCheckJob } from './health';
 import type { JobRunner } from './job';
 import { logrotateJob } from './logrotate';
+import { offsiteJob } from './offsite';
 import { restoreTestJob } from './restore-test';
 import { storageReport } from './storage-report';
 
@@ -18,5 +21,12 @@ export function jobRunners(): Record<JobName, JobRunner> {
     health: healthCheckJob,
     'storage-report': (deps) => storageReport(deps),
     logrotate: logrotateJob,
+    offsite: offsiteJob,
   };
+}
+
+/** Why a job that has a schedule is not scheduled all the same (it has nothing to work on), else undefined. */
+export function idleReason(job: JobName, storages: readonly Storage[]): string | undefined {
+  if (job === 'offsite' && !offsiteStorages(storages).length) return 'no off-site targets';
+  return undefined;
 }

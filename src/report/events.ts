@@ -2,6 +2,7 @@ import type { Manifest } from '../backup/manifest';
 import type { DatabaseConfig } from '../config';
 import type { RestoreTestResult } from '../restore/restore-test';
 import type { CleanupSummary } from '../retention/apply';
+import type { OffsiteResult } from '../offsite/copy-to-offsite';
 
 /**
  * Every outcome keepsake reports, as data. The renderer turns one into an email; the outbox
@@ -14,6 +15,7 @@ export type ReportEvent =
   | CleanupSummaryEvent
   | HealthEvent
   | StorageReportEvent
+  | OffsiteEvent
   | TestEvent;
 
 export type ReportEventKind = ReportEvent['kind'];
@@ -117,6 +119,15 @@ export interface StorageReportEvent {
   history: { startedAt: string; storedBytes: number; tier: string }[];
 }
 
+/** The off-site job's run: per off-site target, what was copied, what failed and why, how far behind it is. */
+export interface OffsiteEvent {
+  kind: 'offsite-succeeded' | 'offsite-failed';
+  sidecar?: Sidecar;
+  startedAt: string;
+  finishedAt: string;
+  targets: OffsiteResult[];
+}
+
 /** `keepsake notify test`: proves the mail path end to end. */
 export interface TestEvent {
   kind: 'test';
@@ -132,5 +143,7 @@ export const REPORT_EVENT_KINDS = [
   'health-alert',
   'health-recovered',
   'storage-report',
+  'offsite-succeeded',
+  'offsite-failed',
   'test',
 ] as const satisfies readonly ReportEventKind[];

@@ -34,3 +34,8 @@ export function storagesFrom(storages: readonly Storage[], from?: string): Stora
 export function primaryStorages(storages: readonly Storage[]): Storage[] {
   return storages.filter((storage) => storage.role === 'primary');
 }
+
+/** The targets that only receive copies (OFFSITE_TARGETS), made by the off-site job. */
+export function offsiteStorages(storages: readonly Storage[]): Storage[] {
+  return storages.filter((storage) => storage.role === 'offsite');
+}

@@ -8,6 +8,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { MultipartUploadStream } from './s3-multipart';
+import { copyInsideService } from './s3-copy';
 import type { S3Config } from '../config';
 import { StorageError } from '../errors';
 import { KeyTakenError, streamToBuffer, type ObjectWriter, type Storage, type StoredObject, type TargetIdentity, type WriteOptions } from './storage';
@@ -73,6 +74,33 @@ export class S3Storage implements Storage {
   ) {
     this.name = target.name;
     this.role = target.role;
+  }
+
+  /**
+   * Two targets are one service when a request signed for one reaches the other's objects: same
+   * endpoint, region and credentials. Then an object copies between them without leaving the server.
+   */
+  canCopyFrom(source: Storage): boolean {
+    if (!(source instanceof S3Storage)) return false;
+    const a = this.config;
+    const b = source.config;
+    return a.endpoint === b.endpoint && a.region === b.region && a.accessKeyId === b.accessKeyId && a.secretAccessKey === b.secretAccessKey;
+  }
+
+  async copyFrom(source: Storage, key: string, size: number): Promise<boolean> {
+    if (!(source instanceof S3Storage) || !this.canCopyFrom(source)) return false;
+    try {
+      await copyInsideService({
+        client: this.client,
+        from: { bucket: source.config.bucket, key: source.objectKey(key) },
+        to: { bucket: this.config.bucket, key: this.objectKey(key), storageClass: this.config.storageClass },
+        size,
+      });
+    } catch (error) {
+      if (isConditionFailure(error)) throw new KeyTakenError(this.location(key));
+      throw explain('copy to', this.location(key), error);
+    }
+    return true;
   }
 
   private objectKey(key: string): string {

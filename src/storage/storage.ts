@@ -75,6 +75,16 @@ export interface Storage {
    */
   listTemporary?(prefix?: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;
+  /**
+   * Copies `key` from `source` inside the storage service, without the bytes passing through
+   * keepsake, when both are on the same service (same endpoint, region and credentials). Resolves
+   * false, having done nothing, when they are not; the caller then streams the object. The copy
+   * becomes visible at once, so it is written under `key` and the caller verifies it before
+   * anything lists it (a manifest beside it).
+   */
+  copyFrom?(source: Storage, key: string, size: number): Promise<boolean>;
+  /** Whether copyFrom(source) can copy inside the service; no request is made. */
+  canCopyFrom?(source: Storage): boolean;
   /** Free space where the target can tell (a file system); left out where it cannot (S3). Null when unreadable. */
   freeBytes?(): Promise<number | null>;
 }

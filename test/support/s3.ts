@@ -90,13 +90,21 @@ function readServerInfo(child: ChildProcess, stderrTail: () => string): Promise<
   });
 }
 
-/** `key`: an access key pair of the test's own instead of s3rver's built-in S3RVER one. */
-export async function startTestS3(options: { bucket?: string; key?: { id: string; secret: string } } = {}): Promise<TestS3> {
+/**
+ * Starts s3rver. With `dir` (kept after stop) and `port`, a stopped server can be started again
+ * holding the same objects at the same endpoint: a target that was down and came back. `key`: an
+ * access key pair of the test's own instead of s3rver's built-in S3RVER one.
+ */
+export async function startTestS3(options: { bucket?: string; dir?: string; port?: number; key?: { id: string; secret: string } } = {}): Promise<TestS3> {
   const bucket = options.bucket ?? 'keepsake-test';
-  const keyArgs = options.key ? ['--key', `${options.key.id}:${options.key.secret}`] : [];
+  const extra = [
+    ...(options.dir ? ['--dir', options.dir] : []),
+    ...(options.port ? ['--port', String(options.port)] : []),
+    ...(options.key ? ['--key', `${options.key.id}:${options.key.secret}`] : []),
+  ];
   // stdin stays an open pipe: the server exits when it closes, so a crashed jest worker
   // cannot leave it running.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, '--bucket', bucket, ...keyArgs], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', SCRIPT, '--bucket', bucket, ...extra], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   // Drain stderr (a full pipe would block the child) and keep the tail for error messages.

@@ -43,6 +43,7 @@ describe('durations that are only compared with an age (no timer, no limit)', ()
     ['HEALTH_MAX_AGE_WEEKLY', '40d', (c: ReturnType<typeof loadConfig>) => c.health.maxAgeMs.weekly],
     ['HEALTH_MAX_AGE_MONTHLY', '40d', (c: ReturnType<typeof loadConfig>) => c.health.maxAgeMs.monthly],
     ['HEALTH_MAX_AGE_RESTORE_TEST', '100d', (c: ReturnType<typeof loadConfig>) => c.health.restoreTestMaxAgeMs],
+    ['HEALTH_MAX_AGE_OFFSITE', '40d', (c: ReturnType<typeof loadConfig>) => c.health.offsiteMaxAgeMs],
     ['HEALTH_ALERT_REPEAT', '30d', (c: ReturnType<typeof loadConfig>) => c.health.alertRepeatMs],
     ['CLEANUP_INCOMPLETE_AFTER', '30d', (c: ReturnType<typeof loadConfig>) => c.retention.incompleteAfterMs],
   ])('%s=%s is accepted as it is', (name, text, pick) => {

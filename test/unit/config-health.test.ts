@@ -19,6 +19,7 @@ describe('health configuration', () => {
     expect(loadConfig({}).health).toEqual({
       maxAgeMs: { daily: 26 * H, weekly: 8 * D, monthly: 32 * D },
       restoreTestMaxAgeMs: 35 * D,
+      offsiteMaxAgeMs: 8 * D,
       minSizeRatio: 0.5,
       minBackupBytes: undefined,
       minFreeDisk: { percent: 10 },

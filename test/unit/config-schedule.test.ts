@@ -5,7 +5,7 @@ describe('schedule and retention configuration', () => {
   it('has the documented defaults', () => {
     const { schedule, retention } = loadConfig({});
     expect(schedule).toEqual({
-      jobs: { daily: '0 2 * * *', weekly: '0 3 * * 0', monthly: '0 4 1 * *', health: '0 * * * *', cleanup: '30 5 * * 0', 'restore-test': '0 6 1 * *', 'storage-report': '0 7 * * 1', logrotate: '0 4 * * *' },
+      jobs: { daily: '0 2 * * *', weekly: '0 3 * * 0', monthly: '0 4 1 * *', health: '0 * * * *', cleanup: '30 5 * * 0', 'restore-test': '0 6 1 * *', 'storage-report': '0 7 * * 1', logrotate: '0 4 * * *', offsite: '0 4 * * 0' },
       timeZone: 'UTC',
       catchUp: true,
       backupOnStart: false,

@@ -6,6 +6,7 @@ import { at } from './common';
 import type { ReportDocument } from './document';
 import { health, testReport } from './health';
 import { toHtml } from './html';
+import { offsiteReport } from './offsite';
 import { restoreTest } from './restore-test';
 import { storageReport } from './storage';
 import { toText } from './text';
@@ -55,6 +56,9 @@ function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocum
       return health(event, prefix);
     case 'storage-report':
       return storageReport(event, prefix, now);
+    case 'offsite-succeeded':
+    case 'offsite-failed':
+      return offsiteReport(event, prefix);
     case 'test':
       return testReport(event, prefix, now);
   }

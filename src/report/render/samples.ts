@@ -207,6 +207,52 @@ export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
     growthBytes: 12_600_000,
     history,
   },
+  'offsite-succeeded': {
+    kind: 'offsite-succeeded',
+    sidecar: SAMPLE_SIDECAR,
+    startedAt: '2026-11-22T04:00:00.210Z',
+    finishedAt: '2026-11-22T04:00:41.730Z',
+    targets: [
+      {
+        target: 'cold',
+        location: 's3://acme-cold/db-backups/',
+        startedAt: '2026-11-22T04:00:00.210Z',
+        durationMs: 41_520,
+        copied: [
+          { tier: 'daily', id: 'app_20261122_020000', startedAt: sampleManifest.startedAt, bytes: sampleManifest.storedBytes, durationMs: 21_300, method: 'streamed', from: 'local' },
+          { tier: 'daily', id: 'app_20261121_020000', startedAt: at(1), bytes: 41_980_112, durationMs: 20_110, method: 'streamed', from: 'local' },
+        ],
+        failed: [],
+        lag: { missing: 0, oldestMissingAgeMs: 0, newestHeld: { tier: 'daily', id: 'app_20261122_020000', startedAt: sampleManifest.startedAt } },
+      },
+    ],
+  },
+  'offsite-failed': {
+    kind: 'offsite-failed',
+    sidecar: SAMPLE_SIDECAR,
+    startedAt: '2026-11-22T04:00:00.210Z',
+    finishedAt: '2026-11-22T04:01:52.004Z',
+    targets: [
+      {
+        target: 'cold',
+        location: 's3://acme-cold/db-backups/',
+        startedAt: '2026-11-22T04:00:00.210Z',
+        durationMs: 111_794,
+        copied: [
+          {
+            tier: 'daily', id: 'app_20261122_020000', startedAt: sampleManifest.startedAt, bytes: sampleManifest.storedBytes, durationMs: 22_400, method: 'streamed', from: 's3',
+            notes: ['corrupted on local: sha256 0b6f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b where the manifest says 9f2c4e7a0b1d3c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6'],
+          },
+        ],
+        failed: [
+          { tier: 'daily', id: 'app_20261121_020000', startedAt: at(1), bytes: 41_980_112, error: 'Cannot upload to s3://acme-cold/db-backups/daily/2026/11/21/app_20261121_020000.dump.zst: connection refused; check S3_ENDPOINT and that the server is running' },
+          { tier: 'daily', id: 'app_20261120_020000', startedAt: at(2), bytes: 41_860_447, error: 'Cannot delete s3://acme-cold/db-backups/daily/2026/11/20/app_20261120_020000.manifest.json: connection refused; check S3_ENDPOINT and that the server is running' },
+        ],
+        error: 'cold failed 2 times in a row (connection refused; check S3_ENDPOINT and that the server is running); 3 more backups wait for the next run',
+        lag: { missing: 5, oldestMissing: { tier: 'daily', id: 'app_20261117_020000', startedAt: at(5) }, oldestMissingAgeMs: 5 * DAY + 2 * 3_600_000, newestHeld: { tier: 'daily', id: 'app_20261122_020000', startedAt: sampleManifest.startedAt } },
+      },
+    ],
+  },
   test: { kind: 'test', sidecar: SAMPLE_SIDECAR },
 };
 
@@ -214,5 +260,6 @@ export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
 export function sampleNow(kind: ReportEventKind): Date {
   if (kind === 'restore-test-passed' || kind === 'restore-test-failed') return new Date(Date.parse(restoreResult.finishedAt) + 2_000);
   if (kind === 'cleanup-summary') return new Date(Date.parse(cleanup.now) + 30_000);
+  if (kind === 'offsite-succeeded' || kind === 'offsite-failed') return new Date(Date.parse('2026-11-22T04:02:00.000Z'));
   return SAMPLE_NOW;
 }
