@@ -5,6 +5,7 @@
  * and /healthz, and the argv and environment of every program keepsake starts (traced by strace).
  * The one secret a child may hold is the database password, in PGPASSWORD of a libpq program.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -25,14 +26,20 @@ const SECRETS = {
   wrongDbPassword: 'wrongpw-Sentinel-55e0b1d4',
   s3KeyId: 'AKIASENTINEL4F8E2A17',
   s3Secret: 's3secret-Sentinel-c0ffee9b1d',
+  coldKeyId: 'AKIACOLDSENTINEL9D3B6',
+  coldSecret: 'coldsecret-Sentinel-4e7a20f5',
   smtpPassword: 'smtppw-Sentinel-3b6d0e8f',
   pingToken: 'pingtoken-Sentinel-9a1c7e24',
+  agePassphrase: 'agepass-Sentinel-81d2c6aa',
+  wrongPassphrase: 'wrongpass-Sentinel-0c4f9e37',
+  /** The private key age-keygen writes, set once it exists. */
+  ageIdentity: '',
 };
 
 /** Where each secret was found, as "what: where"; empty when nothing leaked. */
 function findSecrets(what: string, text: string, allowed: string[] = []): string[] {
   return Object.entries(SECRETS)
-    .filter(([name, value]) => !allowed.includes(name) && text.includes(value))
+    .filter(([name, value]) => value && !allowed.includes(name) && text.includes(value))
     .map(([name]) => `${name} in ${what}`);
 }
 
@@ -49,8 +56,15 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 const LIBPQ_PROGRAMS = /^(pg_dump|pg_dumpall|pg_restore|psql)$/;
 
+/** The one secret a child may be given, in its environment: libpq's password, the passphrase worker's passphrase. */
+function allowedInEnvironment(exec: ExecRecord): string[] {
+  if (LIBPQ_PROGRAMS.test(basename(exec.file))) return [`PGPASSWORD=${SECRETS.dbPassword}`];
+  if (exec.argv.some((arg) => arg.endsWith('passphrase-worker.js'))) return [SECRETS.agePassphrase, SECRETS.wrongPassphrase].map((passphrase) => `KEEPSAKE_AGE_PASSPHRASE=${passphrase}`);
+  return [];
+}
+
 /**
- * A child's argv never holds a secret; its environment holds only PGPASSWORD, for a libpq program.
+ * A child's argv never holds a secret; its environment holds only the one it needs (above).
  * keepsake's own start (strace running node dist/cli.js, the lowest pid) is not a child.
  */
 function childLeaks(execs: ExecRecord[]): string[] {
@@ -60,8 +74,8 @@ function childLeaks(execs: ExecRecord[]): string[] {
     .filter((exec) => exec !== keepsake)
     .flatMap((exec) => {
       const program = basename(exec.file);
-      const libpqPassword = LIBPQ_PROGRAMS.test(program) ? [`PGPASSWORD=${SECRETS.dbPassword}`] : [];
-      const env = exec.env.filter((entry) => !libpqPassword.includes(entry));
+      const allowed = allowedInEnvironment(exec);
+      const env = exec.env.filter((entry) => !allowed.includes(entry));
       return [...findSecrets(`argv of ${program}`, exec.argv.join(' ')), ...findSecrets(`environment of ${program}`, env.join('\n'))];
     });
 }
@@ -69,6 +83,7 @@ function childLeaks(execs: ExecRecord[]): string[] {
 describe('no secret reaches an output, a stored object or a child process', () => {
   let s: Scenario;
   let s3: TestS3;
+  let cold: TestS3;
   let smtp: TestSmtp;
   let ping: Awaited<ReturnType<typeof startRecordingServer>>;
   let env: Record<string, string>;
@@ -78,23 +93,34 @@ describe('no secret reaches an output, a stored object or a child process', () =
   let traceCount = 0;
   /** Proof the trace sees children's environments: pg_dump's PGPASSWORD is found there. */
   let passwordSeenInPgDumpEnv = false;
+  let passphraseWorkerSeen = false;
 
   beforeAll(async () => {
-    [s, s3, smtp, ping] = await Promise.all([
+    [s, s3, cold, smtp, ping] = await Promise.all([
       startScenario({ sql: 'CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 500) g;' }),
       startTestS3({ key: { id: SECRETS.s3KeyId, secret: SECRETS.s3Secret } }),
+      startTestS3({ bucket: 'cold', key: { id: SECRETS.coldKeyId, secret: SECRETS.coldSecret } }),
       startTestSmtp({ auth: { user: 'keepsake', pass: SECRETS.smtpPassword } }),
       startRecordingServer(),
     ]);
     // A role whose password is the sentinel: TCP logins are checked (scram), so it is really used.
     await s.pg.query(s.pg.admin, `CREATE ROLE keeper LOGIN SUPERUSER PASSWORD '${SECRETS.dbPassword}'`);
     traces = await mkdtemp(join(tmpdir(), 'keepsake-traces-'));
+    const identityFile = join(s.workspace.root, 'age-key.txt');
+    execFileSync('age-keygen', ['-o', identityFile], { stdio: 'ignore' });
+    SECRETS.ageIdentity = (await readFile(identityFile, 'utf8')).match(/AGE-SECRET-KEY-1[0-9A-Z]+/)![0];
+    const recipient = execFileSync('age-keygen', ['-y', identityFile], { encoding: 'utf8' }).trim();
     env = {
       ...s.env,
       POSTGRES_USER: 'keeper',
       POSTGRES_PASSWORD: SECRETS.dbPassword,
       ...s3.env(),
       BACKUP_TARGETS: 'local,s3',
+      OFFSITE_TARGETS: 'cold',
+      ...cold.targetEnv('cold'),
+      BACKUP_ENCRYPTION: 'age',
+      AGE_RECIPIENTS: recipient,
+      AGE_IDENTITY_FILE: identityFile,
       ...smtp.env(),
       HEALTHCHECK_PING_URL: `${ping.url}/ping/${SECRETS.pingToken}`,
       LOG_DIR: join(s.workspace.root, 'logs'),
@@ -102,7 +128,7 @@ describe('no secret reaches an output, a stored object or a child process', () =
   });
 
   afterAll(async () => {
-    await Promise.all([s?.stop(), s3?.stop(), smtp?.stop(), ping?.stop()]);
+    await Promise.all([s?.stop(), s3?.stop(), cold?.stop(), smtp?.stop(), ping?.stop()]);
     if (traces) await rm(traces, { recursive: true, force: true });
   });
 
@@ -113,6 +139,7 @@ describe('no secret reaches an output, a stored object or a child process', () =
     const result = await runTracedCli(args, { ...env, ...extraEnv }, dir);
     outputs.push({ what: `stdout of ${args.join(' ')}`, text: result.stdout }, { what: `stderr of ${args.join(' ')}`, text: result.stderr });
     const execs = await readExecs(dir);
+    passphraseWorkerSeen ||= execs.some((exec) => exec.argv.some((arg) => arg.endsWith('passphrase-worker.js')));
     passwordSeenInPgDumpEnv ||= execs.some((exec) => basename(exec.file) === 'pg_dump' && exec.env.includes(`PGPASSWORD=${SECRETS.dbPassword}`));
     leaks.push(...childLeaks(execs).map((leak) => `${leak} (keepsake ${args.join(' ')})`));
     return result;
@@ -126,11 +153,19 @@ describe('no secret reaches an output, a stored object or a child process', () =
     expect((await run(['verify', 'latest'])).code).toBe(0);
     expect((await run(['restore-test', 'latest'])).code).toBe(0);
     expect((await run(['restore', 'latest', '--target-db', 'restored', '--yes'])).code).toBe(0);
+    expect((await run(['offsite'])).code).toBe(0);
+    expect((await run(['verify', 'latest', '--from', 'cold'])).code).toBe(0);
+    expect((await run(['restore-test', 'latest', '--from', 'cold'])).code).toBe(0);
     expect((await run(['cleanup'])).code).toBe(0);
     expect((await run(['health'])).code).not.toBeNull();
     expect((await run(['status'])).code).toBe(0);
     expect((await run(['notify', 'test'])).code).toBe(0);
     expect((await run(['outbox', 'list'])).code).toBe(0);
+    // Passphrase mode: the passphrase goes to the worker's environment, nowhere else.
+    const passphrase = { AGE_RECIPIENTS: '', AGE_PASSPHRASE: SECRETS.agePassphrase, AGE_IDENTITY_FILE: '' };
+    expect((await run(['backup'], passphrase)).code).toBe(0);
+    expect((await run(['restore-test', 'latest'], passphrase)).code).toBe(0);
+    expect((await run(['verify', 'latest'], { ...passphrase, AGE_PASSPHRASE: SECRETS.wrongPassphrase })).code).not.toBe(0);
     // Failures print what went wrong: they must say it without the secret that was used.
     const badLogin = await run(['backup'], { POSTGRES_PASSWORD: SECRETS.wrongDbPassword });
     expect(badLogin.code).not.toBe(0);
@@ -173,11 +208,13 @@ describe('no secret reaches an output, a stored object or a child process', () =
       expect(files.length).toBeGreaterThan(0);
       for (const file of files) if ((await stat(file)).size < 50_000_000) outputs.push({ what: file, text: (await readFile(file)).toString('latin1') });
     }
-    const keys = await listAllKeys(s3);
-    expect(keys.some((key) => key.endsWith('.json'))).toBe(true);
-    for (const key of keys) {
-      const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-      outputs.push({ what: `s3://${s3.bucket}/${key}`, text: Buffer.from(await object.Body!.transformToByteArray()).toString('latin1') });
+    for (const server of [s3, cold]) {
+      const keys = await listAllKeys(server);
+      expect(keys.some((key) => key.endsWith('.json'))).toBe(true);
+      for (const key of keys) {
+        const object = await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key: key }));
+        outputs.push({ what: `s3://${server.bucket}/${key}`, text: Buffer.from(await object.Body!.transformToByteArray()).toString('latin1') });
+      }
     }
     expect(smtp.messages.length).toBeGreaterThan(2);
     for (const mail of smtp.messages) {
@@ -186,6 +223,7 @@ describe('no secret reaches an output, a stored object or a child process', () =
     }
     // The checks can fail: the trace saw the password where it belongs, and a planted secret is found.
     expect(passwordSeenInPgDumpEnv).toBe(true);
+    expect(passphraseWorkerSeen).toBe(true);
     expect(findSecrets('planted', `x${SECRETS.s3Secret}x`)).toEqual(['s3Secret in planted']);
     expect(outputs.length).toBeGreaterThan(30);
     expect([...leaks, ...outputs.flatMap(({ what, text }) => findSecrets(what, text))]).toEqual([]);
