@@ -3,7 +3,8 @@
  * says: one-off keepsake commands in the container against a PostgreSQL on loopback, as the image's
  * uid 10001, on a read-only root file system with every capability dropped.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databaseEnv } from '../support/cli';
@@ -38,8 +39,8 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
   });
 
   /** `docker run --rm` of one keepsake command, hardened, on the network of the host. */
-  const keepsake = (args: string[], extra: string[] = volumes) => {
-    const env = databaseEnv(db);
+  const keepsake = (args: string[], extra: string[] = volumes, settings: Record<string, string> = {}) => {
+    const env = { ...databaseEnv(db), ...settings };
     return docker(['run', '--rm', '--network', 'host', ...HARDENED, ...envFlags(env), ...extra, IMAGE, 'keepsake', ...args], { env });
   };
 
@@ -80,6 +81,33 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
     const restoreTest = await keepsake(['restore-test', 'latest', '--json']);
     expect([restoreTest.code, restoreTest.stderr]).toEqual([0, expect.any(String)]);
     expect(JSON.parse(restoreTest.stdout)).toMatchObject({ ok: true, backup: { id: manifest.id } });
+  });
+
+  it('encrypts with age, to a public key and with a passphrase, and restore-tests both', async () => {
+    const keyDir = await mkdtemp(join(tmpdir(), 'keepsake-age-key-'));
+    try {
+      execFileSync('age-keygen', ['-o', join(keyDir, 'key.txt')], { stdio: 'ignore' });
+      await chmod(keyDir, 0o755);
+      await chmod(join(keyDir, 'key.txt'), 0o644); // a test key: the container's uid 10001 reads it
+      const recipient = execFileSync('age-keygen', ['-y', join(keyDir, 'key.txt')], { encoding: 'utf8' }).trim();
+      const withKey = { BACKUP_ENCRYPTION: 'age', AGE_RECIPIENTS: recipient, AGE_IDENTITY_FILE: '/run/keys/key.txt' };
+      const mounts = [...volumes, '-v', `${keyDir}:/run/keys:ro`];
+      const backup = await keepsake(['backup', '--json'], mounts, withKey);
+      expect([backup.code, backup.stderr]).toEqual([0, expect.any(String)]);
+      expect(JSON.parse(backup.stdout)).toMatchObject({ key: expect.stringMatching(/\.dump\.zst\.age$/), encryption: { format: 'age', recipients: [recipient] } });
+      const proof = await keepsake(['restore-test', 'latest', '--json'], mounts, withKey);
+      expect([proof.code, proof.stderr]).toEqual([0, expect.any(String)]);
+
+      // Passphrase mode runs age-encryption (an ES module) in a child of the image's Node.
+      const withPassphrase = { BACKUP_ENCRYPTION: 'age', AGE_PASSPHRASE: 'image-test-passphrase' };
+      const sealed = await keepsake(['backup', '--json'], volumes, withPassphrase);
+      expect([sealed.code, sealed.stderr]).toEqual([0, expect.any(String)]);
+      expect(JSON.parse(sealed.stdout)).toMatchObject({ encryption: { format: 'age', passphrase: true } });
+      const opened = await keepsake(['restore-test', 'latest', '--json'], volumes, withPassphrase);
+      expect([opened.code, opened.stderr]).toEqual([0, expect.any(String)]);
+    } finally {
+      await rm(keyDir, { recursive: true, force: true });
+    }
   });
 
   it('says what to do when a bind-mounted backup directory belongs to root, and writes nothing', async () => {
