@@ -12,6 +12,7 @@ import { runCli } from '../support/cli';
 import { listAllKeys, startTestS3, type TestS3 } from '../support/s3';
 import { startScenario, type Scenario } from '../support/scenario';
 import { freePort } from '../support/http';
+import { startFaultyProxy, type FaultyProxy } from '../support/faulty-proxy';
 
 jest.setTimeout(240_000);
 
@@ -25,6 +26,9 @@ describe('three targets: two primaries and an off-site one with its own retentio
   let coldPort: number;
   let env: Record<string, string>;
   let identityFile: string;
+  /** In front of cold: records the storage class each upload asks for. */
+  let proxy: FaultyProxy;
+  const storageClasses: string[] = [];
 
   const ids = async (from: string): Promise<string[]> => {
     const run = await runCli(['list', '--from', from, '--json'], env);
@@ -37,6 +41,12 @@ describe('three targets: two primaries and an off-site one with its own retentio
     coldDir = await mkdtemp(join(tmpdir(), 'keepsake-cold-'));
     coldPort = await freePort();
     [s, primaryS3, cold] = await Promise.all([startScenario({ sql: SQL }), startTestS3(), startCold()]);
+    proxy = await startFaultyProxy(cold.endpoint);
+    proxy.failWhen((request) => {
+      const storageClass = request.headers['x-amz-storage-class'];
+      if (typeof storageClass === 'string') storageClasses.push(storageClass);
+      return false;
+    });
     identityFile = join(s.workspace.root, 'age-key.txt');
     execFileSync('age-keygen', ['-o', identityFile], { stdio: 'ignore' });
     const recipient = execFileSync('age-keygen', ['-y', identityFile], { encoding: 'utf8' }).trim();
@@ -46,6 +56,7 @@ describe('three targets: two primaries and an off-site one with its own retentio
       BACKUP_TARGETS: 'local,s3',
       OFFSITE_TARGETS: 'cold',
       ...cold.targetEnv('cold'),
+      TARGET_COLD_ENDPOINT: proxy.endpoint,
       TARGET_COLD_STORAGE_CLASS: 'STANDARD_IA',
       BACKUP_KEEP_MANUAL: '10',
       TARGET_COLD_KEEP_MANUAL: '2',
@@ -55,7 +66,7 @@ describe('three targets: two primaries and an off-site one with its own retentio
     };
   });
   afterAll(async () => {
-    await Promise.all([s?.stop(), primaryS3?.stop(), cold?.stop()]);
+    await Promise.all([s?.stop(), primaryS3?.stop(), cold?.stop(), proxy?.close()]);
     await rm(coldDir, { recursive: true, force: true });
   });
 
@@ -85,7 +96,9 @@ describe('three targets: two primaries and an off-site one with its own retentio
     const offsiteCheck = JSON.parse((await runCli(['health', '--json'], env)).stdout).checks.find((check: { name: string }) => check.name === 'offsite:cold');
     expect(offsiteCheck).toMatchObject({ status: 'ok', message: expect.stringMatching(/^cold holds every backup of the primaries/) });
 
-    // What landed off-site is the encrypted object, in cold storage, with its manifest naming it.
+    // What landed off-site is the encrypted object, asked for in the storage class cold is set to.
+    expect(storageClasses.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(storageClasses)).toEqual(new Set(['STANDARD_IA']));
     const keys = await listAllKeys(cold);
     expect(keys.filter((key) => key.endsWith('.dump.zst.age'))).toHaveLength(2);
     const dataKey = keys.find((key) => key.endsWith('.age'))!;
