@@ -11,7 +11,7 @@ const fsp = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
 const { ROOT, SIZE_MB, RUNS, log, median, mib } = require('./lib/common');
-const { onCleanup, cleanup, exitCleanlyOnSignals } = require('./lib/processes');
+const { onCleanup, exitCleanlyOnSignals, runBench } = require('./lib/processes');
 const { startPostgres, generateDatabase } = require('./lib/servers');
 const { PRELOAD, backupCases } = require('./lib/cases');
 
@@ -61,12 +61,4 @@ async function main() {
   await fsp.appendFile(path.join(ROOT, 'docs/benchmarks.md'), `\n${markdown}`);
 }
 
-main()
-  .catch((error) => {
-    log(`FAILED: ${error.stack ?? error}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await cleanup();
-    log('cleaned up');
-  });
+runBench(main, log);

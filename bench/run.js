@@ -20,7 +20,7 @@ const fsp = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
 const { ROOT, SIZE_MB, SMALL_MB, RUNS, log } = require('./lib/common');
-const { onCleanup, cleanup, exitCleanlyOnSignals, mustRun } = require('./lib/processes');
+const { onCleanup, exitCleanlyOnSignals, mustRun, runBench } = require('./lib/processes');
 const { startPostgres, generateDatabase, startS3Server } = require('./lib/servers');
 const { PRELOAD, backupCases, rawDumpBytes } = require('./lib/cases');
 const { prepareRestore } = require('./lib/restore-cases');
@@ -104,12 +104,4 @@ async function main() {
   log(`wrote bench/results/latest.json and appended to docs/benchmarks.md`);
 }
 
-main()
-  .catch((error) => {
-    log(`FAILED: ${error.stack ?? error}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await cleanup();
-    log('cleaned up');
-  });
+runBench(main, log);

@@ -111,4 +111,17 @@ async function emptyDir(dir) {
   await fsp.mkdir(dir, { recursive: true });
 }
 
-module.exports = { onCleanup, cleanup, exitCleanlyOnSignals, run, mustRun, cleanEnv, emptyDir };
+/** Runs a benchmark's main: a failure is logged and sets the exit code; cleanup runs either way. */
+function runBench(main, log) {
+  return main()
+    .catch((error) => {
+      log(`FAILED: ${error.stack ?? error}`);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await cleanup();
+      log('cleaned up');
+    });
+}
+
+module.exports = { onCleanup, cleanup, exitCleanlyOnSignals, run, mustRun, cleanEnv, emptyDir, runBench };

@@ -139,21 +139,13 @@ export function readTargets(env: Env, globals?: ParsedEnv): { targets: TargetCon
 }
 
 function buildTarget(name: string, role: TargetConfig['role'], kind: TargetConfig['kind'], s: Record<string, unknown>, e: ParsedEnv): TargetConfig {
+  // Each tier's own setting, else the BACKUP_KEEP_* / BACKUP_MAX_AGE_* value every target shares.
+  const shared = e as unknown as Record<string, number | undefined>;
+  const own = (setting: string) => (s[setting] as number | undefined) ?? shared[`BACKUP_${setting}`];
+  const tiers = Object.entries(RETENTION_TIERS);
   const retention = {
-    keep: {
-      daily: (s.KEEP_DAILY as number | undefined) ?? e.BACKUP_KEEP_DAILY,
-      weekly: (s.KEEP_WEEKLY as number | undefined) ?? e.BACKUP_KEEP_WEEKLY,
-      monthly: (s.KEEP_MONTHLY as number | undefined) ?? e.BACKUP_KEEP_MONTHLY,
-      manual: (s.KEEP_MANUAL as number | undefined) ?? e.BACKUP_KEEP_MANUAL,
-      'pre-restore': (s.KEEP_PRE_RESTORE as number | undefined) ?? e.BACKUP_KEEP_PRE_RESTORE,
-    },
-    maxAgeMs: {
-      daily: (s.MAX_AGE_DAILY as number | undefined) ?? e.BACKUP_MAX_AGE_DAILY,
-      weekly: (s.MAX_AGE_WEEKLY as number | undefined) ?? e.BACKUP_MAX_AGE_WEEKLY,
-      monthly: (s.MAX_AGE_MONTHLY as number | undefined) ?? e.BACKUP_MAX_AGE_MONTHLY,
-      manual: (s.MAX_AGE_MANUAL as number | undefined) ?? e.BACKUP_MAX_AGE_MANUAL,
-      'pre-restore': (s.MAX_AGE_PRE_RESTORE as number | undefined) ?? e.BACKUP_MAX_AGE_PRE_RESTORE,
-    },
+    keep: Object.fromEntries(tiers.map(([suffix, tier]) => [tier, own(`KEEP_${suffix}`)!])) as Record<RetentionTier, number>,
+    maxAgeMs: Object.fromEntries(tiers.map(([suffix, tier]) => [tier, own(`MAX_AGE_${suffix}`)])) as Partial<Record<RetentionTier, number>>,
   };
   if (kind === 'local') return { name, role, kind, dir: absolute(name === 'local' ? e.BACKUP_DIR : (s.DIR as string)), retention };
   const s3 =
