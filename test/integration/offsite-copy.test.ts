@@ -108,7 +108,7 @@ describe('off-site copies (streamed, checked by sha256)', () => {
       // The local copy is corrupt, the bucket's is intact: the copy comes from the bucket.
       const folder = await freshFolder();
       const healed = await copyOffsite(primaries(), folder);
-      const copy = healed.copied.find((copied) => copied.id === daily.id)!;
+      const copy = healed.copied.find((copied) => copied.tier === daily.tier && copied.id === daily.id)!;
       expect([copy.from, copy.notes]).toEqual(['s3', [expect.stringMatching(/^corrupted on local: sha256 [0-9a-f]{64} where the manifest says /)]]);
       expect(await sha256Of(folder, daily.key)).toBe(daily.sha256);
 

@@ -75,7 +75,7 @@ describe('off-site copies to S3', () => {
     const original = await primaryBucket().readAll(weekly.key);
     await primaryS3.client.send(new PutObjectCommand({ Bucket: primaryS3.bucket, Key: key, Body: flipped(original) }));
     try {
-      const healed = await copyOffsite([primaryBucket(), primaryFolder()], s3Target(primaryS3, 'offsite-healed'), { select: (manifest) => manifest.id === weekly.id });
+      const healed = await copyOffsite([primaryBucket(), primaryFolder()], s3Target(primaryS3, 'offsite-healed'), { select: (manifest) => manifest.tier === weekly.tier && manifest.id === weekly.id });
       expect(healed.copied.map((copy) => [copy.id, copy.method, copy.from, copy.notes])).toEqual([
         [weekly.id, 'streamed', 'local', [expect.stringMatching(/^corrupted on s3: sha256 [0-9a-f]{64} where the manifest says /)]],
       ]);
