@@ -5,7 +5,13 @@ export type Tier = (typeof TIERS)[number];
 
 export const MANIFEST_SUFFIX = '.manifest.json';
 
-const EXTENSION: Record<CompressionAlgorithm, string> = { zstd: '.dump.zst', gzip: '.dump.gz', none: '.dump' };
+const COMPRESSED_SUFFIX: Record<CompressionAlgorithm, string> = { zstd: '.zst', gzip: '.gz', none: '' };
+
+/**
+ * What a source's data object is before compression: a pg_dump custom archive (`.dump`), plain SQL
+ * (`.sql`, the globals) or a SQLite database file (`.sqlite`).
+ */
+export type ObjectFormat = '.dump' | '.sql' | '.sqlite';
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 
@@ -55,11 +61,12 @@ export function restoreTestKey(at: Date): string {
 /** An age-encrypted data object ends in .age, so by hand it is plain what it needs first. */
 export const ENCRYPTED_SUFFIX = '.age';
 
-/** A data object's name: the dump, then its compression, then .age when encrypted. */
-export const DATA_OBJECT = /\.dump(\.zst|\.gz)?(\.age)?$/;
+/** A data object's name: the dump (or SQL, or SQLite file), then its compression, then .age when encrypted. */
+export const DATA_OBJECT = /\.(dump|sql|sqlite)(\.zst|\.gz)?(\.age)?$/;
 
-export function dataKey(tier: Tier, database: string, at: Date, compression: CompressionAlgorithm, encrypted = false): string {
-  return `${tierFolder(tier, at)}/${backupId(database, at)}${EXTENSION[compression]}${encrypted ? ENCRYPTED_SUFFIX : ''}`;
+/** `<tier folder>/<source>_<ts><format><compression>[.age]`: a database's `.dump.zst`, the globals' `.sql.zst`. */
+export function dataKey(tier: Tier, source: string, at: Date, compression: CompressionAlgorithm, encrypted = false, format: ObjectFormat = '.dump'): string {
+  return `${tierFolder(tier, at)}/${backupId(source, at)}${format}${COMPRESSED_SUFFIX[compression]}${encrypted ? ENCRYPTED_SUFFIX : ''}`;
 }
 
 /** The manifest sits beside its data object: same name, manifest suffix instead of the dump's. */

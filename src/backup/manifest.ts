@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COMPRESSIONS } from '../config/schema';
 import { TIERS } from './keys';
+import { SOURCE_KINDS, type SourceRef } from '../sources/source';
 
 /**
  * The manifest is the backup's certificate. It is written last, after the data object is durable
@@ -11,6 +12,12 @@ export const manifestSchema = z.object({
   format: z.literal(1),
   id: z.string(),
   tier: z.enum(TIERS),
+  /**
+   * What was backed up. Absent in manifests written before sources existed: those are of a
+   * PostgreSQL database, `database` (sourceOf reads them so).
+   */
+  source: z.object({ kind: z.enum(SOURCE_KINDS), name: z.string() }).optional(),
+  /** The database (for the globals: the one pg_dumpall connected through). */
   database: z.string(),
   host: z.string(),
   key: z.string(),
@@ -19,7 +26,10 @@ export const manifestSchema = z.object({
   durationMs: z.number(),
   server: z.object({ version: z.string(), major: z.number() }),
   pgDump: z.object({ version: z.string(), major: z.number(), args: z.array(z.string()) }),
-  archiveFormat: z.literal('custom'),
+  /** `custom`: a pg_dump archive for pg_restore; `plain`: SQL for psql (the globals). */
+  archiveFormat: z.enum(['custom', 'plain']),
+  /** The globals only: false when the server would not let us read role passwords (--no-role-passwords). */
+  rolePasswords: z.boolean().optional(),
   compression: z.object({ algorithm: z.enum(COMPRESSIONS), level: z.number() }),
   /**
    * Set when the stored object is age-encrypted: to whom (public keys only), or with a passphrase.
@@ -36,12 +46,23 @@ export const manifestSchema = z.object({
     extensions: z.array(z.string()),
     tables: z.array(z.object({ schema: z.string(), name: z.string(), kind: z.enum(['table', 'partitioned', 'matview']), rows: z.number().nullable() })),
     sequences: z.array(z.object({ schema: z.string(), name: z.string(), lastValue: z.string().nullable() })),
+    /** The globals: the roles and tablespaces they create (the bootstrap superuser aside). */
+    roles: z.array(z.string()).optional(),
+    tablespaces: z.array(z.string()).optional(),
   }),
   targets: z.array(z.object({ target: z.string(), location: z.string() })),
   keepsake: z.object({ version: z.string() }),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/** The source a backup is of; manifests from before sources were PostgreSQL databases. */
+export function sourceOf(manifest: Pick<Manifest, 'source' | 'database'>): SourceRef {
+  return manifest.source ?? { kind: 'postgres', name: manifest.database };
+}
+
+/** The name keys, ids, list, retention and `--db` group a backup by. */
+export const sourceName = (manifest: Pick<Manifest, 'source' | 'database'>): string => sourceOf(manifest).name;
 
 export function serializeManifest(manifest: Manifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
@@ -72,5 +93,7 @@ export function manualRestoreCommands(manifest: Manifest, file = manifest.key.sp
   const decrypt = !encryption ? undefined : 'recipients' in encryption ? `age -d -i key.txt ${quotedFile}` : `age -d ${quotedFile}`;
   const stream = decrypt ? [decrypt, decompress].filter(Boolean).join(' | ') : decompress ? `${decompress} ${quotedFile}` : `cat ${quotedFile}`;
   const note = !encryption ? '' : 'recipients' in encryption ? '   # key.txt: the age identity file of one of its recipients' : '   # age asks for the passphrase';
+  // The globals are SQL: psql as a superuser applies them; "already exists" errors for roles present are harmless.
+  if (manifest.archiveFormat === 'plain') return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `${stream} | psql -d postgres${note}`];
   return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `createdb ${target}`, `${stream} | pg_restore --no-owner --no-privileges -d ${target}${note}`];
 }

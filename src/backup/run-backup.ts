@@ -1,10 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
-import { InterruptedError, KeepsakeError, StorageError, UnavailableError, VerifyError, coerceError } from '../errors';
-import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
-import { connect, describeDatabase } from '../postgres/connection';
-import { describeUnreadable, readUnreadable } from '../postgres/privileges';
-import { exportSnapshot, type Inventory } from '../postgres/snapshot';
+import { InterruptedError, KeepsakeError, StorageError, coerceError } from '../errors';
 import type { ChildHandle } from '../process/run-process';
 import { primaryStorages, type ObjectWriter, type Storage } from '../storage';
 import type { CompressionAlgorithm } from '../config';
@@ -12,18 +7,20 @@ import { KEEPSAKE_VERSION } from '../version';
 import type { Deps } from '../deps';
 import { startCompression } from './compress';
 import { DigestStream } from './digest';
-import { dumpArgs, startDump } from './dump';
 import { FailureWitness } from './failure';
 import { FanOut } from './fan-out';
-import { dataKey, idOfKey, manifestKeyFor, type Tier } from './keys';
+import { dataKey, idOfKey, manifestKeyFor, type ObjectFormat, type Tier } from './keys';
 import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
-import { readTocAsItPasses, tablesWithoutData, type TocReader } from './toc';
 import { bufferReleaser } from '../process/memory';
 import { encryptionOf, startEncryptor } from '../encryption/age-stages';
+import type { Source, SourceSnapshot, StoredCheck } from '../sources/source';
+import { postgresSource } from '../sources/postgres/postgres-source';
 
 export interface BackupRequest {
   tier: Tier;
+  /** What to back up; the configured connection's database when unset. */
+  source?: Source;
   /** Aborting kills the children and removes everything written (SIGINT, SIGTERM, shutdown). */
   signal?: AbortSignal;
   onProgress?: (progress: { storedBytes: number }) => void;
@@ -34,71 +31,63 @@ export interface BackupDeps extends Deps {
   clock?: () => Date;
 }
 
+/** The configured connection's database as a source: what a backup without one is of. */
+export function defaultSource(config: BackupDeps['config']): Source {
+  return postgresSource({ db: config.database, dumpExtraArgs: config.dumpExtraArgs, pgBinDir: config.pgBinDir, compression: config.compression.algorithm });
+}
+
 /**
- * One backup, start to finish:
- *   pre-flight (connect, server version, matching pg_dump)
- *   -> snapshot (REPEATABLE READ, exported) and row counts in it
- *   -> pg_dump --snapshot | compressor | sha256 | every target at once
+ * One backup of one source, start to finish:
+ *   snapshot (pre-flight, a consistent snapshot, the dump tool) and its inventory beside the dump
+ *   -> dump | compressor | [stored-bytes check] | [age] | sha256 | every target at once
  *   -> manifest, written last on every target.
  * Any failure kills the children, aborts every target's write and throws; nothing is listed.
+ * Nothing here depends on the source's kind.
  */
 export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<Manifest> {
+  const source = request.source ?? defaultSource(deps.config);
   try {
-    return await backupOnce(deps, request);
+    return await backupOnce(deps, request, source);
   } catch (error) {
     // Every failure is logged once here, pre-flight ones included, whoever called.
-    deps.log.error({ err: error, tier: request.tier, database: describeDatabase(deps.config.database) }, 'backup failed');
+    deps.log.error({ err: error, tier: request.tier, source: source.describe() }, 'backup failed');
     throw error;
   }
 }
 
-async function backupOnce({ config, storages: targets, log, clock = () => new Date() }: BackupDeps, request: BackupRequest): Promise<Manifest> {
+async function backupOnce({ config, storages: targets, log, clock = () => new Date() }: BackupDeps, request: BackupRequest, source: Source): Promise<Manifest> {
   // Off-site targets only receive copies, made later by the off-site job.
   const storages = primaryStorages(targets);
   const startedAt = clock();
   const startedMs = Date.now();
-  const db = config.database;
-  const client = await connect(db);
-  let snapshot;
-  try {
-    await refuseUnreadable(client);
-    snapshot = await exportSnapshot(client);
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw error;
-  }
-  const server = snapshot.server;
+  const snapshot: SourceSnapshot = await source.snapshot();
   const children: ChildHandle[] = [];
   const writers: ObjectWriter[] = [];
   const witness = new FailureWitness();
-  let toc: TocReader | undefined;
+  let check: StoredCheck | undefined;
   let failed = false;
   try {
-    const [dumps, restores] = await Promise.all([findPgBinaries('pg_dump', { pgBinDir: config.pgBinDir }), findPgBinaries('pg_restore', { pgBinDir: config.pgBinDir })]);
-    const pgDump = chooseBinaryFor('pg_dump', dumps, server.major);
-    // Lists the archive's table of contents as it is stored: it must read what this pg_dump writes.
-    const pgRestore = chooseBinaryFor('pg_restore', restores, pgDump.major);
+    const { facts } = snapshot;
     const encryption = encryptionOf(config.encryption);
-    const key = await unusedKey(storages, request.tier, db.database, startedAt, config.compression.algorithm, Boolean(encryption));
-    log.info({ database: describeDatabase(db), server: server.version, pgDump: pgDump.version, key, targets: storages.map((s) => s.name), encryption }, 'backup started');
+    const key = await unusedKey(storages, request.tier, source, startedAt, config.compression.algorithm, Boolean(encryption));
+    log.info({ source: source.describe(), server: facts.server.version, dumpTool: facts.pgDump.version, key, targets: storages.map((s) => s.name), encryption }, 'backup started');
 
     // Exclusive: a second keepsake that took the same name in the same second fails, never replaces this.
     for (const storage of storages) writers.push(await storage.createWriter(key, { exclusive: true }));
-    const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
     const compression = await startCompression(config.compression);
     children.push(...compression.processes);
-    // age sits after the table-of-contents tap (which must read the plain archive) and before the hash.
+    // age sits after the stored-bytes check (which must read the plain archive) and before the hash.
     const encryptor = encryption && startEncryptor(encryption, config.encryption);
     if (encryptor) children.push(encryptor.process);
-    const dump = startDump(pgDump, db, args, compression.dumpStdout);
+    const dump = snapshot.dump(compression.dumpStdout);
     children.unshift(dump);
     for (const child of children) witness.watchChild(child);
     const pumped = compression.connect(dump);
     // Counting runs beside the dump, in the same snapshot, so it costs little extra time.
     const inventory = snapshot.readInventory();
     witness.watchTask(inventory);
-    const tocReader = readTocAsItPasses(config.compression.algorithm, pgRestore);
-    toc = tocReader;
+    const storedCheck = snapshot.checkStored?.();
+    check = storedCheck;
 
     const releaseBuffers = bufferReleaser();
     const stored = new DigestStream((storedBytes) => {
@@ -107,7 +96,7 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     });
     const fanOut = new FanOut(writers, async () => {
       await Promise.all([...children.map((child) => child.succeeded()), inventory]);
-      refuseMissingData(await tocReader.listing(), await inventory, describeDatabase(db));
+      await storedCheck?.verify(await inventory);
     });
     // A count that failed fails the backup now, not after the whole dump has streamed by.
     inventory.catch((error: unknown) => fanOut.destroy(coerceError(error)));
@@ -115,10 +104,11 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (request.signal?.aborted) onAbort();
+      const taps = storedCheck ? [storedCheck.tap] : [];
       await Promise.all(
         encryptor
-          ? [pumped, pipeline(compression.output, tocReader.tap, encryptor.input), pipeline(encryptor.output, stored, fanOut)]
-          : [pumped, pipeline(compression.output, stored, tocReader.tap, fanOut)],
+          ? [pumped, pipeline([compression.output, ...taps, encryptor.input]), pipeline(encryptor.output, stored, fanOut)]
+          : [pumped, pipeline([compression.output, stored, ...taps, fanOut])],
       );
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
@@ -132,15 +122,17 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       format: 1,
       id: idOfKey(key),
       tier: request.tier,
-      database: db.database,
-      host: db.host,
+      source: { kind: source.kind, name: source.name },
+      database: facts.database,
+      host: facts.host,
       key,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationMs,
-      server: { version: server.version, major: server.major },
-      pgDump: { version: pgDump.version, major: pgDump.major, args: args.filter((arg) => !arg.startsWith('--snapshot=')) },
-      archiveFormat: 'custom',
+      server: facts.server,
+      pgDump: facts.pgDump,
+      archiveFormat: facts.archiveFormat,
+      ...(facts.rolePasswords === undefined ? {} : { rolePasswords: facts.rolePasswords }),
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },
       ...(encryption ? { encryption } : {}),
       rawBytes,
@@ -156,36 +148,14 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     return manifest;
   } catch (error) {
     failed = true;
-    await toc?.stop();
+    await check?.stop();
     const cause = await witness.blame(coerceError(error), children, { trustError: error instanceof StorageError || error instanceof InterruptedError });
     await Promise.all(writers.map((writer) => writer.abort(cause).catch((abortError) => log.warn({ err: abortError }, 'could not remove a partial copy'))));
-    throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${describeDatabase(db)} failed: ${cause.message}`, 'failed', { cause });
+    throw cause instanceof KeepsakeError ? cause : new KeepsakeError(`Backup of ${source.describe()} failed: ${cause.message}`, 'failed', { cause });
   } finally {
-    await toc?.stop();
+    await check?.stop();
     await snapshot.release({ abandon: failed });
   }
-}
-
-/**
- * Pre-flight: a role that cannot read every table, sequence and large object would die mid-dump,
- * or fail a row count that pg_dump then reports as a snapshot it could not import.
- */
-async function refuseUnreadable(client: pg.Client): Promise<void> {
-  const problem = describeUnreadable(await readUnreadable(client));
-  if (problem) throw new UnavailableError(problem);
-}
-
-/**
- * Every table counted must have its data in the archive: a pg_dump that was told (or wrapped) to
- * leave data out still exits 0, and only a restore would notice. Nothing is stored then.
- */
-function refuseMissingData(listing: string, inventory: Inventory, database: string): void {
-  const missing = tablesWithoutData(listing, inventory.tables);
-  if (!missing.length) return;
-  const plain = inventory.tables.filter((table) => table.kind === 'table').length;
-  throw new VerifyError(
-    `Backup of ${database} failed: the archive pg_dump wrote has no data for ${missing.length} of ${plain} tables (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}); nothing was stored. Check PGDUMP_EXTRA_OPTS and any pg_dump wrapper in PG_BIN_DIR`,
-  );
 }
 
 /**
@@ -193,9 +163,9 @@ function refuseMissingData(listing: string, inventory: Inventory, database: stri
  * next free second (a data object left by a crashed run takes its name too). Two runs that check
  * at the same moment both see it free: the exclusive writes settle that.
  */
-async function unusedKey(storages: Storage[], tier: Tier, database: string, at: Date, compression: CompressionAlgorithm, encrypted: boolean): Promise<string> {
+async function unusedKey(storages: Storage[], tier: Tier, source: { name: string; format: ObjectFormat }, at: Date, compression: CompressionAlgorithm, encrypted: boolean): Promise<string> {
   for (let shift = 0; ; shift++) {
-    const key = dataKey(tier, database, new Date(at.getTime() + shift * 1000), compression, encrypted);
+    const key = dataKey(tier, source.name, new Date(at.getTime() + shift * 1000), compression, encrypted, source.format);
     const names = new Set([key, manifestKeyFor(key)]);
     let taken = false;
     for (const storage of storages) {

@@ -1,4 +1,4 @@
-import { backupId, dataKey, isManifestKey, isoWeek, manifestKeyFor, safeName, tierFolder, type Tier } from '../../src/backup/keys';
+import { backupId, dataKey, idOfKey, isManifestKey, isoWeek, manifestKeyFor, safeName, tierFolder, type Tier } from '../../src/backup/keys';
 
 const at = (iso: string) => new Date(iso);
 
@@ -95,5 +95,23 @@ describe('manifestKeyFor', () => {
     expect(manifestKeyFor(key)).toBe(manifestKey);
     expect(isManifestKey(manifestKey)).toBe(true);
     expect(isManifestKey(key)).toBe(false);
+  });
+});
+
+describe('keys of other sources', () => {
+  const when = at('2026-03-05T02:03:04Z');
+
+  it('files the globals as plain SQL and the SQLite file by its stem, each with its manifest beside it', () => {
+    const globals = dataKey('daily', 'globals', when, 'zstd', false, '.sql');
+    const sqlite = dataKey('daily', 'app', when, 'gzip', true, '.sqlite');
+    expect(globals).toBe('daily/2026/03/05/globals_20260305_020304.sql.zst');
+    expect(sqlite).toBe('daily/2026/03/05/app_20260305_020304.sqlite.gz.age');
+    expect(idOfKey(globals)).toBe('globals_20260305_020304');
+    expect(manifestKeyFor(globals)).toBe('daily/2026/03/05/globals_20260305_020304.manifest.json');
+    expect(manifestKeyFor(sqlite)).toBe('daily/2026/03/05/app_20260305_020304.manifest.json');
+  });
+
+  it('keeps the keys of a database exactly as before', () => {
+    expect(dataKey('daily', 'app', when, 'zstd')).toBe('daily/2026/03/05/app_20260305_020304.dump.zst');
   });
 });

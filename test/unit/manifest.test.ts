@@ -1,4 +1,4 @@
-import { manualRestoreCommands, parseManifest, serializeManifest, type Manifest } from '../../src/backup/manifest';
+import { manualRestoreCommands, parseManifest, serializeManifest, sourceOf, type Manifest } from '../../src/backup/manifest';
 import { splitWords } from '../../src/config/parse';
 import { validManifest } from './manifest-fixture';
 
@@ -105,5 +105,18 @@ describe('manualRestoreCommands', () => {
     expect(splitWords(createdb!)).toEqual(['createdb', `${database}_restored`]);
     const words = splitWords(restore!);
     expect(words[words.indexOf('-d') + 1]).toBe(`${database}_restored`);
+  });
+});
+
+describe('sourceOf', () => {
+  it('reads a manifest written before sources as a backup of its PostgreSQL database', () => {
+    const old = parseManifest(serializeManifest(validManifest()))!;
+    expect(sourceOf(old)).toEqual({ kind: 'postgres', name: 'app' });
+  });
+
+  it('reads the globals as their own source, in plain SQL restored with psql', () => {
+    const globals = parseManifest(serializeManifest(validManifest({ source: { kind: 'postgres-globals', name: 'globals' }, archiveFormat: 'plain', key: 'daily/2026/11/22/globals_20261122_020000.sql.zst' })))!;
+    expect(sourceOf(globals)).toEqual({ kind: 'postgres-globals', name: 'globals' });
+    expect(manualRestoreCommands(globals).join('\n')).toContain('zstd -dc globals_20261122_020000.sql.zst | psql -d postgres');
   });
 });

@@ -1,0 +1,99 @@
+import type pg from 'pg';
+import type { Manifest } from '../../backup/manifest';
+import { dumpArgs, startDump } from '../../backup/dump';
+import { readTocAsItPasses, tablesWithoutData } from '../../backup/toc';
+import type { CompressionAlgorithm, DatabaseConfig } from '../../config';
+import { UnavailableError, VerifyError } from '../../errors';
+import { chooseBinaryFor, findBinaryFor, findPgBinaries } from '../../postgres/binaries';
+import { connect, describeDatabase, withClient } from '../../postgres/connection';
+import { describeUnreadable, readUnreadable } from '../../postgres/privileges';
+import { exportSnapshot, type Inventory } from '../../postgres/snapshot';
+import { checkRestored } from '../../restore/check-restored';
+import { runPgRestore } from '../../restore/pg-restore';
+import type { ScratchRestoreOptions, ScratchTarget, Source, SourceSnapshot } from '../source';
+
+export interface PostgresSourceSettings {
+  /** The connection, with `database` the one to back up. */
+  db: DatabaseConfig;
+  dumpExtraArgs: readonly string[];
+  pgBinDir?: string;
+  compression: CompressionAlgorithm;
+}
+
+/** One PostgreSQL database: pg_dump's custom archive, taken in an exported snapshot the row counts share. */
+export function postgresSource(settings: PostgresSourceSettings): Source {
+  const { db } = settings;
+  return {
+    kind: 'postgres',
+    name: db.database,
+    format: '.dump',
+    describe: () => describeDatabase(db),
+    preflight: () => withClient(db, refuseUnreadable),
+    snapshot: () => snapshotDatabase(settings),
+    restoreScratch: (file: string, target: ScratchTarget, manifest: Manifest, options: ScratchRestoreOptions) =>
+      findBinaryFor('pg_restore', manifest.pgDump.major, settings.pgBinDir).then((pgRestore) => runPgRestore(pgRestore, target.database, file, options)),
+    verifyRestored: (target: ScratchTarget, manifest: Manifest) => checkRestored(target.database, manifest),
+  };
+}
+
+async function snapshotDatabase({ db, dumpExtraArgs, pgBinDir, compression }: PostgresSourceSettings): Promise<SourceSnapshot> {
+  const client = await connect(db);
+  let snapshot;
+  try {
+    await refuseUnreadable(client);
+    snapshot = await exportSnapshot(client);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  try {
+    const server = snapshot.server;
+    const [dumps, restores] = await Promise.all([findPgBinaries('pg_dump', { pgBinDir }), findPgBinaries('pg_restore', { pgBinDir })]);
+    const pgDump = chooseBinaryFor('pg_dump', dumps, server.major);
+    // Lists the archive's table of contents as it is stored: it must read what this pg_dump writes.
+    const pgRestore = chooseBinaryFor('pg_restore', restores, pgDump.major);
+    const args = dumpArgs(snapshot.id, dumpExtraArgs);
+    const taken = snapshot;
+    return {
+      facts: {
+        database: db.database,
+        host: db.host,
+        server: { version: server.version, major: server.major },
+        pgDump: { version: pgDump.version, major: pgDump.major, args: args.filter((arg) => !arg.startsWith('--snapshot=')) },
+        archiveFormat: 'custom',
+      },
+      readInventory: () => taken.readInventory(),
+      dump: (stdout) => startDump(pgDump, db, args, stdout),
+      checkStored() {
+        const toc = readTocAsItPasses(compression, pgRestore);
+        return { tap: toc.tap, stop: toc.stop, verify: async (inventory) => refuseMissingData(await toc.listing(), inventory, describeDatabase(db)) };
+      },
+      release: (options) => taken.release(options),
+    };
+  } catch (error) {
+    await snapshot.release({ abandon: true });
+    throw error;
+  }
+}
+
+/**
+ * Pre-flight: a role that cannot read every table, sequence and large object would die mid-dump,
+ * or fail a row count that pg_dump then reports as a snapshot it could not import.
+ */
+async function refuseUnreadable(client: pg.Client): Promise<void> {
+  const problem = describeUnreadable(await readUnreadable(client));
+  if (problem) throw new UnavailableError(problem);
+}
+
+/**
+ * Every table counted must have its data in the archive: a pg_dump that was told (or wrapped) to
+ * leave data out still exits 0, and only a restore would notice. Nothing is stored then.
+ */
+function refuseMissingData(listing: string, inventory: Inventory, database: string): void {
+  const missing = tablesWithoutData(listing, inventory.tables);
+  if (!missing.length) return;
+  const plain = inventory.tables.filter((table) => table.kind === 'table').length;
+  throw new VerifyError(
+    `Backup of ${database} failed: the archive pg_dump wrote has no data for ${missing.length} of ${plain} tables (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}); nothing was stored. Check PGDUMP_EXTRA_OPTS and any pg_dump wrapper in PG_BIN_DIR`,
+  );
+}

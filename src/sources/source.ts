@@ -1,0 +1,80 @@
+import type { Transform, Writable } from 'node:stream';
+import type { Manifest } from '../backup/manifest';
+import type { ObjectFormat } from '../backup/keys';
+import type { DatabaseConfig } from '../config';
+import type { Inventory } from '../postgres/snapshot';
+import type { ChildHandle } from '../process/run-process';
+import type { RestoreCheck } from '../restore/check-restored';
+
+/**
+ * A backup is of a source: one PostgreSQL database, the cluster's globals (roles, tablespaces), or
+ * one SQLite file. Each kind implements this interface in src/sources/<kind>/; the pipeline,
+ * storage, catalog, retention, reports, health and metrics work per source by its `name` and
+ * never switch on its `kind` (docs/architecture.md "Sources").
+ */
+export const SOURCE_KINDS = ['postgres', 'postgres-globals', 'sqlite'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** How a manifest names its source. */
+export interface SourceRef {
+  kind: SourceKind;
+  name: string;
+}
+
+/** The manifest fields a source fills itself: where it came from and what wrote the bytes. */
+export type SourceFacts = Pick<Manifest, 'database' | 'host' | 'server' | 'pgDump' | 'archiveFormat'> & Partial<Pick<Manifest, 'rolePasswords'>>;
+
+/** A check on the stored bytes as they pass (postgres: the archive's table of contents has every counted table's data). */
+export interface StoredCheck {
+  /** Bytes pass through unchanged; put it before encryption. */
+  readonly tap: Transform;
+  /** Rejects when the stored bytes do not hold what the inventory counted. */
+  verify(inventory: Inventory): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A consistent snapshot of the source, held open while its dump streams. */
+export interface SourceSnapshot {
+  readonly facts: SourceFacts;
+  /** The inventory (tables and counts, or roles), read in the same snapshot as the dump, beside it. */
+  readInventory(): Promise<Inventory>;
+  /** Starts the dump writing the bytes to store (before compression) to `stdout`. */
+  dump(stdout: Writable | 'pipe'): ChildHandle;
+  /** Optional: check the stored bytes as they pass. */
+  checkStored?(): StoredCheck;
+  /** Ends the snapshot; `abandon` closes at once (the backup failed or was interrupted). */
+  release(options?: { abandon?: boolean }): Promise<void>;
+}
+
+/** Where a restore test puts a backup: an empty database on a throwaway cluster (or a scratch database on a server). */
+export interface ScratchTarget {
+  /** The empty database to restore into. */
+  database: DatabaseConfig;
+  /** The same server as a superuser sees it (its maintenance database), to apply globals. */
+  admin: DatabaseConfig;
+}
+
+export interface ScratchRestoreOptions {
+  jobs: number;
+  /** Owners and grants as backed up (the globals were applied first); else everything belongs to the restoring role. */
+  keepOwnership: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Source {
+  readonly kind: SourceKind;
+  /** What keys, ids, list and --db use: the database's name, `globals`, the SQLite file's stem. */
+  readonly name: string;
+  /** The data object's format, in its key: `.dump`, `.sql`, `.sqlite`. */
+  readonly format: ObjectFormat;
+  /** For humans: "app@db:5432", "globals of db:5432", "/data/app.db". */
+  describe(): string;
+  /** Can we read it (reachable, privileges, file exists)? Throws an error that says what to fix. */
+  preflight(): Promise<void>;
+  /** A consistent snapshot and its inventory (pre-flight included: a backup calls only this). */
+  snapshot(): Promise<SourceSnapshot>;
+  /** Restores a fetched, decompressed backup into a scratch target; returns how long it took. */
+  restoreScratch(file: string, target: ScratchTarget, manifest: Manifest, options: ScratchRestoreOptions): Promise<number>;
+  /** Checks the restored copy against the manifest's inventory. */
+  verifyRestored(target: ScratchTarget, manifest: Manifest): Promise<RestoreCheck>;
+}
