@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
-import { backupAndReport } from '../jobs/backup';
-import { describeDatabase } from '../postgres/connection';
+import { sourceName, type Manifest } from '../backup/manifest';
+import { sourceNamed } from '../sources';
+import { SourcesFailedError, backupSources } from '../jobs/backup';
 import { describeTables } from '../postgres/relations';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
@@ -14,11 +15,12 @@ const MANUAL_TIERS = TIERS.filter((tier) => tier !== 'pre-restore');
 export function registerBackup(program: Command, context: CommandContext): void {
   program
     .command('backup')
-    .description('dump the database now, compress it, store it on every target, write its manifest last')
+    .description('back up every source now (each database, the globals), compress, store on every target, write each manifest last')
     .addOption(new Option('--tier <tier>', 'tier to file the backup under').choices(MANUAL_TIERS).default('manual'))
+    .option('--db <name>', 'back up only this source: a database of POSTGRES_DB, or globals')
     .option('--json', 'print the manifest as JSON')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
-    .action(async (options: { tier: Tier; json?: boolean; wait: boolean }) => {
+    .action(async (options: { tier: Tier; json?: boolean; wait: boolean; db?: string }) => {
       const config = context.config();
       const interrupt = interruptOnSignals(context);
       let lastDraw = 0;
@@ -31,19 +33,31 @@ export function registerBackup(program: Command, context: CommandContext): void 
           }
         : undefined;
       const started = Date.now();
-      try {
-        const manifest = await withJobLock(context, `${options.tier} backup`, { wait: options.wait, signal: interrupt.signal }, () =>
-          backupAndReport({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress }),
-        );
-        if (progress) process.stderr.write('\n');
-        if (options.json) return context.out(JSON.stringify(manifest, null, 2));
+      const print = (manifest: Manifest) => {
         const ratio = manifest.storedBytes ? (manifest.rawBytes / manifest.storedBytes).toFixed(1) : '-';
+        const contents = manifest.inventory.roles ? `${manifest.inventory.roles.length} roles` : `${describeTables(manifest.inventory.tables)} counted`;
         context.out(
-          `OK ${manifest.tier} backup ${manifest.id} of ${describeDatabase(config.database)}: ${formatBytes(manifest.rawBytes)} dumped, ` +
+          `OK ${manifest.tier} backup ${manifest.id} of ${sourceNamed(config, sourceName(manifest)).describe()}: ${formatBytes(manifest.rawBytes)} dumped, ` +
             `${formatBytes(manifest.storedBytes)} stored (${ratio}x) in ${formatDuration(manifest.durationMs)}; ` +
-            `${describeTables(manifest.inventory.tables)} counted; sha256 ${manifest.sha256}`,
+            `${contents}; sha256 ${manifest.sha256}`,
         );
         for (const target of manifest.targets) context.out(`  ${target.target}: ${target.location}`);
+      };
+      try {
+        let manifests: Manifest[];
+        try {
+          ({ manifests } = await withJobLock(context, `${options.tier} backup`, { wait: options.wait, signal: interrupt.signal }, () =>
+            backupSources({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress, only: options.db }),
+          ));
+        } catch (error) {
+          // What was stored is listed before the failures are: the others' backups are real.
+          if (error instanceof SourcesFailedError && !options.json) error.manifests.forEach(print);
+          throw error;
+        }
+        if (progress) process.stderr.write('\n');
+        // One source prints its manifest as always; several print an array.
+        if (options.json) return context.out(JSON.stringify(manifests.length === 1 ? manifests[0] : manifests, null, 2));
+        manifests.forEach(print);
       } finally {
         interrupt.dispose();
       }

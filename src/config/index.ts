@@ -8,6 +8,7 @@ import { encryptionConfig, encryptionProblems } from './encryption';
 import { FILE_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
 import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema } from './schema';
 import { readTargets } from './targets';
+import { sourcesFromEnv } from './sources';
 import type { CompressionAlgorithm, Config } from './types';
 
 export * from './types';
@@ -61,13 +62,14 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
     const variable = readFromFile ? `${name}_FILE` : name;
     return dotenv?.variables.includes(variable) ? { name: variable, file: dotenv.path } : { name: variable };
   };
-  const database = databaseFromEnv(e, sourceOf);
+  const { database, sources } = sourcesFromEnv(databaseFromEnv(e, sourceOf), e);
 
   const algorithm = e.BACKUP_COMPRESSION;
   const level = e.BACKUP_COMPRESSION_LEVEL ?? DEFAULT_LEVEL[algorithm];
   return deepFreeze({
     dotenv: dotenv?.variables.length ? dotenv : undefined,
     database,
+    sources,
     schedule: {
       jobs: {
         daily: e.SCHEDULE_DAILY,

@@ -107,6 +107,8 @@ export const envSchema = z.object({
   POSTGRES_PASSWORD: z.string().optional(),
   POSTGRES_DB: z.string().optional(),
   POSTGRES_DATABASE: z.string().optional(),
+  POSTGRES_EXCLUDE_DB: parsed((text) => text.split(',').map((name) => name.trim()).filter(Boolean)).optional(),
+  BACKUP_GLOBALS: boolean.default(true),
   PGHOST: z.string().optional(),
   PGPORT: integer(1, 65535).optional(),
   PGUSER: z.string().optional(),

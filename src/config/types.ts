@@ -161,10 +161,25 @@ export interface HealthConfig {
   http?: { port: number; host: string };
 }
 
+/**
+ * What a run backs up (src/sources/ turns it into Sources): the databases (POSTGRES_DB, a list or
+ * `all` minus POSTGRES_EXCLUDE_DB), the cluster's globals (BACKUP_GLOBALS).
+ */
+export interface SourcesConfig {
+  /** Named databases, in order; or 'all': every non-template database that allows connections. */
+  databases: readonly string[] | 'all';
+  /** With 'all': the databases left out. */
+  excludeDatabases: readonly string[];
+  /** pg_dumpall --globals-only as its own backup, source `globals`. */
+  globals: boolean;
+}
+
 export interface Config {
   /** The .env file that set some of these, when one did. */
   dotenv?: DotenvSource;
+  /** The server and how to connect; `database` is the first one backed up (`postgres` with POSTGRES_DB=all). */
   database: DatabaseConfig;
+  sources: SourcesConfig;
   health: HealthConfig;
   report: ReportConfig;
   schedule: ScheduleConfig;

@@ -1,17 +1,19 @@
-import { runBackup, type BackupRequest } from '../backup/run-backup';
-import type { Manifest } from '../backup/manifest';
+import { defaultSource, runBackup, type BackupRequest } from '../backup/run-backup';
+import { sourceName, type Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
-import { InterruptedError, coerceError } from '../errors';
+import { InterruptedError, KeepsakeError, coerceError } from '../errors';
+import { configuredSources, type Source } from '../sources';
+import type { SourceOutcome } from '../report/events';
 import { pingDeadMansSwitch } from '../health/ping';
 import type { LastGoodBackup } from '../report/events';
 import { report, type JobRunner, type JobDeps } from './job';
 
-/** The recent stored sizes of the same tier and database: the yardstick for the anomaly warning. */
+/** The recent stored sizes of the same tier and source: the yardstick for the anomaly warning. */
 async function recentSizes(deps: JobDeps, manifest: Manifest): Promise<{ startedAt: string; storedBytes: number }[]> {
   try {
     const { backups } = await readCatalog(deps.storages, { tier: manifest.tier });
     return backups
-      .filter((entry) => entry.manifest.database === manifest.database && entry.manifest.id !== manifest.id)
+      .filter((entry) => sourceName(entry.manifest) === sourceName(manifest) && entry.manifest.id !== manifest.id)
       .slice(0, 14)
       .map((entry) => ({ startedAt: entry.manifest.startedAt, storedBytes: entry.manifest.storedBytes }));
   } catch (error) {
@@ -20,11 +22,11 @@ async function recentSizes(deps: JobDeps, manifest: Manifest): Promise<{ started
   }
 }
 
-/** The newest complete backup of this database, any tier: what a failure report says is safe. Undefined when unreadable. */
-async function lastGoodBackup(deps: JobDeps): Promise<LastGoodBackup | null | undefined> {
+/** The newest complete backup of this source, any tier: what a failure report says is safe. Undefined when unreadable. */
+async function lastGoodBackup(deps: JobDeps, source: string): Promise<LastGoodBackup | null | undefined> {
   try {
     const { backups } = await readCatalog(deps.storages);
-    const newest = backups.find((entry) => entry.manifest.database === deps.config.database.database);
+    const newest = backups.find((entry) => sourceName(entry.manifest) === source);
     return newest ? { tier: newest.manifest.tier, id: newest.manifest.id, startedAt: newest.manifest.startedAt, targets: newest.copies.map((copy) => copy.storage.name) } : null;
   } catch (error) {
     deps.log.warn({ err: coerceError(error) }, 'could not read the last good backup for the report');
@@ -35,8 +37,9 @@ async function lastGoodBackup(deps: JobDeps): Promise<LastGoodBackup | null | un
 /** A backup, its report, and the dead man's switch's ping (ok or fail); an interrupt is neither reported nor pinged. */
 export async function backupAndReport(deps: JobDeps, request: BackupRequest): Promise<Manifest> {
   const started = new Date();
+  const source = request.source ?? defaultSource(deps.config);
   try {
-    const manifest = await runBackup(deps, request);
+    const manifest = await runBackup(deps, { ...request, source });
     await report(deps, { kind: 'backup-succeeded', manifest, nextRun: deps.nextRun, recentSizes: await recentSizes(deps, manifest) });
     await pingDeadMansSwitch(deps.config.health.pingUrl, 'ok', deps.log);
     return manifest;
@@ -44,18 +47,81 @@ export async function backupAndReport(deps: JobDeps, request: BackupRequest): Pr
     if (!(error instanceof InterruptedError)) {
       const db = deps.config.database;
       const durationMs = Date.now() - started.getTime();
-      const lastGood = await lastGoodBackup(deps);
-      await report(deps, { kind: 'backup-failed', tier: request.tier, database: db.database, host: db.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood });
+      const lastGood = await lastGoodBackup(deps, source.name);
+      await report(deps, { kind: 'backup-failed', tier: request.tier, database: source.name, host: db.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood });
       await pingDeadMansSwitch(deps.config.health.pingUrl, 'fail', deps.log);
     }
     throw error;
   }
 }
 
-/** The daemon's daily, weekly and monthly jobs. */
+export interface BackupRunRequest extends Omit<BackupRequest, 'source'> {
+  /** `--db NAME`: only this source. */
+  only?: string;
+}
+
+/** What a run stored, source by source; a run with failures throws SourcesFailedError instead. */
+export interface BackupRun {
+  manifests: Manifest[];
+}
+
+/** Some sources of a run failed, the others were stored: the message names the failed ones; the exit code is the first failure's. */
+export class SourcesFailedError extends KeepsakeError {
+  constructor(
+    readonly failed: { source: string; error: Error }[],
+    readonly manifests: Manifest[],
+    total: number,
+  ) {
+    const first = failed[0]!.error;
+    const names = failed.map((failure) => failure.source).join(', ');
+    super(`Backup failed for ${names} (${failed.length} of ${total} sources; the others were stored): ${failed.map((failure) => `${failure.source}: ${failure.error.message}`).join('; ')}`, 'failed');
+    Object.defineProperty(this, 'exitCode', { value: first instanceof KeepsakeError ? first.exitCode : this.exitCode });
+  }
+}
+
+/**
+ * One run: every configured source in turn (or the one `--db` names), each its own object and
+ * manifest. One source reports exactly as a single database always did; several make one report
+ * for the run. A failing source does not stop the others; an interrupt stops the run.
+ */
+export async function backupSources(deps: JobDeps, request: BackupRunRequest): Promise<BackupRun> {
+  const started = new Date();
+  let sources: Source[];
+  try {
+    sources = await configuredSources(deps.config, request.only);
+  } catch (error) {
+    // Listing the databases (POSTGRES_DB=all) failed: report it as the run's failure.
+    await backupAndReport(deps, { ...request, source: { ...defaultSource(deps.config), snapshot: () => Promise.reject(error) } }).catch(() => undefined);
+    throw error;
+  }
+  if (sources.length === 1) return { manifests: [await backupAndReport(deps, { ...request, source: sources[0] })] };
+
+  const outcomes: SourceOutcome[] = [];
+  const failed: { source: string; error: Error }[] = [];
+  const manifests: Manifest[] = [];
+  for (const source of sources) {
+    try {
+      const manifest = await runBackup(deps, { ...request, source });
+      manifests.push(manifest);
+      outcomes.push({ source: source.name, describe: source.describe(), manifest });
+    } catch (error) {
+      if (error instanceof InterruptedError) throw error;
+      failed.push({ source: source.name, error: coerceError(error) });
+      outcomes.push({ source: source.name, describe: source.describe(), error: coerceError(error).message });
+    }
+  }
+  await report(deps, { kind: 'backup-run', tier: request.tier, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), outcomes, nextRun: deps.nextRun });
+  await pingDeadMansSwitch(deps.config.health.pingUrl, failed.length ? 'fail' : 'ok', deps.log);
+  if (failed.length) throw new SourcesFailedError(failed, manifests, sources.length);
+  return { manifests };
+}
+
+/** The daemon's daily, weekly and monthly jobs: every source in turn. */
 export const backupJob =
   (tier: 'daily' | 'weekly' | 'monthly'): JobRunner =>
   async (deps, signal) => {
-    const manifest = await backupAndReport(deps, { tier, signal });
-    return { summary: `${tier} backup ${manifest.id}: ${manifest.storedBytes} bytes stored`, storedBytes: manifest.storedBytes, backupId: manifest.id };
+    const { manifests } = await backupSources(deps, { tier, signal });
+    const storedBytes = manifests.reduce((sum, manifest) => sum + manifest.storedBytes, 0);
+    const ids = manifests.map((manifest) => manifest.id).join(', ');
+    return { summary: `${tier} backup ${ids}: ${storedBytes} bytes stored`, storedBytes, backupId: ids };
   };

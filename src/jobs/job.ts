@@ -1,5 +1,5 @@
 import type { BackupDeps } from '../backup/run-backup';
-import { sidecarOf, type ReportEvent } from '../report/events';
+import { reportEventName, sidecarOf, type ReportEvent } from '../report/events';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
 
@@ -25,5 +25,5 @@ export type JobRunner = (deps: JobDeps, signal: AbortSignal) => Promise<JobResul
  */
 export async function report(deps: JobDeps, event: ReportEvent): Promise<void> {
   const named: ReportEvent = { ...event, sidecar: sidecarOf(deps.config.database) };
-  await notify({ config: deps.config, log: deps.log }, event.kind, () => renderReport(named, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
+  await notify({ config: deps.config, log: deps.log }, reportEventName(event), () => renderReport(named, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
 }

@@ -24,6 +24,9 @@ export interface Inventory {
   extensions: string[];
   tables: TableCount[];
   sequences: SequenceState[];
+  /** The globals (src/sources/globals/): the roles and tablespaces they create. */
+  roles?: string[];
+  tablespaces?: string[];
 }
 
 const KIND: Record<string, RelationKind> = { r: 'table', p: 'partitioned', m: 'matview' };

@@ -1,5 +1,5 @@
 import type { Manifest } from '../backup/manifest';
-import type { DatabaseConfig } from '../config';
+import type { DatabaseConfig, ReportEventName } from '../config';
 import type { RestoreTestResult } from '../restore/restore-test';
 import type { CleanupSummary } from '../retention/apply';
 import type { OffsiteResult } from '../offsite/copy-to-offsite';
@@ -11,6 +11,7 @@ import type { OffsiteResult } from '../offsite/copy-to-offsite';
 export type ReportEvent =
   | BackupSucceededEvent
   | BackupFailedEvent
+  | BackupRunEvent
   | RestoreTestEvent
   | CleanupSummaryEvent
   | HealthEvent
@@ -65,6 +66,29 @@ export interface BackupFailedEvent {
   sidecar?: Sidecar;
   /** The newest complete backup of the database; null when there is none; absent when unknown. */
   lastGood?: LastGoodBackup | null;
+}
+
+/** One source's outcome in a run of several: its manifest, or why it failed. */
+export interface SourceOutcome {
+  source: string;
+  /** For humans: "app@db:5432", "globals of db:5432". */
+  describe: string;
+  manifest?: Manifest;
+  error?: string;
+}
+
+/**
+ * A run that backed up several sources in turn (POSTGRES_DB=app,analytics or all, the globals):
+ * one report for the run, naming each source's outcome. A run of one source reports as before.
+ */
+export interface BackupRunEvent {
+  kind: 'backup-run';
+  tier: string;
+  startedAt: string;
+  durationMs: number;
+  outcomes: SourceOutcome[];
+  nextRun?: string | null;
+  sidecar?: Sidecar;
 }
 
 export interface RestoreTestEvent {
@@ -137,6 +161,7 @@ export interface TestEvent {
 export const REPORT_EVENT_KINDS = [
   'backup-succeeded',
   'backup-failed',
+  'backup-run',
   'restore-test-passed',
   'restore-test-failed',
   'cleanup-summary',
@@ -147,3 +172,12 @@ export const REPORT_EVENT_KINDS = [
   'offsite-failed',
   'test',
 ] as const satisfies readonly ReportEventKind[];
+
+/**
+ * The NOTIFY_ON name an event is filed and sent under: a run of several sources is a
+ * `backup-failed` when any source failed, else a `backup-succeeded`.
+ */
+export function reportEventName(event: ReportEvent): ReportEventName {
+  if (event.kind !== 'backup-run') return event.kind;
+  return event.outcomes.some((outcome) => !outcome.manifest) ? 'backup-failed' : 'backup-succeeded';
+}

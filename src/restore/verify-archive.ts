@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { Manifest } from '../backup/manifest';
 import { tablesWithoutData } from '../backup/toc';
 import type { CatalogEntry, IncompleteCopy } from '../catalog/catalog';
@@ -45,6 +46,7 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, options:
       checks.push({ name: 'decryption', ok: true, skipped: true, detail: `not tested, nor decompression and the archive: ${withoutKey}` });
       return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
     }
+    if (manifest.archiveFormat === 'plain') return await verifyPlainCopy(entry, storage, encryption, started);
     const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, pgBinDir);
     const listing = spawnChild(pgRestore.path, ['--list'], { stdin: 'pipe', stdout: 'pipe' });
     children.push(listing);
@@ -86,4 +88,35 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, options:
 export function incompleteCopyVerification({ storage, manifest, problem }: IncompleteCopy): CopyVerification {
   const detail = `${problem}; it cannot be restored, \`keepsake cleanup\` removes it once it is older than CLEANUP_INCOMPLETE_AFTER`;
   return { target: storage.name, location: storage.location(manifest.key), ok: false, checks: [{ name: 'complete', ok: false, detail }], durationMs: 0 };
+}
+
+/** pg_dumpall's last line: a plain SQL backup without it was cut short before it was stored. */
+const PLAIN_END = '-- PostgreSQL database cluster dump complete';
+
+/** After the closing line come only comment markers, blank lines and (PostgreSQL 17.6+) `\\unrestrict`. */
+function endsComplete(tail: string): boolean {
+  const at = tail.lastIndexOf(PLAIN_END);
+  return at >= 0 && /^(\s|--|\\unrestrict \S+)*$/.test(tail.slice(at + PLAIN_END.length));
+}
+
+/** A plain SQL backup (the globals): read through as the archive check does, and it must end as pg_dumpall ends it. */
+async function verifyPlainCopy(entry: CatalogEntry, storage: Storage, encryption: EncryptionConfig, started: number): Promise<CopyVerification> {
+  const { manifest } = entry;
+  let tail = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      tail = (tail + chunk.toString('utf8')).slice(-4096);
+      callback();
+    },
+  });
+  const read = await readArchive(storage, manifest, sink, { encryption });
+  const checks: CopyVerification['checks'] = [
+    { name: 'size', ok: !read.failure && read.storedBytes === manifest.storedBytes, detail: `${read.storedBytes} bytes stored, manifest says ${manifest.storedBytes}` },
+    { name: 'sha256', ok: !read.failure && read.sha256 === manifest.sha256, detail: read.failure ? `could not read the whole object: ${coerceError(read.failure).message}` : `sha256 ${read.sha256}` },
+    { name: 'decompress', ok: !read.codec || read.codec.exitCode === 0, detail: `${read.rawBytes} bytes after decompression` },
+    { name: 'raw size', ok: read.rawBytes === manifest.rawBytes, detail: `${read.rawBytes} bytes, manifest says ${manifest.rawBytes}` },
+    { name: 'archive', ok: endsComplete(tail), detail: endsComplete(tail) ? 'plain SQL, complete' : 'plain SQL without pg_dumpall\'s closing line: cut short' },
+  ];
+  if (read.decrypt) checks.splice(2, 0, { name: 'decryption', ok: read.decrypt.exitCode === 0, detail: read.decrypt.exitCode === 0 ? 'age decrypted it' : `age failed: ${read.decrypt.stderrTail.trim()}` });
+  return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
 }

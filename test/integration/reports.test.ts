@@ -1,3 +1,4 @@
+import { reportEventName } from '../../src/report/events';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { notify } from '../../src/report/notify';
@@ -138,14 +139,14 @@ describe('every report event through the outbox and a real SMTP server', () => {
       const kinds = Object.keys(SAMPLE_EVENTS) as (keyof typeof SAMPLE_EVENTS)[];
       for (const kind of kinds) {
         const rendered = renderReport(SAMPLE_EVENTS[kind], { subjectPrefix: '[keepsake]', now: sampleNow(kind) });
-        expect(await notify({ config, log: silentLogger }, kind, () => rendered)).toBe('sent');
+        expect(await notify({ config, log: silentLogger }, reportEventName(SAMPLE_EVENTS[kind]), () => rendered)).toBe('sent');
       }
       const mails = await smtp.waitForMessages(kinds.length);
       kinds.forEach((kind, index) => {
         const rendered = renderReport(SAMPLE_EVENTS[kind], { subjectPrefix: '[keepsake]', now: sampleNow(kind) });
         const mail = mails[index]!;
         expect(mail.subject).toBe(rendered.subject);
-        expect(mail.headers.get('x-keepsake-event')).toBe(kind);
+        expect(mail.headers.get('x-keepsake-event')).toBe(reportEventName(SAMPLE_EVENTS[kind]));
         expect(mail.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' });
         expect(mail.html && mail.html.length).toBeGreaterThan(500);
         expect(mail.text?.trim().length).toBeGreaterThan(50);

@@ -12,7 +12,8 @@ export interface CliResult {
 
 /** keepsake's environment for a database: what a user would put in docker-compose.yml. */
 export function databaseEnv(db: DatabaseConfig): Record<string, string> {
-  return { POSTGRES_HOST: db.host, POSTGRES_PORT: String(db.port), POSTGRES_USER: db.user, POSTGRES_PASSWORD: db.password ?? '', POSTGRES_DB: db.database };
+  // The tests written for one database back up just that database; tests of several sources turn the globals on.
+  return { POSTGRES_HOST: db.host, POSTGRES_PORT: String(db.port), POSTGRES_USER: db.user, POSTGRES_PASSWORD: db.password ?? '', POSTGRES_DB: db.database, BACKUP_GLOBALS: 'false' };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { KEEPSAKE_VERSION } from '../../version';
 import type { ReportEvent } from '../events';
 import { backupFailed, backupSucceeded } from './backup';
+import { backupRun } from './backup-run';
 import { cleanupSummary } from './cleanup';
 import { at } from './common';
 import type { ReportDocument } from './document';
@@ -46,6 +47,8 @@ function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocum
       return backupSucceeded(event, prefix);
     case 'backup-failed':
       return backupFailed(event, prefix);
+    case 'backup-run':
+      return backupRun(event, prefix);
     case 'restore-test-passed':
     case 'restore-test-failed':
       return restoreTest(event, prefix);

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Manifest } from '../../src/backup/manifest';
+import { runCli } from '../support/cli';
+import { startScenario, type Scenario } from '../support/scenario';
+import { allFiles } from '../support/workspace';
+
+/** Three databases owned by three roles, with grants between them: what a cluster with several apps looks like. */
+const ROLES_SQL = `
+  CREATE ROLE alice LOGIN PASSWORD 'alice-secret';
+  CREATE ROLE bob LOGIN;
+  CREATE ROLE readers NOLOGIN;
+  GRANT readers TO bob;
+`;
+const ownedBy = (owner: string, reader: string) => `
+  CREATE TABLE items (id serial PRIMARY KEY, name text);
+  INSERT INTO items (name) SELECT 'item ' || g FROM generate_series(1, 25) g;
+  ALTER TABLE items OWNER TO ${owner};
+  ALTER SEQUENCE items_id_seq OWNER TO ${owner};
+  GRANT SELECT ON items TO ${reader};
+`;
+
+describe('several sources in one run', () => {
+  let s: Scenario;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    s = await startScenario({ database: 'app', sql: ROLES_SQL + ownedBy('alice', 'readers') });
+    for (const [name, owner, reader] of [['analytics', 'bob', 'alice'], ['billing', 'alice', 'bob']] as const) {
+      await s.pg.query(await s.pg.createDatabase(name), ownedBy(owner, reader));
+    }
+    env = { ...s.env, POSTGRES_DB: 'app,analytics,billing', BACKUP_GLOBALS: 'true' };
+  });
+  afterAll(async () => s?.stop());
+
+  it('backs up each database and the globals, each its own object and manifest, in one run with one report', async () => {
+    const run = await runCli(['backup', '--tier', 'daily', '--json'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const manifests = JSON.parse(run.stdout) as Manifest[];
+    expect(manifests.map((manifest) => manifest.source)).toEqual([
+      { kind: 'postgres', name: 'app' },
+      { kind: 'postgres', name: 'analytics' },
+      { kind: 'postgres', name: 'billing' },
+      { kind: 'postgres-globals', name: 'globals' },
+    ]);
+    const files = (await allFiles(s.workspace.backupDir)).filter((file) => file.startsWith('daily/'));
+    expect(files.filter((file) => !file.endsWith('.manifest.json')).map((file) => file.split('/').pop()!.replace(/_\d{8}_\d{6}/, '_<ts>')).sort()).toEqual([
+      'analytics_<ts>.dump.zst',
+      'app_<ts>.dump.zst',
+      'billing_<ts>.dump.zst',
+      'globals_<ts>.sql.zst',
+    ]);
+    const globals = manifests[3]!;
+    expect(globals).toMatchObject({ archiveFormat: 'plain', rolePasswords: true, inventory: { roles: expect.arrayContaining(['alice', 'bob', 'readers', 'postgres']) } });
+    const verified = await runCli(['verify', `daily/${globals.id}`], env);
+    expect(verified.stdout).toMatch(/^OK daily\/globals_\d{8}_\d{6} on local .*\n(.*\n)*\s+ok\s+archive: plain SQL, complete/);
+    expect(verified.code).toBe(0);
+
+    const reports = (await allFiles(join(s.workspace.stateDir, 'reports'))).filter((file) => file.endsWith('.html'));
+    expect(reports).toHaveLength(1);
+    const html = readFileSync(join(s.workspace.stateDir, 'reports', reports[0]!), 'utf8');
+    for (const name of ['app', 'analytics', 'billing', 'globals']) expect(html).toContain(`>${name}<`);
+  });
+
+  it('a database that cannot be reached fails alone: the others are stored, the report and the exit code name it', async () => {
+    const run = await runCli(['backup', '--tier', 'daily'], { ...env, POSTGRES_DB: 'app,gone,billing' });
+    expect(run.code).toBe(69);
+    expect(run.stdout).toMatch(/^OK daily backup app_\d{8}_\d{6} of app@/m);
+    expect(run.stdout).toMatch(/^OK daily backup billing_\d{8}_\d{6} of billing@/m);
+    expect(run.stdout).toMatch(/^OK daily backup globals_\d{8}_\d{6} of globals of /m);
+    expect(run.stderr).toMatch(/Backup failed for gone \(1 of 4 sources; the others were stored\).*database "gone" does not exist/);
+
+    const reports = (await allFiles(join(s.workspace.stateDir, 'reports'))).filter((file) => file.endsWith('.html')).sort();
+    const html = readFileSync(join(s.workspace.stateDir, 'reports', reports.at(-1)!), 'utf8');
+    expect(html).toMatch(/FAILED daily backup .*1 of 4 sources failed \(gone\)/);
+  });
+
+  it('--db backs up one source only, and refuses one that is not configured', async () => {
+    const one = await runCli(['backup', '--db', 'analytics', '--json'], env);
+    expect(one.code).toBe(0);
+    expect((JSON.parse(one.stdout) as Manifest).source).toEqual({ kind: 'postgres', name: 'analytics' });
+    const other = await runCli(['backup', '--db', 'nope'], env);
+    expect(other.code).toBe(66);
+    expect(other.stderr).toContain('--db nope: not one of the sources backed up here (app, analytics, billing, globals)');
+  });
+});
