@@ -1,5 +1,5 @@
 import { isManifestKey } from '../backup/keys';
-import { parseManifest, type Manifest } from '../backup/manifest';
+import { parseManifest, sourceName, type Manifest } from '../backup/manifest';
 import type { Tier } from '../backup/keys';
 import { NotFoundError, UsageError, VerifyError } from '../errors';
 import type { Storage, StoredObject } from '../storage';
@@ -154,8 +154,8 @@ export function selectBackup(catalog: Catalog, selector: string, options: { data
     throw new NotFoundError('There are no backups yet; run `keepsake backup` first');
   }
   if (selector === 'latest') {
-    // "latest" means the newest real backup of this database: not a safety copy a restore made.
-    const newest = backups.find((entry) => entry.manifest.tier !== 'pre-restore' && (!options.database || entry.manifest.database === options.database));
+    // "latest" means the newest real backup of this source (`database`: a database's name, or globals): not a safety copy a restore made.
+    const newest = backups.find((entry) => entry.manifest.tier !== 'pre-restore' && (!options.database || sourceName(entry.manifest) === options.database));
     if (!newest) throw new NotFoundError(`There are no backups of ${options.database ?? 'this database'} yet (pre-restore safety copies aside); run \`keepsake backup\` first`);
     return newest;
   }

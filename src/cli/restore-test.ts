@@ -12,13 +12,15 @@ export function registerRestoreTest(program: Command, context: CommandContext): 
     .description('prove a backup restores: restore it into a throwaway PostgreSQL and check every table\'s row count')
     .argument('[backup]', 'latest, a number from `keepsake list`, or an id', 'latest')
     .option('--from <target>', 'restore the copy on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
+    .option('--db <name>', 'the source whose backup `latest` means: a database of POSTGRES_DB, or globals (default: the first database)')
+    .option('--with-globals', 'apply the globals backed up nearest in time first, then restore with owners and grants (RESTORE_TEST_MODE=ephemeral)')
     .option('--json', 'print the result as JSON ("ok": true|false)')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
-    .action(async (selector: string, options: { from?: string; json?: boolean; wait: boolean }) => {
+    .action(async (selector: string, options: { from?: string; json?: boolean; wait: boolean; db?: string; withGlobals?: boolean }) => {
       const interrupt = interruptOnSignals(context);
       try {
         const { result, failure } = await withJobLock(context, 'restore-test', { wait: options.wait, signal: interrupt.signal }, () =>
-          restoreTestAndReport({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, from: options.from, signal: interrupt.signal }),
+          restoreTestAndReport({ config: context.config(), storages: context.storages(), log: context.log() }, { selector, from: options.from, db: options.db, withGlobals: options.withGlobals, signal: interrupt.signal }),
         );
         if (options.json) context.out(JSON.stringify(result, null, 2));
         else {

@@ -11,6 +11,7 @@ import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp } from '../format';
 import { interruptOnSignals } from './signals';
 import { withJobLock } from './job-lock';
+import { applyGlobalsNear } from '../sources/globals/with-globals';
 
 interface RestoreOptions {
   from?: string;
@@ -23,6 +24,8 @@ interface RestoreOptions {
   allowOtherDatabase?: boolean;
   inPlace?: boolean;
   wait: boolean;
+  db?: string;
+  withGlobals?: boolean;
 }
 
 function describePlan(plan: RestorePlan): string[] {
@@ -92,14 +95,18 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--no-safety-backup', 'with --in-place: do not back up the target before dropping it')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .option('--allow-other-database', "restore a backup made from another database than the target (else its name must be typed)")
+    .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB)')
+    .option('--with-globals', 'apply the globals backed up nearest in time first (roles that exist are kept), then restore with owners and grants')
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .action(async (selector: string, options: RestoreOptions) => {
       const config = context.config();
       if (options.targetDb && options.targetUrl) throw new UsageError('Give --target-db or --target-url, not both');
-      let target: DatabaseConfig = options.targetDb ? { ...config.database, database: options.targetDb } : config.database;
+      const targetDb = options.targetDb ?? options.db;
+      let target: DatabaseConfig = targetDb ? { ...config.database, database: targetDb } : config.database;
       if (options.targetUrl) target = databaseFromUrl(options.targetUrl, { name: '--target-url' }, config.database);
       const deps = { config, storages: context.storages(), log: context.log() };
-      const plan = await planRestore(deps, { selector, from: options.from, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership, inPlace: options.inPlace });
+      const plan = await planRestore(deps, { selector, from: options.from, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership || options.withGlobals, inPlace: options.inPlace, db: options.db });
+      if (plan.entry.manifest.archiveFormat !== 'custom') throw new UsageError(`${plan.entry.manifest.id} holds the globals: apply them with \`keepsake restore <database backup> --with-globals\` (or by hand: README "Restoring by hand")`);
       for (const line of describePlan(plan)) context.err(line);
 
       if (options.dryRun) {
@@ -111,7 +118,15 @@ export function registerRestore(program: Command, context: CommandContext): void
       await confirm(plan, options);
       const interrupt = interruptOnSignals(context);
       try {
-        const outcome = await withJobLock(context, 'restore', { wait: options.wait, signal: interrupt.signal }, () => executeRestore(deps, plan, interrupt.signal));
+        const outcome = await withJobLock(context, 'restore', { wait: options.wait, signal: interrupt.signal }, async () => {
+          if (options.withGlobals) {
+            // The roles first: the database's owners and grants name them. Through the server's maintenance database.
+            const applied = await applyGlobalsNear(deps, plan.entry.manifest, { ...plan.target, database: 'postgres' }, { from: options.from, scratch: false, signal: interrupt.signal });
+            context.out(`OK applied globals ${applied.id}`);
+            for (const note of applied.notes) context.out(`  note: ${note}`);
+          }
+          return executeRestore(deps, plan, interrupt.signal);
+        });
         const tables = outcome.check.tables;
         context.out(`OK restored ${plan.entry.manifest.tier}/${plan.entry.manifest.id} into ${describeDatabase(plan.target)} in ${formatDuration(outcome.durationMs)}`);
         context.out(`  ${tables.filter((t) => t.ok).length} of ${tables.length} tables match the row counts recorded at backup time`);

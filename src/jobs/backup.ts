@@ -74,7 +74,8 @@ export class SourcesFailedError extends KeepsakeError {
   ) {
     const first = failed[0]!.error;
     const names = failed.map((failure) => failure.source).join(', ');
-    super(`Backup failed for ${names} (${failed.length} of ${total} sources; the others were stored): ${failed.map((failure) => `${failure.source}: ${failure.error.message}`).join('; ')}`, 'failed');
+    const others = failed.length < total ? '; the others were stored' : '';
+    super(`Backup failed for ${names} (${failed.length} of ${total} sources${others}): ${failed.map((failure) => `${failure.source}: ${failure.error.message}`).join('; ')}`, 'failed');
     Object.defineProperty(this, 'exitCode', { value: first instanceof KeepsakeError ? first.exitCode : this.exitCode });
   }
 }
@@ -112,6 +113,8 @@ export async function backupSources(deps: JobDeps, request: BackupRunRequest): P
   }
   await report(deps, { kind: 'backup-run', tier: request.tier, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), outcomes, nextRun: deps.nextRun });
   await pingDeadMansSwitch(deps.config.health.pingUrl, failed.length ? 'fail' : 'ok', deps.log);
+  // One cause for all (the server is down): said once, as a single database's failure is.
+  if (failed.length === sources.length && failed.every((failure) => failure.error.message === failed[0]!.error.message)) throw failed[0]!.error;
   if (failed.length) throw new SourcesFailedError(failed, manifests, sources.length);
   return { manifests };
 }

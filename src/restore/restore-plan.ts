@@ -51,13 +51,15 @@ export interface RestoreRequest {
   safetyBackup: boolean;
   keepOwnership?: boolean;
   inPlace?: boolean;
+  /** --db NAME: the source whose backup `latest` means (default: the configured database). */
+  db?: string;
 }
 
 export async function planRestore(deps: Deps, request: RestoreRequest): Promise<RestorePlan> {
-  const entry = selectBackup(await readCatalog(storagesFrom(deps.storages, request.from)), request.selector, { database: deps.config.database.database });
+  const entry = selectBackup(await readCatalog(storagesFrom(deps.storages, request.from)), request.selector, { database: request.db ?? deps.config.database.database });
   const state = await inspectTarget(request.target);
   const origin = entry.manifest.database;
-  const otherOrigin = origin !== request.target.database && origin !== deps.config.database.database ? origin : undefined;
+  const otherOrigin = origin !== request.target.database && origin !== (request.db ?? deps.config.database.database) ? origin : undefined;
   const mode: RestoreMode = request.inPlace ? 'in-place' : 'swap';
   const stamp = restoreStamp(new Date());
   const name = request.target.database;

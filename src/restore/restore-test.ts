@@ -3,14 +3,17 @@ import { backupId, restoreTestKey } from '../backup/keys';
 import type { Deps } from '../deps';
 import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
-import { findBinaryFor } from '../postgres/binaries';
+import { UsageError } from '../errors';
+import { sourceOf } from '../backup/manifest';
+import { GLOBALS_NAME, sourceFor } from '../sources';
+import { ROLES_NEED_OWN_CLUSTER } from '../sources/source';
+import { applyGlobalsNear } from '../sources/globals/with-globals';
 import { statePaths } from '../state/paths';
 import { primaryStorages, storagesFrom } from '../storage';
 import { writeLatestRestoreTest } from '../state/restore-test-latest';
 import { formatDuration } from '../format';
-import { checkRestored, type TableCheck } from './check-restored';
+import type { TableCheck } from './check-restored';
 import { fetchArchive } from './fetch';
-import { runPgRestore } from './pg-restore';
 import { openScratchDatabase } from './scratch-database';
 import { withWorkDir } from './work-dir';
 
@@ -21,7 +24,7 @@ export interface RestoreTestResult {
   id: string;
   startedAt: string;
   finishedAt: string;
-  backup: { id: string; tier: string; database: string; startedAt: string; sha256: string; storedBytes: number; rawBytes: number; location: string };
+  backup: { id: string; tier: string; database: string; source?: string; startedAt: string; sha256: string; storedBytes: number; rawBytes: number; location: string };
   restoredInto?: string;
   /** Streamed download + sha256 check + decompression, then pg_restore, then the row-count check. */
   timings: { fetchMs?: number; restoreMs?: number; verifyMs?: number; totalMs: number };
@@ -36,6 +39,10 @@ export interface RestoreTestRequest {
   selector: string;
   /** --from NAME: only that target's copies are considered. */
   from?: string;
+  /** --db NAME: the source whose backup `latest` means (default: the configured database). */
+  db?: string;
+  /** --with-globals: apply the globals backed up nearest in time first, then restore with owners and grants. */
+  withGlobals?: boolean;
   signal?: AbortSignal;
 }
 
@@ -51,8 +58,9 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
   const timeout = AbortSignal.timeout(config.restore.testTimeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
 
-  const entry = selectBackup(await readCatalog(storagesFrom(storages, request.from)), request.selector, { database: config.database.database });
+  const entry = selectBackup(await readCatalog(storagesFrom(storages, request.from)), request.selector, { database: request.db ?? config.database.database });
   const { manifest } = entry;
+  const source = sourceFor(config, sourceOf(manifest));
   const storage = preferredCopy(entry);
   const result: RestoreTestResult = {
     format: 1,
@@ -60,7 +68,7 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
     id: backupId('restore_test', started),
     startedAt: started.toISOString(),
     finishedAt: '',
-    backup: { id: manifest.id, tier: manifest.tier, database: manifest.database, startedAt: manifest.startedAt, sha256: manifest.sha256, storedBytes: manifest.storedBytes, rawBytes: manifest.rawBytes, location: storage.location(manifest.key) },
+    backup: { id: manifest.id, tier: manifest.tier, database: manifest.database, source: source.name, startedAt: manifest.startedAt, sha256: manifest.sha256, storedBytes: manifest.storedBytes, rawBytes: manifest.rawBytes, location: storage.location(manifest.key) },
     timings: { totalMs: 0 },
     tables: [],
     problems: [],
@@ -87,13 +95,20 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
       const scratch = await opening;
       result.restoredInto = scratch.describe;
       throwIfInterrupted();
-      const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, config.pgBinDir);
-      result.timings.restoreMs = await runPgRestore(pgRestore, scratch.database, fetched.path, { jobs: config.restore.jobs, signal });
+      const target = { database: scratch.database, admin: scratch.admin };
+      const globalsNotes: string[] = [];
+      if (request.withGlobals && source.name !== GLOBALS_NAME) {
+        if (!target.admin) throw new UsageError(ROLES_NEED_OWN_CLUSTER);
+        const applied = await applyGlobalsNear(deps, manifest, target.admin, { from: request.from, scratch: true, signal });
+        globalsNotes.push(`globals ${applied.id} applied first; owners and grants restored as backed up`, ...applied.notes);
+        throwIfInterrupted();
+      }
+      result.timings.restoreMs = await source.restoreScratch(fetched.path, target, manifest, { jobs: config.restore.jobs, keepOwnership: Boolean(request.withGlobals), signal });
       throwIfInterrupted();
       const verifyStarted = Date.now();
-      const check = await checkRestored(scratch.database, manifest);
+      const check = await source.verifyRestored(target, manifest);
       result.timings.verifyMs = Date.now() - verifyStarted;
-      Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: check.notes, restoredBytes: check.restoredBytes });
+      Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: [...globalsNotes, ...check.notes], restoredBytes: check.restoredBytes });
     } catch (error) {
       failure = signal.aborted ? interrupted() : coerceError(error);
       result.error = failure.message;

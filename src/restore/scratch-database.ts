@@ -7,6 +7,8 @@ import { startEphemeralPostgres } from './ephemeral-postgres';
 /** An empty database to restore into, and how to get rid of it. */
 export interface ScratchDatabase {
   database: DatabaseConfig;
+  /** A throwaway cluster's superuser on its maintenance database, where globals are applied; none on a shared server. */
+  admin?: DatabaseConfig;
   serverVersion: string;
   describe: string;
   dispose(): Promise<void>;
@@ -28,6 +30,7 @@ export async function openScratchDatabase(config: Config, minMajor: number, stam
     }
     return {
       database: { ...cluster.database, database: 'restore_test' },
+      admin: cluster.database,
       serverVersion: cluster.version,
       describe: `throwaway PostgreSQL ${cluster.version}`,
       dispose: cluster.stop,

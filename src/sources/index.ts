@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors';
 import { withClient } from '../postgres/connection';
 import { GLOBALS_NAME, globalsSource } from './globals/globals-source';
 import { postgresSource } from './postgres/postgres-source';
-import type { Source } from './source';
+import type { Source, SourceRef } from './source';
 
 export type { Source, SourceKind, SourceRef } from './source';
 export { GLOBALS_NAME } from './globals/globals-source';
@@ -32,6 +32,11 @@ async function listDatabases(config: SourcesDeps): Promise<string[]> {
 export function sourceNamed(config: SourcesDeps, name: string): Source {
   if (name === GLOBALS_NAME) return globalsSource({ db: config.database, pgBinDir: config.pgBinDir });
   return postgresSource({ db: { ...config.database, database: name }, dumpExtraArgs: config.dumpExtraArgs, pgBinDir: config.pgBinDir, compression: config.compression.algorithm });
+}
+
+/** The source a backup was taken of, to restore and check it with (a backup of a database no longer configured too). */
+export function sourceFor(config: SourcesDeps, ref: SourceRef): Source {
+  return sourceNamed(config, ref.kind === 'postgres-globals' ? GLOBALS_NAME : ref.name);
 }
 
 /** What a run backs up; with `only` (`--db NAME`), that one source, which must be configured. */

@@ -50,9 +50,12 @@ export interface SourceSnapshot {
 export interface ScratchTarget {
   /** The empty database to restore into. */
   database: DatabaseConfig;
-  /** The same server as a superuser sees it (its maintenance database), to apply globals. */
-  admin: DatabaseConfig;
+  /** A throwaway cluster's superuser on its maintenance database, to apply globals; absent on a shared server. */
+  admin?: DatabaseConfig;
 }
+
+/** Roles are cluster-wide: keepsake creates them only in a cluster of its own, to throw away. */
+export const ROLES_NEED_OWN_CLUSTER = 'Restore tests of the globals (and --with-globals) create roles: they need RESTORE_TEST_MODE=ephemeral, not a shared server';
 
 export interface ScratchRestoreOptions {
   jobs: number;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
 import { runCli } from '../support/cli';
+import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { startScenario, type Scenario } from '../support/scenario';
 import { allFiles } from '../support/workspace';
 
@@ -83,5 +84,46 @@ describe('several sources in one run', () => {
     const other = await runCli(['backup', '--db', 'nope'], env);
     expect(other.code).toBe(66);
     expect(other.stderr).toContain('--db nope: not one of the sources backed up here (app, analytics, billing, globals)');
+  });
+
+  it('restored with the globals into a fresh cluster, every database has its owners and grants back', async () => {
+    const run = await runCli(['backup', '--tier', 'daily', '--json'], env);
+    expect(run.code).toBe(0);
+    const manifests = JSON.parse(run.stdout) as Manifest[];
+    const owners = `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`;
+    const members = "SELECT r.rolname, m.rolname AS member FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member WHERE r.rolname !~ '^pg_' ORDER BY 1, 2";
+    let fresh: TestPostgres | undefined;
+    try {
+      fresh = await startTestPostgres();
+      const admin = fresh.admin;
+      for (const manifest of manifests.filter((m) => m.source?.kind === 'postgres')) {
+        const url = `postgresql://${admin.user}:${encodeURIComponent(admin.password!)}@${admin.host}:${admin.port}/${manifest.database}`;
+        const restored = await runCli(['restore', `daily/${manifest.id}`, '--db', manifest.database, '--with-globals', '--target-url', url, '--yes'], env);
+        expect(restored.stderr).not.toMatch(/error/i);
+        expect(restored.code).toBe(0);
+        expect(restored.stdout).toMatch(/^OK applied globals daily\/globals_\d{8}_\d{6}\n {2}note: role postgres \(the role restoring\) kept its own attributes and password/);
+        const source = await s.pg.query({ ...s.db, database: manifest.database }, owners);
+        expect(source.length).toBeGreaterThan(1);
+        expect(await fresh.query({ ...admin, database: manifest.database }, owners)).toEqual(source);
+      }
+      expect(await fresh.query(admin, members)).toEqual(await s.pg.query(s.db, members));
+      // alice's password came back (its hash): she can log in to the restored cluster.
+      expect(await fresh.query({ ...admin, user: 'alice', password: 'alice-secret', database: 'billing' }, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 25 }]);
+    } finally {
+      await fresh?.stop();
+    }
+  });
+
+  it('restore-test --db with --with-globals restores the database with its owners into the throwaway cluster; the globals test themselves', async () => {
+    await runCli(['backup', '--tier', 'daily'], env);
+    const withOwners = await runCli(['restore-test', '--db', 'analytics', '--with-globals'], env);
+    expect(withOwners.stdout).toMatch(/^PASSED restore test of daily\/analytics_\d{8}_\d{6}/);
+    expect(withOwners.stdout).toMatch(/note: globals daily\/globals_\d{8}_\d{6} applied first; owners and grants restored as backed up/);
+    expect(withOwners.code).toBe(0);
+    const globals = await runCli(['restore-test', '--db', 'globals'], env);
+    expect(globals.stderr).toBe('');
+    expect(globals.stdout).toMatch(/^PASSED restore test of daily\/globals_\d{8}_\d{6}/);
+    expect(globals.stdout).toMatch(/note: \d+ of \d+ roles restored/);
+    expect(globals.code).toBe(0);
   });
 });

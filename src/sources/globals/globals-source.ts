@@ -7,7 +7,8 @@ import { connect, libpqEnv, serverVersion, withClient } from '../../postgres/con
 import type { Inventory } from '../../postgres/snapshot';
 import { spawnChild } from '../../process/run-process';
 import type { RestoreCheck } from '../../restore/check-restored';
-import type { ScratchTarget, Source, SourceSnapshot } from '../source';
+import { ROLES_NEED_OWN_CLUSTER, type ScratchTarget, type Source, type SourceSnapshot } from '../source';
+import { UsageError } from '../../errors';
 import { planGlobalsApply } from './apply-plan';
 
 /** The globals' source name: in keys (`globals_<ts>.sql.zst`), list and `--db globals`. */
@@ -32,6 +33,7 @@ export function globalsSource(settings: { db: DatabaseConfig; pgBinDir?: string 
     preflight: () => withClient(db, async () => undefined),
     snapshot: () => snapshotGlobals(settings),
     async restoreScratch(file, target, manifest, options) {
+      if (!target.admin) throw new UsageError(ROLES_NEED_OWN_CLUSTER);
       const started = Date.now();
       const psql = await findBinaryFor('psql', manifest.server.major, settings.pgBinDir);
       await applyGlobals(psql, file, target.admin, { skipTablespaces: true, signal: options.signal });
@@ -98,7 +100,7 @@ export async function applyGlobals(psql: PgBinary, file: string, admin: Database
 
 /** Every role the globals held exists on the target (tablespaces are noted, not created, on a scratch target). */
 async function checkGlobals(target: ScratchTarget, manifest: Manifest): Promise<RestoreCheck> {
-  return withClient(target.admin, async (client) => {
+  return withClient(target.admin ?? target.database, async (client) => {
     const present = new Set((await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((row) => row.rolname));
     const roles = manifest.inventory.roles ?? [];
     const problems = roles.filter((role) => !present.has(role)).map((role) => `role ${role} is missing`);
