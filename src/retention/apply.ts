@@ -4,7 +4,8 @@ import type { Config } from '../config';
 import type { Deps } from '../deps';
 import { coerceError } from '../errors';
 import type { Storage } from '../storage';
-import { gatherFacts } from './gather';
+import { GLOBALS_NAME } from '../sources/globals/globals-source';
+import { gatherFacts, type SourceSelection } from './gather';
 import { planBackupsPerTarget } from './plan-targets';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
 
@@ -57,10 +58,21 @@ const PARALLEL_DELETES = 8;
  * A failed deletion is recorded and the job goes on with the rest; the caller decides what a
  * non-empty `errors` means (the cleanup command exits 74). It never throws half way through.
  */
-export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'> & Partial<Pick<Config, 'targets'>>>, request: CleanupRequest = {}): Promise<CleanupSummary> {
+/**
+ * Whose backups this sidecar's retention manages: the configured databases and the globals (kept
+ * even when BACKUP_GLOBALS was turned off since, so that theirs still age out); with
+ * POSTGRES_DB=all, every source backed up from this host. Without sources configured: the database.
+ */
+export function retentionSources(config: Pick<Config, 'database'> & Partial<Pick<Config, 'sources'>>): SourceSelection {
+  const databases = config.sources?.databases ?? [config.database.database];
+  if (databases === 'all') return { names: 'all', host: config.database.host };
+  return { names: config.sources ? [...databases, GLOBALS_NAME] : databases };
+}
+
+export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'> & Partial<Pick<Config, 'targets' | 'sources'>>>, request: CleanupRequest = {}): Promise<CleanupSummary> {
   const now = request.now ?? Date.now();
   const dryRun = Boolean(request.dryRun);
-  const facts = await gatherFacts(storages, config.database.database);
+  const facts = await gatherFacts(storages, retentionSources(config));
   const plan = planRetention({ ...facts, backups: [], policy: config.retention, now, failedTiers: request.failedTiers });
   const entries = new Map(facts.catalog.backups.map((entry) => [`${entry.manifest.tier}/${entry.manifest.id}`, entry]));
   // Each target by its own rules (TARGET_<NAME>_KEEP_*), defaulting to BACKUP_KEEP_*.

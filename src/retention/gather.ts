@@ -1,5 +1,6 @@
 import { DATA_OBJECT, TIERS, manifestKeyFor, safeName, type Tier } from '../backup/keys';
 import { mapLimit, readCatalog, type Catalog } from '../catalog/catalog';
+import { sourceName, type Manifest } from '../backup/manifest';
 import type { Storage, StoredObject } from '../storage';
 import type { BackupFacts, LeftoverFacts, RecordFacts } from './plan';
 
@@ -30,14 +31,18 @@ function inOurLayout(key: string): boolean {
  * (catalog, then raw); that is one extra request per 1000 objects on S3 and keeps "listed means
  * complete" in one place, the catalog.
  */
-export async function gatherFacts(storages: Storage[], database: string): Promise<RetentionFacts> {
+export async function gatherFacts(storages: Storage[], sources: string | SourceSelection): Promise<RetentionFacts> {
   const catalog = await readCatalog(storages);
+  const selection = typeof sources === 'string' ? { names: [sources] } : sources;
+  const mine = (manifest: Pick<Manifest, 'source' | 'database' | 'host'>) => selection.names === 'all' ? manifest.host === selection.host : selection.names.includes(sourceName(manifest));
+  // Leftovers have no manifest to say whose they are: their file name does. With `all`, every source's.
+  const names = selection.names === 'all' ? undefined : selection.names;
   // A listed data object is never a leftover, wherever its manifest sits.
   const listed = new Set(catalog.backups.flatMap(({ manifest, copies }) => copies.map((copy) => `${copy.storage.name}:${manifest.key}`)));
   const records = new Map<string, { object: StoredObject; storages: Storage[] }>();
   // An incomplete backup of this database: its manifest (first) and whatever data object there is.
   const leftovers: LeftoverFacts[] = catalog.incomplete
-    .filter(({ manifest }) => manifest.database === database)
+    .filter(({ manifest }) => mine(manifest))
     .map(({ storage, manifest, manifestKey, data, modified, problem }) => ({
       target: storage.name,
       key: manifestKey,
@@ -57,22 +62,23 @@ export async function gatherFacts(storages: Storage[], database: string): Promis
         const record = records.get(object.key) ?? { object, storages: [] };
         record.storages.push(storage);
         records.set(object.key, record);
-      } else if (DATA_OBJECT.test(object.key) && ownedBy(object.key, database) && !objects.has(manifestKeyFor(object.key)) && !listed.has(`${storage.name}:${object.key}`)) {
+      } else if (DATA_OBJECT.test(object.key) && ownedBy(object.key, names) && !objects.has(manifestKeyFor(object.key)) && !listed.has(`${storage.name}:${object.key}`)) {
         leftovers.push({ target: storage.name, key: object.key, kind: 'no-manifest', modified: object.modified.getTime(), size: object.size });
       }
     }
     if (storage.listTemporary) {
       for await (const object of storage.listTemporary('')) {
-        if (inOurLayout(object.key) && ownedBy(object.key, database)) leftovers.push({ target: storage.name, key: object.key, kind: 'temp', modified: object.modified.getTime(), size: object.size });
+        if (inOurLayout(object.key) && ownedBy(object.key, names)) leftovers.push({ target: storage.name, key: object.key, kind: 'temp', modified: object.modified.getTime(), size: object.size });
       }
     }
   }
-  const { restoreTests, failed, passed } = await readRecords([...records.values()], database);
-  // Only this sidecar's database: another one sharing the bucket has its own policy and failures.
-  const backups = catalog.backups.filter(({ manifest }) => manifest.database === database).map(({ manifest }) => ({
+  const { restoreTests, failed, passed } = await readRecords([...records.values()], (name) => !names || names.includes(name));
+  // Only this sidecar's sources: another one sharing the bucket has its own policy and failures.
+  // Each source is its own group in the plan, as each database always was.
+  const backups = catalog.backups.filter(({ manifest }) => mine(manifest)).map(({ manifest }) => ({
     id: manifest.id,
     tier: manifest.tier,
-    database: manifest.database,
+    database: sourceName(manifest),
     startedAt: manifest.startedAt,
     failedRestoreTest: failed.has(`${manifest.tier}/${manifest.id}`),
     passedRestoreTest: passed.has(`${manifest.tier}/${manifest.id}`),
@@ -83,7 +89,13 @@ export async function gatherFacts(storages: Storage[], database: string): Promis
 interface RecordBody {
   startedAt?: unknown;
   ok?: unknown;
-  backup?: { tier?: unknown; id?: unknown; database?: unknown };
+  backup?: { tier?: unknown; id?: unknown; database?: unknown; source?: unknown };
+}
+
+/** Whose backups retention looks at: named sources, or (POSTGRES_DB=all) every source of this host. */
+export interface SourceSelection {
+  names: readonly string[] | 'all';
+  host?: string;
 }
 
 /**
@@ -91,10 +103,14 @@ interface RecordBody {
  * that cannot be read still has an age: its object's modification time.
  * `failed` holds tier/id of the backups whose latest restore test failed.
  */
-async function readRecords(found: { object: StoredObject; storages: Storage[] }[], database: string): Promise<{ restoreTests: StoredRecord[]; failed: Set<string>; passed: Set<string> }> {
+async function readRecords(found: { object: StoredObject; storages: Storage[] }[], ours: (source: string) => boolean): Promise<{ restoreTests: StoredRecord[]; failed: Set<string>; passed: Set<string> }> {
   const bodies = await mapLimit(found, 8, ({ object, storages }) => storages[0]!.readAll(object.key).then(parseRecord, () => undefined));
   const latest = new Map<string, { at: number; ok: boolean }>();
-  const mine = found.map((record, index) => ({ ...record, body: bodies[index] })).filter(({ body }) => body?.backup?.database === database);
+  const mine = found.map((record, index) => ({ ...record, body: bodies[index] })).filter(({ body }) => {
+    // A record names its backup's source (records from before sources: its database).
+    const source = body?.backup?.source ?? body?.backup?.database;
+    return typeof source === 'string' && ours(source);
+  });
   const restoreTests = mine.map(({ object, storages, body }) => {
     const startedAt = typeof body?.startedAt === 'string' ? Date.parse(body.startedAt) : NaN;
     const at = Number.isNaN(startedAt) ? object.modified.getTime() : startedAt;
@@ -110,9 +126,11 @@ async function readRecords(found: { object: StoredObject; storages: Storage[] }[
   return { restoreTests, failed, passed };
 }
 
-/** Files named after this database: `<db>_<YYYYMMDD>_<HHMMSS>...` (ids use the file-safe name). */
-function ownedBy(key: string, database: string): boolean {
-  return new RegExp(`^${safeName(database).replace(/[.]/g, '\\.')}_\\d{8}_\\d{6}\\.dump`).test(key.split('/').pop()!);
+/** Files named after one of these sources: `<name>_<YYYYMMDD>_<HHMMSS>.dump|.sql|.sqlite...` (ids use the file-safe name); any source's when unnamed. */
+function ownedBy(key: string, names: readonly string[] | undefined): boolean {
+  const file = key.split('/').pop()!;
+  const pattern = names ? names.map((name) => safeName(name).replace(/[.]/g, '\\.')).join('|') : '.+';
+  return new RegExp(`^(${pattern})_\\d{8}_\\d{6}\\.(dump|sql|sqlite)`).test(file);
 }
 
 function parseRecord(body: Buffer): RecordBody | undefined {

@@ -126,4 +126,17 @@ describe('several sources in one run', () => {
     expect(globals.stdout).toMatch(/note: \d+ of \d+ roles restored/);
     expect(globals.code).toBe(0);
   });
+
+  it('retention keeps the newest backups of each source, as it did of each database', async () => {
+    const keepOne = { ...env, BACKUP_KEEP_DAILY: '1', BACKUP_DIR: join(s.workspace.root, 'retention') };
+    for (let run = 0; run < 2; run++) expect((await runCli(['backup', '--tier', 'daily', '--db', 'analytics'], keepOne)).code).toBe(0);
+    expect((await runCli(['backup', '--tier', 'daily'], keepOne)).code).toBe(0);
+    const cleanup = await runCli(['cleanup', '--json'], keepOne);
+    expect(cleanup.code).toBe(0);
+    const summary = JSON.parse(cleanup.stdout) as { backups: { id: string; database: string; action: string }[] };
+    const kept = summary.backups.filter((backup) => backup.action === 'keep').map((backup) => backup.database).sort();
+    const deleted = summary.backups.filter((backup) => backup.action === 'delete').map((backup) => backup.database);
+    expect(kept).toEqual(['analytics', 'app', 'billing', 'globals']);
+    expect(deleted).toEqual(['analytics', 'analytics']);
+  });
 });
