@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
 import { catalogWarnings, readCatalog } from '../catalog/catalog';
 import { storagesFrom } from '../storage';
+import { sourceName, sourceOf } from '../backup/manifest';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp, table } from '../format';
 
@@ -11,9 +12,11 @@ export function registerList(program: Command, context: CommandContext): void {
     .description('list complete backups on every target, newest first, numbered; warns about incomplete ones by name')
     .addOption(new Option('--tier <tier>', 'only this tier').choices(TIERS))
     .option('--from <target>', 'only the backups on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
+    .option('--db <name>', 'only the backups of this source (a database, or globals)')
     .option('--json', 'print the list as JSON')
-    .action(async (options: { tier?: Tier; from?: string; json?: boolean }) => {
-      const catalog = await readCatalog(storagesFrom(context.storages(), options.from), { tier: options.tier });
+    .action(async (options: { tier?: Tier; from?: string; json?: boolean; db?: string }) => {
+      const read = await readCatalog(storagesFrom(context.storages(), options.from), { tier: options.tier });
+      const catalog = options.db === undefined ? read : { ...read, backups: read.backups.filter(({ manifest }) => sourceName(manifest) === options.db) };
       for (const warning of catalogWarnings(catalog)) context.err(`warning: ${warning}`);
       if (options.json) {
         const rows = catalog.backups.map(({ manifest, copies }, index) => ({
@@ -21,6 +24,7 @@ export function registerList(program: Command, context: CommandContext): void {
           id: manifest.id,
           tier: manifest.tier,
           database: manifest.database,
+          source: sourceOf(manifest),
           startedAt: manifest.startedAt,
           durationMs: manifest.durationMs,
           rawBytes: manifest.rawBytes,
@@ -32,10 +36,13 @@ export function registerList(program: Command, context: CommandContext): void {
         return context.out(JSON.stringify(rows, null, 2));
       }
       if (!catalog.backups.length) return context.out(`No backups${options.tier ? ` in tier ${options.tier}` : ''} yet. Run \`keepsake backup\` to make one.`);
-      const rows = [['#', 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS']];
+      // A SOURCE column only when there are several: one database's list looks as it always did.
+      const several = new Set(catalog.backups.map(({ manifest }) => sourceName(manifest))).size > 1;
+      const rows = [['#', ...(several ? ['SOURCE'] : []), 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS']];
       catalog.backups.forEach(({ manifest, copies }, index) =>
         rows.push([
           String(index + 1),
+          ...(several ? [sourceName(manifest)] : []),
           manifest.id,
           manifest.tier,
           formatTimestamp(manifest.startedAt),

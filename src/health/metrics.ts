@@ -77,6 +77,13 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
   gauge('keepsake_restore_test_last_duration_seconds', 'Duration of the last restore test', [], (g, s) => {
     if (s.restoreTest) g.set(s.restoreTest.timings.totalMs / 1000);
   });
+  // From the last health run's freshness checks: each source's newest backup per tier (with several sources, `freshness:<tier>:<source>`).
+  gauge('keepsake_backup_age_seconds', 'Age of the newest backup per tier and source, at the last health run', ['tier', 'source'], (g, s) => {
+    for (const check of s.health?.checks ?? []) {
+      const [kind, tier, source] = check.name.split(':');
+      if (kind === 'freshness' && tier && check.measured !== undefined) g.set({ tier, source: source ?? config.database.database }, check.measured / 1000);
+    }
+  });
   gauge('keepsake_storage_up', 'Whether the last health probe could write, read and delete on the target', ['target'], (g, s) => {
     for (const check of s.health?.checks ?? []) if (check.name.startsWith('storage:')) g.set({ target: check.name.slice(8) }, check.status === 'ok' ? 1 : 0);
   });

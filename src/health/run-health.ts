@@ -1,4 +1,5 @@
-import type { Manifest } from '../backup/manifest';
+import { sourceName, type Manifest } from '../backup/manifest';
+import { GLOBALS_NAME } from '../sources/globals/globals-source';
 import { readCatalog } from '../catalog/catalog';
 import type { Deps } from '../deps';
 import { coerceError } from '../errors';
@@ -41,17 +42,40 @@ async function listBackups(deps: HealthDeps, timeoutMs: number): Promise<{ backu
       }
     }),
   );
-  const backups = [...byId.values()]
-    .filter((manifest) => manifest.database === deps.config.database.database)
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const backups = [...byId.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   return { backups, errors };
+}
+
+/**
+ * The sources health judges, each by its own backups: the configured names, or with
+ * POSTGRES_DB=all every source backed up from this host. One source keeps the check names it
+ * always had (`freshness:daily`); several get one check per source (`freshness:daily:analytics`).
+ */
+function sourcesJudged(config: HealthDeps['config'], backups: Manifest[]): string[] {
+  const { databases, globals } = config.sources;
+  if (databases !== 'all') return globals ? [...databases, GLOBALS_NAME] : [...databases];
+  return [...new Set(backups.filter((manifest) => manifest.host === config.database.host).map(sourceName))].sort();
+}
+
+function perSourceVerdicts(facts: HealthFacts, sources: string[]): HealthCheckResult[] {
+  const ofSource = (name: string): HealthFacts => ({ ...facts, backups: facts.backups.filter((manifest) => sourceName(manifest) === name) });
+  if (sources.length <= 1) return assess(sources[0] === undefined ? { ...facts, backups: [] } : ofSource(sources[0]));
+  const perSource = new Set(freshnessChecks(facts).map((check) => check.name));
+  const shared = assess(ofSource(sources[0]!)).filter((check) => !perSource.has(check.name));
+  const fresh = sources.flatMap((name) => freshnessChecks(ofSource(name)).map((check) => ({ ...check, name: `${check.name}:${name}`, message: `${name}: ${check.message}` })));
+  return [...fresh, ...shared];
 }
 
 /** The newest restore test: the state file, else the newest record for this database on a target. */
 export async function latestRestoreTest(deps: HealthDeps): Promise<RestoreTestResult | undefined> {
-  const database = deps.config.database.database;
+  // Any of this sidecar's sources (a record names its backup's source; older ones its database).
+  const { databases } = deps.config.sources;
+  const ours = (record: RestoreTestResult | undefined) => {
+    const source = record?.backup?.source ?? record?.backup?.database;
+    return source !== undefined && (databases === 'all' || source === GLOBALS_NAME || databases.includes(source));
+  };
   const fromState = await readLatestRestoreTest(deps.config.stateDir);
-  if (fromState?.backup.database === database) return fromState;
+  if (ours(fromState)) return fromState;
   for (const storage of deps.storages) {
     try {
       const keys: string[] = [];
@@ -59,7 +83,7 @@ export async function latestRestoreTest(deps: HealthDeps): Promise<RestoreTestRe
       // Names carry the time (restore_test_<YYYYMMDD>_<HHMMSS>), so the newest sort last.
       for (const key of keys.sort().reverse().slice(0, 20)) {
         const record = JSON.parse((await storage.readAll(key)).toString('utf8')) as RestoreTestResult;
-        if (record.backup?.database === database) return record;
+        if (ours(record)) return record;
       }
     } catch {
       // A target that cannot be read is reported by its own storage check.
@@ -111,12 +135,12 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   const now = (options.now ?? (() => new Date()))();
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
   const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false, daemon };
-  let verdicts: HealthCheckResult[] = assess(facts);
+  let verdicts: HealthCheckResult[] = perSourceVerdicts(facts, sourcesJudged(config, listed.backups));
   const primaries = primaryStorages(deps.storages).length;
   if (listed.errors.length === primaries && primaries) {
     // Nothing could be listed: "no backup" would be a guess, so say what is actually known.
     const unknown = new Set([...freshnessChecks(facts), ...sizeChecks(facts)].map((check) => check.name));
-    verdicts = verdicts.filter((check) => !unknown.has(check.name));
+    verdicts = verdicts.filter((check) => !unknown.has(check.name) && !check.name.startsWith('freshness:'));
     verdicts.unshift(fail('freshness', `cannot list any backups (${listed.errors.join('; ')}); fix the storage first`));
   }
   // A fact that could not be read replaces its verdict: say what failed, never guess "fine".

@@ -58,6 +58,12 @@ describe('several sources in one run', () => {
     expect(verified.stdout).toMatch(/^OK daily\/globals_\d{8}_\d{6} on local .*\n(.*\n)*\s+ok\s+archive: plain SQL, complete/);
     expect(verified.code).toBe(0);
 
+    const list = await runCli(['list'], env);
+    expect(list.stdout.split('\n')[0]).toMatch(/^#\s+SOURCE\s+ID\s+TIER/);
+    expect(list.stdout).toMatch(/^4\s+app\s+app_\d{8}_\d{6}\s+daily/m);
+    expect(list.stdout).toMatch(/\s+globals\s+globals_\d{8}_\d{6}\s+daily/m);
+    expect((await runCli(['list', '--db', 'billing'], env)).stdout.trim().split('\n')).toHaveLength(2);
+
     const reports = (await allFiles(join(s.workspace.stateDir, 'reports'))).filter((file) => file.endsWith('.html'));
     expect(reports).toHaveLength(1);
     const html = readFileSync(join(s.workspace.stateDir, 'reports', reports[0]!), 'utf8');
@@ -138,5 +144,19 @@ describe('several sources in one run', () => {
     const deleted = summary.backups.filter((backup) => backup.action === 'delete').map((backup) => backup.database);
     expect(kept).toEqual(['analytics', 'app', 'billing', 'globals']);
     expect(deleted).toEqual(['analytics', 'analytics']);
+  });
+
+  it('health judges the freshness of each source by its own backups', async () => {
+    const healthEnv = { ...env, BACKUP_DIR: join(s.workspace.root, 'health') };
+    expect((await runCli(['backup', '--tier', 'daily', '--db', 'app'], healthEnv)).code).toBe(0);
+    const health = await runCli(['health', '--json'], healthEnv);
+    const checks = (JSON.parse(health.stdout) as { checks: { name: string; status: string; message: string }[] }).checks.filter((check) => check.name.startsWith('freshness:daily'));
+    expect(checks.map((check) => [check.name, check.status])).toEqual([
+      ['freshness:daily:app', 'ok'],
+      ['freshness:daily:analytics', 'fail'],
+      ['freshness:daily:billing', 'fail'],
+      ['freshness:daily:globals', 'fail'],
+    ]);
+    expect(checks[1]!.message).toMatch(/^analytics: there is no daily backup/);
   });
 });
