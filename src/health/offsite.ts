@@ -24,12 +24,12 @@ const firstLine = (error: unknown) => coerceError(error).message.split('\n')[0]!
  */
 export async function gatherOffsiteFacts(
   storages: readonly Storage[],
-  options: { database: string; retentionOf: (target: string) => TargetRetention | undefined; timeoutMs: number; now: number },
+  options: { ours: (manifest: Manifest) => boolean; retentionOf: (target: string) => TargetRetention | undefined; timeoutMs: number; now: number },
 ): Promise<OffsiteFact[]> {
-  const { database, timeoutMs, now } = options;
+  const { ours, timeoutMs, now } = options;
   const destinations = offsiteStorages(storages);
   if (!destinations.length) return [];
-  const mine = (manifests: Manifest[]) => manifests.filter((manifest) => manifest.database === database);
+  const mine = (manifests: Manifest[]) => manifests.filter(ours);
   const primary = mine((await withTimeout('listing the primary targets', timeoutMs, () => readCatalog(primaryStorages(storages)))).backups.map((entry) => entry.manifest));
   return Promise.all(
     destinations.map(async (destination) => {

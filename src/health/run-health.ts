@@ -1,5 +1,6 @@
 import { sourceName, type Manifest } from '../backup/manifest';
 import { GLOBALS_NAME } from '../sources/globals/globals-source';
+import { ownBackup } from '../sources';
 import { readCatalog } from '../catalog/catalog';
 import type { Deps } from '../deps';
 import { coerceError } from '../errors';
@@ -123,7 +124,7 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     withTimeout('reading the last restore test', timeoutMs, () => latestRestoreTest(deps)).catch((error) => unreadable('restore-test', error, undefined)),
     outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
     gatherOffsiteFacts(deps.storages, {
-      database: config.database.database,
+      ours: ownBackup(config),
       retentionOf: (name) => config.targets.find((target) => target.name === name)?.retention,
       timeoutMs,
       now: (options.now?.() ?? new Date()).getTime(),

@@ -3,23 +3,24 @@ import { formatBytes } from '../format';
 import { copyToOffsite, type OffsiteResult } from '../offsite/copy-to-offsite';
 import { offsiteStorages, primaryStorages } from '../storage';
 import { report, type JobRunner } from './job';
+import { ownBackup } from '../sources';
 
 /**
  * The off-site job: each off-site target in turn receives the complete backups of this sidecar's
- * database it lacks, then one report covers them all. It runs apart from backups, so an off-site
+ * sources it lacks, then one report covers them all. It runs apart from backups, so an off-site
  * target that is down never fails one; the job fails (and says why) and the next run catches up.
  */
 export const offsiteJob: JobRunner = async (deps, signal) => {
   const destinations = offsiteStorages(deps.storages);
   if (!destinations.length) return 'off-site: no off-site targets configured, nothing to copy';
   const sources = primaryStorages(deps.storages);
-  const database = deps.config.database.database;
+  const ours = ownBackup(deps.config);
   const startedAt = new Date().toISOString();
   const results: OffsiteResult[] = [];
   for (const destination of destinations) {
     try {
       const retention = deps.config.targets.find((target) => target.name === destination.name)?.retention;
-      results.push(await copyToOffsite({ sources, destination, select: (manifest) => manifest.database === database, retention, signal, log: deps.log }));
+      results.push(await copyToOffsite({ sources, destination, select: ours, retention, signal, log: deps.log }));
     } catch (error) {
       // A shutdown is not news worth an e-mail; the next run copies the rest.
       if (error instanceof InterruptedError) throw error;

@@ -2,6 +2,7 @@ import { readCatalog } from '../catalog/catalog';
 import { formatBytes } from '../format';
 import { readLastStorageTotal, rememberStorageTotal } from '../state/storage-report-memory';
 import { report, type JobDeps } from './job';
+import { ownBackup } from '../sources';
 
 /**
  * The weekly storage report: per tier counts and sizes, the total, its growth since the last
@@ -9,7 +10,7 @@ import { report, type JobDeps } from './job';
  */
 export async function storageReport(deps: JobDeps): Promise<string> {
   const { backups } = await readCatalog(deps.storages);
-  const mine = backups.filter((entry) => entry.manifest.database === deps.config.database.database);
+  const mine = backups.filter((entry) => ownBackup(deps.config)(entry.manifest));
   const tiers = new Map<string, { tier: string; count: number; bytes: number }>();
   const targets = new Map(deps.storages.map((storage) => [storage.name, { target: storage.name, count: 0, bytes: 0, freeBytes: null as number | null }]));
   for (const { manifest, copies } of mine) {

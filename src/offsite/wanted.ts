@@ -1,3 +1,4 @@
+import { sourceName } from '../backup/manifest';
 import type { Manifest } from '../backup/manifest';
 import type { RetentionConfig } from '../config';
 import { planBackups } from '../retention/plan';
@@ -17,7 +18,7 @@ export function wantedOffsite(primary: readonly Manifest[], held: readonly Manif
   const union = new Map<string, Manifest>();
   for (const manifest of [...held, ...primary]) union.set(nameOf(manifest), manifest);
   const policy = { ...retention, restoreTestKeepMs: 0, incompleteAfterMs: 0 };
-  const decisions = planBackups({ backups: [...union.values()].map(({ id, tier, database, startedAt }) => ({ id, tier, database, startedAt })), policy, now });
+  const decisions = planBackups({ backups: [...union.values()].map((manifest) => ({ id: manifest.id, tier: manifest.tier, database: sourceName(manifest), startedAt: manifest.startedAt })), policy, now });
   const kept = new Set(decisions.filter((decision) => decision.action === 'keep').map(nameOf));
   return (manifest) => kept.has(nameOf(manifest));
 }

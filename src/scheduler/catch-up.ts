@@ -3,6 +3,7 @@ import type { JobName } from '../config';
 import { readCatalog } from '../catalog/catalog';
 import { coerceError } from '../errors';
 import type { Deps } from '../deps';
+import { ownBackup } from '../sources';
 
 const BACKUP_JOBS = ['daily', 'weekly', 'monthly'] as const;
 
@@ -13,8 +14,9 @@ const BACKUP_JOBS = ['daily', 'weekly', 'monthly'] as const;
 export async function catchUpJobs(deps: Deps, crons: Map<JobName, Cron>): Promise<{ job: JobName; why: string }[]> {
   const missed: { job: JobName; why: string }[] = [];
   let backups;
+  const ours = ownBackup(deps.config);
   try {
-    backups = (await readCatalog(deps.storages)).backups.filter((entry) => entry.manifest.database === deps.config.database.database);
+    backups = (await readCatalog(deps.storages)).backups.filter((entry) => ours(entry.manifest));
   } catch (error) {
     deps.log.error({ err: coerceError(error) }, 'catch-up skipped: could not list backups');
     return missed;

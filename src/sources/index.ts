@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { sourceName, type Manifest } from '../backup/manifest';
 import { NotFoundError } from '../errors';
 import { withClient } from '../postgres/connection';
 import { GLOBALS_NAME, globalsSource } from './globals/globals-source';
@@ -45,4 +46,17 @@ export async function configuredSources(config: SourcesDeps, only?: string): Pro
   if (only === undefined) return names.map((name) => sourceNamed(config, name));
   if (!names.includes(only)) throw new NotFoundError(`--db ${only}: not one of the sources backed up here (${names.join(', ')}); check POSTGRES_DB, POSTGRES_EXCLUDE_DB and BACKUP_GLOBALS`);
   return [sourceNamed(config, only)];
+}
+
+/**
+ * Whether a backup is of one of this sidecar's sources (another sidecar may share the bucket): a
+ * configured database or the globals; with POSTGRES_DB=all, any source backed up from this host.
+ */
+export function ownBackup(config: Pick<Config, 'database' | 'sources'>): (manifest: Pick<Manifest, 'source' | 'database' | 'host'>) => boolean {
+  const { databases } = config.sources;
+  if (databases === 'all') return (manifest) => manifest.host === config.database.host;
+  return (manifest) => {
+    const name = sourceName(manifest);
+    return name === GLOBALS_NAME || databases.includes(name);
+  };
 }
