@@ -2,7 +2,7 @@ import { defaultSource, runBackup, type BackupRequest } from '../backup/run-back
 import { sourceName, type Manifest } from '../backup/manifest';
 import { readCatalog } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
-import { configuredSources, type Source } from '../sources';
+import { pickSources, sourceNames, type Source } from '../sources';
 import type { SourceOutcome } from '../report/events';
 import { pingDeadMansSwitch } from '../health/ping';
 import type { LastGoodBackup } from '../report/events';
@@ -44,15 +44,17 @@ export async function backupAndReport(deps: JobDeps, request: BackupRequest): Pr
     await pingDeadMansSwitch(deps.config.health.pingUrl, 'ok', deps.log);
     return manifest;
   } catch (error) {
-    if (!(error instanceof InterruptedError)) {
-      const db = deps.config.database;
-      const durationMs = Date.now() - started.getTime();
-      const lastGood = await lastGoodBackup(deps, source.name);
-      await report(deps, { kind: 'backup-failed', tier: request.tier, database: source.name, host: db.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood });
-      await pingDeadMansSwitch(deps.config.health.pingUrl, 'fail', deps.log);
-    }
+    if (!(error instanceof InterruptedError)) await reportFailure(deps, request.tier, source.name, started, error);
     throw error;
   }
+}
+
+/** A failed backup's report (with the last good backup of that source) and the dead man's switch's fail ping. */
+async function reportFailure(deps: JobDeps, tier: string, source: string, started: Date, error: unknown): Promise<void> {
+  const durationMs = Date.now() - started.getTime();
+  const lastGood = await lastGoodBackup(deps, source);
+  await report(deps, { kind: 'backup-failed', tier, database: source, host: deps.config.database.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood });
+  await pingDeadMansSwitch(deps.config.health.pingUrl, 'fail', deps.log);
 }
 
 export interface BackupRunRequest extends Omit<BackupRequest, 'source'> {
@@ -87,14 +89,17 @@ export class SourcesFailedError extends KeepsakeError {
  */
 export async function backupSources(deps: JobDeps, request: BackupRunRequest): Promise<BackupRun> {
   const started = new Date();
-  let sources: Source[];
+  let names: string[];
   try {
-    sources = await configuredSources(deps.config, request.only);
+    names = await sourceNames(deps.config);
   } catch (error) {
-    // Listing the databases (POSTGRES_DB=all) failed: report it as the run's failure.
-    await backupAndReport(deps, { ...request, source: { ...defaultSource(deps.config), snapshot: () => Promise.reject(error) } }).catch(() => undefined);
+    // Listing the databases (POSTGRES_DB=all) failed: nothing was backed up; the run failed as a whole.
+    deps.log.error({ err: error, tier: request.tier }, 'backup failed');
+    await reportFailure(deps, request.tier, deps.config.database.database, started, error);
     throw error;
   }
+  // A mistyped --db is the operator's, not news for the report.
+  const sources: Source[] = pickSources(deps.config, names, request.only);
   if (sources.length === 1) return { manifests: [await backupAndReport(deps, { ...request, source: sources[0] })] };
 
   const outcomes: SourceOutcome[] = [];

@@ -42,7 +42,11 @@ export function sourceFor(config: SourcesDeps, ref: SourceRef): Source {
 
 /** What a run backs up; with `only` (`--db NAME`), that one source, which must be configured. */
 export async function configuredSources(config: SourcesDeps, only?: string): Promise<Source[]> {
-  const names = await sourceNames(config);
+  return pickSources(config, await sourceNames(config), only);
+}
+
+/** The sources of these names; with `only`, that one, which must be among them. */
+export function pickSources(config: SourcesDeps, names: string[], only?: string): Source[] {
   if (only === undefined) return names.map((name) => sourceNamed(config, name));
   if (!names.includes(only)) throw new NotFoundError(`--db ${only}: not one of the sources backed up here (${names.join(', ')}); check POSTGRES_DB, POSTGRES_EXCLUDE_DB and BACKUP_GLOBALS`);
   return [sourceNamed(config, only)];

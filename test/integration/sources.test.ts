@@ -159,4 +159,11 @@ describe('several sources in one run', () => {
     ]);
     expect(checks[1]!.message).toMatch(/^analytics: there is no daily backup/);
   });
+
+  it('POSTGRES_DB=all backs up every database that allows connections, minus POSTGRES_EXCLUDE_DB', async () => {
+    const allEnv = { ...env, POSTGRES_DB: 'all', POSTGRES_EXCLUDE_DB: 'analytics, postgres', BACKUP_DIR: join(s.workspace.root, 'all') };
+    const run = await runCli(['backup', '--json'], allEnv);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as Manifest[]).map((manifest) => manifest.source!.name)).toEqual(['app', 'billing', 'globals']);
+  });
 });
