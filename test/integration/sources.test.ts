@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
 import { runCli } from '../support/cli';
+import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { startScenario, type Scenario } from '../support/scenario';
 import { allFiles } from '../support/workspace';
@@ -165,5 +166,35 @@ describe('several sources in one run', () => {
     const run = await runCli(['backup', '--json'], allEnv);
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as Manifest[]).map((manifest) => manifest.source!.name)).toEqual(['app', 'billing', 'globals']);
+  });
+
+  it('a role that may not read pg_authid (managed services) backs up the globals without role passwords, and the manifest says so', async () => {
+    await s.pg.query(s.db, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'limited') THEN CREATE ROLE limited LOGIN PASSWORD 'limited-pw'; END IF; END $$");
+    const limited = { ...env, POSTGRES_USER: 'limited', POSTGRES_PASSWORD: 'limited-pw', BACKUP_DIR: join(s.workspace.root, 'limited') };
+    const run = await runCli(['backup', '--db', 'globals', '--json'], limited);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(run.stdout) as Manifest;
+    expect(manifest).toMatchObject({ rolePasswords: false, pgDump: { args: expect.arrayContaining(['--no-role-passwords']) }, inventory: { roles: expect.arrayContaining(['alice', 'limited']) } });
+    const restored = await runCli(['restore-test', '--db', 'globals'], limited);
+    expect(restored.stdout).toContain('note: role passwords were not backed up');
+    expect(restored.code).toBe(0);
+  });
+
+  it("the daemon's scheduled run backs up the others when one fails, and its state names the failed one", async () => {
+    const daemonEnv = { ...env, ...SCHEDULES_OFF, SCHEDULE_DAILY: '0 2 * * *', POSTGRES_DB: 'app,gone', BACKUP_DIR: join(s.workspace.root, 'daemon') };
+    const daemon = startDaemonProcess(daemonEnv);
+    try {
+      // The catch-up at start runs the daily backup once.
+      await daemon.waitFor((line) => line.msg === 'job finished' && line.job === 'daily', 60_000);
+    } finally {
+      daemon.process.kill('SIGTERM');
+      await daemon.exited;
+    }
+    const state = JSON.parse(readFileSync(join(s.workspace.stateDir, 'state.json'), 'utf8')) as { jobs: { daily: { outcome: string; error: string } } };
+    expect(state.jobs.daily.outcome).toBe('failed');
+    expect(state.jobs.daily.error).toMatch(/^Backup failed for gone \(1 of 3 sources; the others were stored\)/);
+    const stored = (await allFiles(join(s.workspace.root, 'daemon'))).filter((file) => file.endsWith('.manifest.json')).map((file) => file.split('/').pop()!.replace(/_\d{8}_\d{6}.*/, ''));
+    expect(stored.sort()).toEqual(['app', 'globals']);
   });
 });
