@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools keepsake runs: PostgreSQL client and server binaries (pg_dump,
-# pg_restore; initdb and postgres for throwaway restore-test clusters), zstd, gzip, logrotate and
-# age (BACKUP_ENCRYPTION=age; Debian's package, age and age-keygen, about 5 MB).
+# pg_restore; initdb and postgres for throwaway restore-test clusters), zstd, gzip, logrotate,
+# age (BACKUP_ENCRYPTION=age; Debian's package, age and age-keygen, about 5 MB) and sqlite3 (SQLite
+# sources: the online copy with .backup, integrity_check and row counts; about 2 MB).
 # Shared by CI (.ci/run) and the Dockerfile, in one of three modes:
 #
 #   install-system-deps.sh                      CI and developer machines: installs from the
@@ -25,7 +26,7 @@
 #             builders that cannot reach apt.postgresql.org; KEEPSAKE_PG_MAJORS must be empty or it.
 #
 #   install-system-deps.sh image-runtime        the Dockerfile's runtime stage, after DIR was copied
-#       to /: installs those libraries, zstd, gzip, logrotate, age, tini and ca-certificates, puts the
+#       to /: installs those libraries, zstd, gzip, logrotate, age, sqlite3, tini and ca-certificates, puts the
 #       newest client tools on PATH, checks that every PostgreSQL program starts, and removes apt's
 #       package lists.
 #
@@ -88,6 +89,7 @@ install_on_machine() {
   compgen -G "$PG_ROOT/*/bin/initdb" >/dev/null || need+=(postgresql)
   have_program logrotate || need+=(logrotate)
   have_program age || need+=(age)
+  have_program sqlite3 || need+=(sqlite3)
   if [ "$DEV_TOOLS" = 1 ]; then
     have_program shellcheck || need+=(shellcheck)
     # scripts/report-browser.js runs /usr/bin/chromium: the Debian package, not a downloaded build.
@@ -255,7 +257,7 @@ install_image_runtime() {
     mapfile -t packages <"/$RUNTIME_PACKAGES"
   fi
   as_root apt-get update -qq
-  apt_install "${packages[@]}" zstd gzip logrotate age tini ca-certificates
+  apt_install "${packages[@]}" zstd gzip logrotate age sqlite3 tini ca-certificates
   if [ "$DRY_RUN" = 0 ]; then
     ldconfig
     newest=$(find "$PG_ROOT" -mindepth 3 -maxdepth 3 -path '*/bin/postgres' | cut -d/ -f5 | sort -n | tail -n 1)

@@ -155,7 +155,7 @@ describe('scripts/install-system-deps.sh (dry run)', () => {
   it('in the runtime installs the tools keepsake runs and removes apt\'s lists', () => {
     const { status, commands } = dryRun({}, ['image-runtime']);
     expect(status).toBe(0);
-    expect(installed(commands)).toEqual(['zstd', 'gzip', 'logrotate', 'age', 'tini', 'ca-certificates']);
+    expect(installed(commands)).toEqual(['zstd', 'gzip', 'logrotate', 'age', 'sqlite3', 'tini', 'ca-certificates']);
     expect(commands.at(-1)).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*/);
   });
 
@@ -165,7 +165,7 @@ describe('scripts/install-system-deps.sh (dry run)', () => {
     // The script finds tools in sbin too, which this empty PATH does not hide: those only where missing.
     const inSbin = { debootstrap: 'debootstrap', dockerd: 'docker.io', logrotate: 'logrotate' };
     const missing = Object.entries(inSbin).filter(([tool]) => !['/usr/sbin', '/sbin'].some((dir) => existsSync(join(dir, tool)))).map(([, pkg]) => pkg);
-    expect(installed(commands)).toEqual(expect.arrayContaining(['zstd', 'gzip', 'postgresql-client', 'age', 'shellcheck', 'chromium', 'strace', ...missing]));
+    expect(installed(commands)).toEqual(expect.arrayContaining(['zstd', 'gzip', 'postgresql-client', 'age', 'sqlite3', 'shellcheck', 'chromium', 'strace', ...missing]));
     expect(commands.every((command) => /^apt-get (update|install) /.test(command))).toBe(true);
     expect(stdout).not.toMatch(/pgdg|postgresql\.org/);
   });
