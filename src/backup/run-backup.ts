@@ -1,13 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { InterruptedError, KeepsakeError, StorageError, UnavailableError, VerifyError, coerceError } from '../errors';
+import { InterruptedError, KeepsakeError, StorageError, UnavailableError, coerceError } from '../errors';
 import { chooseBinaryFor, findPgBinaries } from '../postgres/binaries';
 import { connect, describeDatabase } from '../postgres/connection';
 import { describeUnreadable, readUnreadable } from '../postgres/privileges';
-import { exportSnapshot, type Inventory } from '../postgres/snapshot';
+import { exportSnapshot } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
 import { primaryStorages, type ObjectWriter, type Storage } from '../storage';
-import type { CompressionAlgorithm } from '../config';
+import type { CompressionAlgorithm, DumpContentsConfig } from '../config';
 import { KEEPSAKE_VERSION } from '../version';
 import type { Deps } from '../deps';
 import { startCompression } from './compress';
@@ -18,12 +18,15 @@ import { FanOut } from './fan-out';
 import { dataKey, idOfKey, manifestKeyFor, type Tier } from './keys';
 import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
-import { readTocAsItPasses, tablesWithoutData, type TocReader } from './toc';
+import { readTocAsItPasses, type TocReader } from './toc';
+import { inventoryAsKept, judgeArchiveContents, type BackupContents, type ContentsRequest } from './contents';
 import { bufferReleaser } from '../process/memory';
 import { encryptionOf, startEncryptor } from '../encryption/age-stages';
 
 export interface BackupRequest {
   tier: Tier;
+  /** keepsake backup --schema-only (a manual backup); scheduled tiers follow BACKUP_SCHEMA_ONLY_TIERS. */
+  schemaOnly?: boolean;
   /** Aborting kills the children and removes everything written (SIGINT, SIGTERM, shutdown). */
   signal?: AbortSignal;
   onProgress?: (progress: { storedBytes: number }) => void;
@@ -84,7 +87,8 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
 
     // Exclusive: a second keepsake that took the same name in the same second fails, never replaces this.
     for (const storage of storages) writers.push(await storage.createWriter(key, { exclusive: true }));
-    const args = dumpArgs(snapshot.id, config.dumpExtraArgs);
+    const wanted = contentsWanted(config.dumpContents, request);
+    const args = dumpArgs(snapshot.id, config.dumpExtraArgs, wanted);
     const compression = await startCompression(config.compression);
     children.push(...compression.processes);
     // age sits after the table-of-contents tap (which must read the plain archive) and before the hash.
@@ -95,7 +99,7 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     for (const child of children) witness.watchChild(child);
     const pumped = compression.connect(dump);
     // Counting runs beside the dump, in the same snapshot, so it costs little extra time.
-    const inventory = snapshot.readInventory();
+    const inventory = snapshot.readInventory({ countRows: !wanted.schemaOnly });
     witness.watchTask(inventory);
     const tocReader = readTocAsItPasses(config.compression.algorithm, pgRestore);
     toc = tocReader;
@@ -105,9 +109,10 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       releaseBuffers(storedBytes);
       request.onProgress?.({ storedBytes });
     });
+    let contents: BackupContents | undefined;
     const fanOut = new FanOut(writers, async () => {
       await Promise.all([...children.map((child) => child.succeeded()), inventory]);
-      refuseMissingData(await tocReader.listing(), await inventory, describeDatabase(db));
+      contents = judgeArchiveContents(await tocReader.listing(), await inventory, wanted, describeDatabase(db));
     });
     // A count that failed fails the backup now, not after the whole dump has streamed by.
     inventory.catch((error: unknown) => fanOut.destroy(coerceError(error)));
@@ -143,10 +148,12 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       archiveFormat: 'custom',
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },
       ...(encryption ? { encryption } : {}),
+      // Only a backup that leaves something out says so: a full one reads as every older manifest.
+      ...(contents!.schemaOnly || contents!.excludedTableData.length ? { contents } : {}),
       rawBytes,
       storedBytes: stored.bytes,
       sha256: stored.sha256,
-      inventory: await inventory,
+      inventory: inventoryAsKept(await inventory, contents!),
       targets: storages.map((storage) => ({ target: storage.name, location: storage.location(key) })),
       keepsake: { version: KEEPSAKE_VERSION },
     };
@@ -176,16 +183,13 @@ async function refuseUnreadable(client: pg.Client): Promise<void> {
 }
 
 /**
- * Every table counted must have its data in the archive: a pg_dump that was told (or wrapped) to
- * leave data out still exits 0, and only a restore would notice. Nothing is stored then.
+ * A pre-restore safety copy is always whole: it is what puts the database back if a restore fails.
+ * Manual backups are schema-only when asked; scheduled tiers as BACKUP_SCHEMA_ONLY_TIERS says.
  */
-function refuseMissingData(listing: string, inventory: Inventory, database: string): void {
-  const missing = tablesWithoutData(listing, inventory.tables);
-  if (!missing.length) return;
-  const plain = inventory.tables.filter((table) => table.kind === 'table').length;
-  throw new VerifyError(
-    `Backup of ${database} failed: the archive pg_dump wrote has no data for ${missing.length} of ${plain} tables (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}); nothing was stored. Check PGDUMP_EXTRA_OPTS and any pg_dump wrapper in PG_BIN_DIR`,
-  );
+function contentsWanted(config: DumpContentsConfig, request: BackupRequest): ContentsRequest {
+  if (request.tier === 'pre-restore') return { schemaOnly: false, excludeTableData: [] };
+  const schemaOnly = Boolean(request.schemaOnly) || (config.schemaOnlyTiers as readonly string[]).includes(request.tier);
+  return { schemaOnly, excludeTableData: config.excludeTableData };
 }
 
 /**

@@ -4,6 +4,8 @@ import { TIERS, type Tier } from '../backup/keys';
 import { backupAndReport } from '../jobs/backup';
 import { describeDatabase } from '../postgres/connection';
 import { describeTables } from '../postgres/relations';
+import { describeContents } from '../backup/contents';
+import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
@@ -16,9 +18,14 @@ export function registerBackup(program: Command, context: CommandContext): void 
     .command('backup')
     .description('dump the database now, compress it, store it on every target, write its manifest last')
     .addOption(new Option('--tier <tier>', 'tier to file the backup under').choices(MANUAL_TIERS).default('manual'))
+    .option('--schema-only', 'dump the schema without any data (manual tier only; scheduled tiers: BACKUP_SCHEMA_ONLY_TIERS)')
     .option('--json', 'print the manifest as JSON')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
-    .action(async (options: { tier: Tier; json?: boolean; wait: boolean }) => {
+    .action(async (options: { tier: Tier; json?: boolean; wait: boolean; schemaOnly?: boolean }) => {
+      if (options.schemaOnly && options.tier !== 'manual') {
+        // A daily, weekly or monthly backup stands in for that tier in health checks and retention: one without data would too.
+        throw new UsageError(`--schema-only makes manual backups only, not ${options.tier} ones; to make every ${options.tier} backup schema-only set BACKUP_SCHEMA_ONLY_TIERS=${options.tier}`);
+      }
       const config = context.config();
       const interrupt = interruptOnSignals(context);
       let lastDraw = 0;
@@ -33,7 +40,7 @@ export function registerBackup(program: Command, context: CommandContext): void 
       const started = Date.now();
       try {
         const manifest = await withJobLock(context, `${options.tier} backup`, { wait: options.wait, signal: interrupt.signal }, () =>
-          backupAndReport({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, signal: interrupt.signal, onProgress: progress }),
+          backupAndReport({ config, storages: context.storages(), log: context.log() }, { tier: options.tier, schemaOnly: options.schemaOnly, signal: interrupt.signal, onProgress: progress }),
         );
         if (progress) process.stderr.write('\n');
         if (options.json) return context.out(JSON.stringify(manifest, null, 2));
@@ -41,8 +48,10 @@ export function registerBackup(program: Command, context: CommandContext): void 
         context.out(
           `OK ${manifest.tier} backup ${manifest.id} of ${describeDatabase(config.database)}: ${formatBytes(manifest.rawBytes)} dumped, ` +
             `${formatBytes(manifest.storedBytes)} stored (${ratio}x) in ${formatDuration(manifest.durationMs)}; ` +
-            `${describeTables(manifest.inventory.tables)} counted; sha256 ${manifest.sha256}`,
+            `${describeTables(manifest.inventory.tables)} ${manifest.contents?.schemaOnly ? 'defined' : 'counted'}; sha256 ${manifest.sha256}`,
         );
+        const partial = describeContents(manifest);
+        if (partial) context.out(`  contents: ${partial}`);
         for (const target of manifest.targets) context.out(`  ${target.target}: ${target.location}`);
       } finally {
         interrupt.dispose();

@@ -1,9 +1,18 @@
 import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
+import { contentsOf } from '../backup/contents';
+import type { Manifest } from '../backup/manifest';
 import { catalogWarnings, readCatalog } from '../catalog/catalog';
 import { storagesFrom } from '../storage';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp, table } from '../format';
+
+/** "full", "schema only", "data of 2 tables excluded" (the tables are named in the reports and --json). */
+function shortContents(manifest: Manifest): string {
+  const { schemaOnly, excludedTableData } = contentsOf(manifest);
+  if (schemaOnly) return 'schema only';
+  return excludedTableData.length ? `data of ${excludedTableData.length} table${excludedTableData.length === 1 ? '' : 's'} excluded` : 'full';
+}
 
 export function registerList(program: Command, context: CommandContext): void {
   program
@@ -27,12 +36,13 @@ export function registerList(program: Command, context: CommandContext): void {
           storedBytes: manifest.storedBytes,
           sha256: manifest.sha256,
           serverVersion: manifest.server.version,
+          contents: contentsOf(manifest),
           copies: copies.map(({ storage }) => ({ target: storage.name, location: storage.location(manifest.key) })),
         }));
         return context.out(JSON.stringify(rows, null, 2));
       }
       if (!catalog.backups.length) return context.out(`No backups${options.tier ? ` in tier ${options.tier}` : ''} yet. Run \`keepsake backup\` to make one.`);
-      const rows = [['#', 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS']];
+      const rows = [['#', 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS', 'CONTENTS']];
       catalog.backups.forEach(({ manifest, copies }, index) =>
         rows.push([
           String(index + 1),
@@ -43,6 +53,7 @@ export function registerList(program: Command, context: CommandContext): void {
           formatBytes(manifest.rawBytes),
           formatDuration(manifest.durationMs),
           copies.map((copy) => copy.storage.name).join(','),
+          shortContents(manifest),
         ]),
       );
       context.out(table(rows));
