@@ -38,6 +38,11 @@ export const manifestSchema = z.object({
   encryption: z
     .union([z.object({ format: z.literal('age'), recipients: z.array(z.string()).min(1) }).strict(), z.object({ format: z.literal('age'), passphrase: z.literal(true) }).strict()])
     .optional(),
+  /**
+   * What the backup leaves out on purpose: all data (schema-only), or the rows of the tables
+   * PGDUMP_EXCLUDE_TABLE_DATA named (schema.name). Absent: a full backup, as every older manifest is.
+   */
+  contents: z.object({ schemaOnly: z.boolean(), excludedTableData: z.array(z.string()) }).optional(),
   rawBytes: z.number(),
   storedBytes: z.number(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { InterruptedError, KeepsakeError, StorageError, coerceError } from '../errors';
 import type { ChildHandle } from '../process/run-process';
 import { primaryStorages, type ObjectWriter, type Storage } from '../storage';
-import type { CompressionAlgorithm } from '../config';
+import type { CompressionAlgorithm, DumpContentsConfig } from '../config';
 import { KEEPSAKE_VERSION } from '../version';
 import type { Deps } from '../deps';
 import { startCompression } from './compress';
@@ -12,6 +12,7 @@ import { FanOut } from './fan-out';
 import { dataKey, idOfKey, manifestKeyFor, type ObjectFormat, type Tier } from './keys';
 import type { Manifest } from './manifest';
 import { writeManifests } from './write-manifests';
+import { inventoryAsKept, type BackupContents, type ContentsRequest } from './contents';
 import { bufferReleaser } from '../process/memory';
 import { encryptionOf, startEncryptor } from '../encryption/age-stages';
 import type { Source, SourceSnapshot, StoredCheck } from '../sources/source';
@@ -21,6 +22,8 @@ export interface BackupRequest {
   tier: Tier;
   /** What to back up; the configured connection's database when unset. */
   source?: Source;
+  /** keepsake backup --schema-only (a manual backup); scheduled tiers follow BACKUP_SCHEMA_ONLY_TIERS. */
+  schemaOnly?: boolean;
   /** Aborting kills the children and removes everything written (SIGINT, SIGTERM, shutdown). */
   signal?: AbortSignal;
   onProgress?: (progress: { storedBytes: number }) => void;
@@ -60,7 +63,8 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
   const storages = primaryStorages(targets);
   const startedAt = clock();
   const startedMs = Date.now();
-  const snapshot: SourceSnapshot = await source.snapshot();
+  const wanted = contentsWanted(config.dumpContents, request);
+  const snapshot: SourceSnapshot = await source.snapshot({ contents: wanted });
   const children: ChildHandle[] = [];
   const writers: ObjectWriter[] = [];
   const witness = new FailureWitness();
@@ -94,9 +98,11 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       releaseBuffers(storedBytes);
       request.onProgress?.({ storedBytes });
     });
+    // What the stored bytes hold, as the check found it: what was left out on purpose, if anything.
+    let contents: BackupContents | undefined;
     const fanOut = new FanOut(writers, async () => {
       await Promise.all([...children.map((child) => child.succeeded()), inventory]);
-      await storedCheck?.verify(await inventory);
+      contents = (await storedCheck?.verify(await inventory)) ?? undefined;
     });
     // A count that failed fails the backup now, not after the whole dump has streamed by.
     inventory.catch((error: unknown) => fanOut.destroy(coerceError(error)));
@@ -135,10 +141,12 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       ...(facts.rolePasswords === undefined ? {} : { rolePasswords: facts.rolePasswords }),
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },
       ...(encryption ? { encryption } : {}),
+      // Only a backup that leaves something out says so: a full one reads as every older manifest.
+      ...(contents && (contents.schemaOnly || contents.excludedTableData.length) ? { contents } : {}),
       rawBytes,
       storedBytes: stored.bytes,
       sha256: stored.sha256,
-      inventory: await inventory,
+      inventory: contents ? inventoryAsKept(await inventory, contents) : await inventory,
       targets: storages.map((storage) => ({ target: storage.name, location: storage.location(key) })),
       keepsake: { version: KEEPSAKE_VERSION },
     };
@@ -156,6 +164,16 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     await check?.stop();
     await snapshot.release({ abandon: failed });
   }
+}
+
+/**
+ * A pre-restore safety copy is always whole: it is what puts the database back if a restore fails.
+ * Manual backups are schema-only when asked; scheduled tiers as BACKUP_SCHEMA_ONLY_TIERS says.
+ */
+function contentsWanted(config: DumpContentsConfig, request: BackupRequest): ContentsRequest {
+  if (request.tier === 'pre-restore') return { schemaOnly: false, excludeTableData: [] };
+  const schemaOnly = Boolean(request.schemaOnly) || (config.schemaOnlyTiers as readonly string[]).includes(request.tier);
+  return { schemaOnly, excludeTableData: config.excludeTableData };
 }
 
 /**

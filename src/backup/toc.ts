@@ -8,25 +8,36 @@ import { startDecompressor } from './compress';
 /**
  * The plain tables (partitions included) that have no TABLE DATA entry in a `pg_restore --list`
  * listing. Partitioned parents hold no rows of their own and materialized views are refreshed
- * on restore, so neither needs one. Names may contain spaces, so each entry goes to the longest
- * table name it can be ("public order items owner" belongs to "order items", not to "order").
+ * on restore, so neither needs one.
  */
 export function tablesWithoutData(listing: string, tables: readonly TableCount[]): string[] {
-  const marker = ' TABLE DATA ';
-  const plain = tables.filter((table) => table.kind === 'table');
+  return tablesWithoutEntry(listing, tables.filter((table) => table.kind === 'table'), ' TABLE DATA ');
+}
+
+/** The tables and partitioned tables whose definition (a TABLE entry) is not in the listing: what a schema-only archive must have. */
+export function tablesWithoutDefinition(listing: string, tables: readonly TableCount[]): string[] {
+  return tablesWithoutEntry(listing, tables.filter((table) => table.kind !== 'matview'), ' TABLE ');
+}
+
+/**
+ * The tables with no entry of that kind in the listing. Names may contain spaces, so each entry
+ * goes to the longest table name it can be ("public order items owner" belongs to "order items",
+ * not to "order").
+ */
+function tablesWithoutEntry(listing: string, tables: readonly TableCount[], marker: string): string[] {
   const qualified = (table: { schema: string; name: string }) => `${table.schema} ${table.name}`;
   const found = new Set<string>();
   for (const line of listing.split('\n')) {
     const at = line.startsWith(';') ? -1 : line.indexOf(marker);
     if (at < 0) continue;
     const rest = line.slice(at + marker.length);
-    const best = plain
+    const best = tables
       .map(qualified)
       .filter((name) => rest === name || rest.startsWith(`${name} `))
       .sort((a, b) => b.length - a.length)[0];
     if (best) found.add(best);
   }
-  return plain.filter((table) => !found.has(qualified(table))).map((table) => `${table.schema}.${table.name}`);
+  return tables.filter((table) => !found.has(qualified(table))).map((table) => `${table.schema}.${table.name}`);
 }
 
 export interface TocReader {

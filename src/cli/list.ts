@@ -1,10 +1,18 @@
 import { Option, type Command } from 'commander';
 import { TIERS, type Tier } from '../backup/keys';
+import { contentsOf } from '../backup/contents';
 import { catalogWarnings, readCatalog } from '../catalog/catalog';
 import { storagesFrom } from '../storage';
-import { sourceName, sourceOf } from '../backup/manifest';
+import { sourceName, sourceOf, type Manifest } from '../backup/manifest';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp, table } from '../format';
+
+/** "full", "schema only", "data of 2 tables excluded" (the tables are named in the reports and --json). */
+function shortContents(manifest: Manifest): string {
+  const { schemaOnly, excludedTableData } = contentsOf(manifest);
+  if (schemaOnly) return 'schema only';
+  return excludedTableData.length ? `data of ${excludedTableData.length} table${excludedTableData.length === 1 ? '' : 's'} excluded` : 'full';
+}
 
 export function registerList(program: Command, context: CommandContext): void {
   program
@@ -31,6 +39,7 @@ export function registerList(program: Command, context: CommandContext): void {
           storedBytes: manifest.storedBytes,
           sha256: manifest.sha256,
           serverVersion: manifest.server.version,
+          contents: contentsOf(manifest),
           copies: copies.map(({ storage }) => ({ target: storage.name, location: storage.location(manifest.key) })),
         }));
         return context.out(JSON.stringify(rows, null, 2));
@@ -38,7 +47,7 @@ export function registerList(program: Command, context: CommandContext): void {
       if (!catalog.backups.length) return context.out(`No backups${options.tier ? ` in tier ${options.tier}` : ''} yet. Run \`keepsake backup\` to make one.`);
       // A SOURCE column only when there are several: one database's list looks as it always did.
       const several = new Set(catalog.backups.map(({ manifest }) => sourceName(manifest))).size > 1;
-      const rows = [['#', ...(several ? ['SOURCE'] : []), 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS']];
+      const rows = [['#', ...(several ? ['SOURCE'] : []), 'ID', 'TIER', 'STARTED (UTC)', 'STORED', 'RAW', 'TOOK', 'TARGETS', 'CONTENTS']];
       catalog.backups.forEach(({ manifest, copies }, index) =>
         rows.push([
           String(index + 1),
@@ -50,6 +59,7 @@ export function registerList(program: Command, context: CommandContext): void {
           formatBytes(manifest.rawBytes),
           formatDuration(manifest.durationMs),
           copies.map((copy) => copy.storage.name).join(','),
+          shortContents(manifest),
         ]),
       );
       context.out(table(rows));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { VerifyError } from '../errors';
 import { restoreTestAndReport } from '../jobs/restore-test';
+import { describeContents } from '../backup/contents';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
@@ -28,7 +29,14 @@ export function registerRestoreTest(program: Command, context: CommandContext): 
           context.out(`${result.ok ? 'PASSED' : 'FAILED'} restore test of ${result.backup.tier}/${result.backup.id} (${formatBytes(result.backup.storedBytes)}) into ${result.restoredInto ?? 'nothing'}`);
           const stages = [t.fetchMs !== undefined && `fetch+decompress ${formatDuration(t.fetchMs)}`, t.restoreMs !== undefined && `restore ${formatDuration(t.restoreMs)}`, t.verifyMs !== undefined && `verify ${formatDuration(t.verifyMs)}`];
           context.out(`  ${[...stages.filter(Boolean), `total ${formatDuration(t.totalMs)}`].join(', ')}${result.restoredBytes ? `; restored size ${formatBytes(result.restoredBytes)}` : ''}`);
-          if (result.tables.length) context.out(`  ${result.tables.filter((table) => table.ok).length} of ${result.tables.length} tables match the row counts recorded at backup time`);
+          const partial = describeContents(result.backup);
+          if (partial) context.out(`  contents: ${partial}`);
+          const matching = result.tables.filter((table) => table.ok).length;
+          if (result.tables.length && result.backup.contents?.schemaOnly) context.out(`  ${matching} of ${result.tables.length} tables exist (schema only: no row counts to check)`);
+          else if (result.tables.length) {
+            const excluded = result.tables.filter((table) => table.dataExcluded).length;
+            context.out(`  ${matching} of ${result.tables.length} tables match the row counts recorded at backup time${excluded ? ` (${excluded} with excluded data: expected empty)` : ''}`);
+          }
           for (const problem of result.problems) context.out(`  FAIL ${problem}`);
           for (const note of result.notes) context.out(`  note: ${note}`);
         }

@@ -10,6 +10,7 @@ import { dryRun, executeRestore, planRestore, type RestorePlan } from '../restor
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration, formatTimestamp } from '../format';
 import { interruptOnSignals } from './signals';
+import type { TableName, TableSelection } from '../restore/table-selection';
 import { withJobLock } from './job-lock';
 import { applyGlobalsNear } from '../sources/globals/with-globals';
 
@@ -26,6 +27,19 @@ interface RestoreOptions {
   wait: boolean;
   db?: string;
   withGlobals?: boolean;
+  table?: string[];
+}
+
+/** --table schema.name, given again for each table; the schema is required (the same name may be in several). */
+function parseTables(values: string[] | undefined, options: RestoreOptions): TableName[] | undefined {
+  if (!values?.length) return undefined;
+  if (!options.targetDb && !options.targetUrl) throw new UsageError('restore --table restores into a new database: add --target-db NAME, a database that does not exist yet (the tables are never restored over the live database)');
+  if (options.inPlace) throw new UsageError('--table and --in-place do not go together: --table restores into a new database (--target-db)');
+  return values.map((value) => {
+    const dot = value.indexOf('.');
+    if (dot <= 0 || dot === value.length - 1) throw new UsageError(`--table ${value}: give the table with its schema, like --table public.${value.replace(/^\.|\.$/g, '') || 'orders'}`);
+    return { schema: value.slice(0, dot), name: value.slice(dot + 1) };
+  });
 }
 
 function describePlan(plan: RestorePlan): string[] {
@@ -39,6 +53,12 @@ function describePlan(plan: RestorePlan): string[] {
     `From:    ${plan.storage.location(manifest.key)}`,
     `Target:  ${describeDatabase(plan.target)} (PostgreSQL ${state.serverVersion})`,
   ];
+  if (plan.tables) {
+    const rows = (table: TableName) => manifest.inventory.tables.find((t) => t.schema === table.schema && t.name === table.name)?.rows;
+    lines.push(`Tables:  ${plan.tables.map((table) => `${table.schema}.${table.name}${rows(table) === null || rows(table) === undefined ? '' : ` (${rows(table)} rows)`}`).join(', ')}`);
+    lines.push(`Effect:  restore only these tables, with the types, functions and sequences they need, into the new database ${name} (restored as ${plan.copyName}, checked, then renamed); a foreign key to a table not restored is not created and is named at the end`);
+    return lines;
+  }
   const holds = `${state.tables} table${state.tables === 1 ? '' : 's'}, ${formatBytes(state.bytes)}`;
   if (!state.exists) lines.push(`Effect:  the database does not exist and will be created (the backup is restored as ${plan.copyName} and renamed to ${name} once checked)`);
   else if (plan.mode === 'swap') {
@@ -48,6 +68,15 @@ function describePlan(plan: RestorePlan): string[] {
   } else {
     lines.push(`Effect:  IN PLACE: DROP ${name} (${holds}) and restore the backup in its place; ${name} refuses connections until the restore is done`);
     lines.push(plan.safetyBackup ? 'Safety:  a pre-restore backup of it is taken first and put back if the restore fails; writes made after it are lost' : 'Safety:  NO safety backup (--no-safety-backup): its current data will be lost');
+  }
+  return lines;
+}
+
+/** What came along with the chosen tables, and what could not be restored without others. */
+function describeSelection(selection: TableSelection): string[] {
+  const lines = selection.broughtAlong.length ? [`also restored: ${selection.broughtAlong.join(', ')}`] : [];
+  for (const { entry, needs } of selection.notRestored) {
+    lines.push(`not restored: ${entry}: it needs ${needs.join(', ')}, which ${needs.length === 1 ? 'was' : 'were'} not restored (add ${needs.map((table) => `--table ${table}`).join(' ')} to restore it too)`);
   }
   return lines;
 }
@@ -97,6 +126,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--allow-other-database', "restore a backup made from another database than the target (else its name must be typed)")
     .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB)')
     .option('--with-globals', 'apply the globals backed up nearest in time first (roles that exist are kept), then restore with owners and grants')
+    .option('--table <schema.name>', 'restore only this table (repeat for more), with the types, sequences and functions it needs, into a new database (--target-db)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .action(async (selector: string, options: RestoreOptions) => {
       const config = context.config();
@@ -104,8 +134,9 @@ export function registerRestore(program: Command, context: CommandContext): void
       const targetDb = options.targetDb ?? options.db;
       let target: DatabaseConfig = targetDb ? { ...config.database, database: targetDb } : config.database;
       if (options.targetUrl) target = databaseFromUrl(options.targetUrl, { name: '--target-url' }, config.database);
+      const tables = parseTables(options.table, options);
       const deps = { config, storages: context.storages(), log: context.log() };
-      const plan = await planRestore(deps, { selector, from: options.from, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership || options.withGlobals, inPlace: options.inPlace, db: options.db });
+      const plan = await planRestore(deps, { selector, from: options.from, target, safetyBackup: options.safetyBackup, keepOwnership: options.keepOwnership || options.withGlobals, inPlace: options.inPlace, db: options.db, tables });
       if (plan.entry.manifest.archiveFormat !== 'custom') throw new UsageError(`${plan.entry.manifest.id} holds the globals: apply them with \`keepsake restore <database backup> --with-globals\` (or by hand: README "Restoring by hand")`);
       for (const line of describePlan(plan)) context.err(line);
 
@@ -127,9 +158,11 @@ export function registerRestore(program: Command, context: CommandContext): void
           }
           return executeRestore(deps, plan, interrupt.signal);
         });
-        const tables = outcome.check.tables;
-        context.out(`OK restored ${plan.entry.manifest.tier}/${plan.entry.manifest.id} into ${describeDatabase(plan.target)} in ${formatDuration(outcome.durationMs)}`);
-        context.out(`  ${tables.filter((t) => t.ok).length} of ${tables.length} tables match the row counts recorded at backup time`);
+        const checked = outcome.check.tables;
+        const only = outcome.tables ? `${checked.length} table${checked.length === 1 ? '' : 's'} of ` : '';
+        context.out(`OK restored ${only}${plan.entry.manifest.tier}/${plan.entry.manifest.id} into ${describeDatabase(plan.target)} in ${formatDuration(outcome.durationMs)}`);
+        context.out(`  ${checked.filter((t) => t.ok).length} of ${checked.length} tables match the row counts recorded at backup time`);
+        if (outcome.tables) for (const line of describeSelection(outcome.tables)) context.out(`  ${line}`);
         for (const note of outcome.check.notes) context.out(`  note: ${note}`);
         if (outcome.safetyBackupId) context.out(`  the previous contents are kept as pre-restore/${outcome.safetyBackupId}`);
         if (outcome.keptDatabase) {

@@ -129,6 +129,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       testTimeoutMs: e.RESTORE_TEST_TIMEOUT,
     },
     dumpExtraArgs: e.PGDUMP_EXTRA_OPTS ?? [],
+    dumpContents: { schemaOnlyTiers: e.BACKUP_SCHEMA_ONLY_TIERS ?? [], excludeTableData: e.PGDUMP_EXCLUDE_TABLE_DATA ?? [] },
     pgBinDir: e.PG_BIN_DIR,
     targets: named.targets,
     compression: { algorithm, level, threads: e.BACKUP_COMPRESSION_THREADS || cpus().length },

@@ -71,6 +71,8 @@ export const REPORT_EVENTS = [
 /** Events that say "all is well": NOTIFY_ON_SUCCESS=false silences these. */
 export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered', 'offsite-succeeded'] as const;
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+/** The tiers the daemon backs up on a schedule: those BACKUP_SCHEMA_ONLY_TIERS may name. */
+export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly'] as const;
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export const ENCRYPTIONS = ['none', 'age'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -122,6 +124,17 @@ export const envSchema = z.object({
     return words;
   }).optional(),
   PG_BIN_DIR: z.string().optional(),
+  BACKUP_SCHEMA_ONLY_TIERS: parsed((text) => {
+    const tiers = text.split(',').map((tier) => tier.trim().toLowerCase()).filter(Boolean);
+    const bad = tiers.filter((tier) => !(SCHEDULED_TIERS as readonly string[]).includes(tier));
+    if (bad.length || !tiers.length) throw new Error(`expected a comma list of ${SCHEDULED_TIERS.join(', ')}${bad.length ? ` (not ${bad.join(', ')})` : ''}; a manual backup is made schema-only with keepsake backup --schema-only`);
+    return [...new Set(tiers)] as (typeof SCHEDULED_TIERS)[number][];
+  }).optional(),
+  PGDUMP_EXCLUDE_TABLE_DATA: parsed((text) => {
+    const patterns = text.split(',').map((pattern) => pattern.trim()).filter(Boolean);
+    if (!patterns.length) throw new Error('expected a comma list of table patterns as pg_dump --exclude-table-data takes them, like public.events,audit.*');
+    return patterns;
+  }).optional(),
 
   BACKUP_TARGETS: targetNames({ allowEmpty: false }).optional(),
   OFFSITE_TARGETS: targetNames({ allowEmpty: true }).optional(),

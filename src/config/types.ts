@@ -5,7 +5,7 @@
 import type { DatabaseOrigin } from './database';
 import type { DotenvSource } from './env-source';
 import type { FreeSpaceLimit } from './parse';
-import type { COMPRESSIONS, ENCRYPTIONS, LOG_LEVELS, REPORT_EVENTS, STORAGE_CLASSES, TARGET_KINDS } from './schema';
+import type { COMPRESSIONS, SCHEDULED_TIERS, ENCRYPTIONS, LOG_LEVELS, REPORT_EVENTS, STORAGE_CLASSES, TARGET_KINDS } from './schema';
 
 export type { DatabaseOrigin, DatabaseSetting, SettingSource } from './database';
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -174,6 +174,13 @@ export interface SourcesConfig {
   globals: boolean;
 }
 
+export interface DumpContentsConfig {
+  /** BACKUP_SCHEMA_ONLY_TIERS: these scheduled tiers are dumped without data. */
+  schemaOnlyTiers: readonly (typeof SCHEDULED_TIERS)[number][];
+  /** PGDUMP_EXCLUDE_TABLE_DATA: pg_dump --exclude-table-data patterns (the tables are kept, their rows not). */
+  excludeTableData: readonly string[];
+}
+
 export interface Config {
   /** The .env file that set some of these, when one did. */
   dotenv?: DotenvSource;
@@ -186,6 +193,8 @@ export interface Config {
   retention: RetentionConfig;
   restore: RestoreConfig;
   dumpExtraArgs: readonly string[];
+  /** What a backup leaves out on purpose, said in its manifest and every report. */
+  dumpContents: DumpContentsConfig;
   pgBinDir?: string;
   /** Primaries in BACKUP_TARGETS order, then the off-site ones in OFFSITE_TARGETS order. */
   targets: readonly TargetConfig[];

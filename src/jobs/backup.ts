@@ -13,7 +13,8 @@ async function recentSizes(deps: JobDeps, manifest: Manifest): Promise<{ started
   try {
     const { backups } = await readCatalog(deps.storages, { tier: manifest.tier });
     return backups
-      .filter((entry) => sourceName(entry.manifest) === sourceName(manifest) && entry.manifest.id !== manifest.id)
+      // A schema-only backup is measured against schema-only ones: against full ones it would always look lost.
+      .filter((entry) => sourceName(entry.manifest) === sourceName(manifest) && entry.manifest.id !== manifest.id && Boolean(entry.manifest.contents?.schemaOnly) === Boolean(manifest.contents?.schemaOnly))
       .slice(0, 14)
       .map((entry) => ({ startedAt: entry.manifest.startedAt, storedBytes: entry.manifest.storedBytes }));
   } catch (error) {

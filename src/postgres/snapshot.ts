@@ -35,7 +35,8 @@ export interface ExportedSnapshot {
   /** Pass to `pg_dump --snapshot` so the dump sees exactly what the counts see. */
   readonly id: string;
   readonly server: { version: string; major: number; num: number };
-  readInventory(): Promise<Inventory>;
+  /** `countRows: false` (a schema-only backup): every table's rows are null, nothing is counted. */
+  readInventory(options?: { countRows?: boolean }): Promise<Inventory>;
   /**
    * Ends the transaction and the connection; the snapshot must outlive pg_dump's use of it.
    * `abandon` closes the socket at once instead of queueing ROLLBACK behind a long count(*),
@@ -56,7 +57,7 @@ export async function exportSnapshot(client: pg.Client): Promise<ExportedSnapsho
   return {
     id: rows[0]!.id,
     server,
-    readInventory: () => readInventory(client),
+    readInventory: (options = {}) => readInventory(client, options.countRows ?? true),
     async release(options = {}) {
       if (released) return;
       released = true;
@@ -72,7 +73,7 @@ export async function exportSnapshot(client: pg.Client): Promise<ExportedSnapsho
   };
 }
 
-async function readInventory(client: pg.Client): Promise<Inventory> {
+async function readInventory(client: pg.Client, countRows: boolean): Promise<Inventory> {
   const schemas = await client.query<{ name: string }>(
     `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} ORDER BY 1`,
   );
@@ -95,7 +96,7 @@ async function readInventory(client: pg.Client): Promise<Inventory> {
   for (const relation of relations.rows) {
     const kind = KIND[relation.relkind]!;
     let rows: number | null = null;
-    if (relation.populated) {
+    if (relation.populated && countRows) {
       // A partitioned table's count covers its partitions; a plain table counts only its own rows.
       const only = kind === 'partitioned' ? '' : 'ONLY ';
       const name = `${client.escapeIdentifier(relation.schema)}.${client.escapeIdentifier(relation.name)}`;

@@ -25,15 +25,16 @@ export function interruptedOr(error: unknown, signal?: AbortSignal): Error {
 
 /**
  * Restores an archive into a new database `copy` beside the target (same owner, encoding and
- * collation) and checks every table's row count against its manifest. Nobody else knows the
+ * collation) and checks every table's row count against its manifest (for restore --table, a
+ * manifest of the chosen tables, and an archive list file of their entries). Nobody else knows the
  * name, so nothing writes into it. On failure the copy is dropped and StepFailed says so.
  */
-export async function restoreCopy(job: RestoreJob, copy: string, archive: { path: string; manifest: Manifest; pgRestore: PgBinary }, options: { keepOwnership: boolean; signal?: AbortSignal }): Promise<RestoreCheck> {
+export async function restoreCopy(job: RestoreJob, copy: string, archive: { path: string; manifest: Manifest; pgRestore: PgBinary; useList?: string }, options: { keepOwnership: boolean; signal?: AbortSignal }): Promise<RestoreCheck> {
   const { target } = job.plan;
   await createDatabase(target, copy, job.current.shape);
   const database = { ...target, database: copy };
   try {
-    await runPgRestore(archive.pgRestore, database, archive.path, { jobs: job.config.restore.jobs, keepOwnership: options.keepOwnership, signal: options.signal });
+    await runPgRestore(archive.pgRestore, database, archive.path, { jobs: job.config.restore.jobs, keepOwnership: options.keepOwnership, useList: archive.useList, signal: options.signal });
     const check = await checkRestored(database, archive.manifest);
     if (!check.ok) throw new KeepsakeError(`the restored data does not match the backup: ${check.problems.join('; ')}`, 'dataError');
     if (options.signal?.aborted) throw new InterruptedError('interrupted');

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { preferredCopy, readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
 import type { DatabaseConfig } from '../config';
 import type { Deps } from '../deps';
-import { coerceError } from '../errors';
+import { NotFoundError, UsageError, coerceError } from '../errors';
+import type { TableName } from './table-selection';
 import { formatBytes } from '../format';
 import { findBinaryFor } from '../postgres/binaries';
 import { storagesFrom, type Storage } from '../storage';
@@ -41,6 +42,8 @@ export interface RestorePlan {
    * and restoring one of them over the target needs its name typed or --allow-other-database.
    */
   otherOrigin?: string;
+  /** restore --table: only these tables (and what they need), into a database that does not exist yet. */
+  tables?: TableName[];
 }
 
 export interface RestoreRequest {
@@ -53,11 +56,16 @@ export interface RestoreRequest {
   inPlace?: boolean;
   /** --db NAME: the source whose backup `latest` means (default: the configured database). */
   db?: string;
+  tables?: TableName[];
 }
 
 export async function planRestore(deps: Deps, request: RestoreRequest): Promise<RestorePlan> {
   const entry = selectBackup(await readCatalog(storagesFrom(deps.storages, request.from)), request.selector, { database: request.db ?? deps.config.database.database });
+  if (request.tables?.length) refuseUnknownTables(entry, request.tables);
   const state = await inspectTarget(request.target);
+  if (request.tables?.length && state.exists) {
+    throw new UsageError(`restore --table restores into a new database, and ${request.target.database} exists; nothing was changed. Name a database that does not exist with --target-db, then copy the tables from there (pg_dump -t ... | psql)`);
+  }
   const origin = entry.manifest.database;
   const otherOrigin = origin !== request.target.database && origin !== (request.db ?? deps.config.database.database) ? origin : undefined;
   const mode: RestoreMode = request.inPlace ? 'in-place' : 'swap';
@@ -75,7 +83,20 @@ export async function planRestore(deps: Deps, request: RestoreRequest): Promise<
     safetyBackup: mode === 'in-place' && request.safetyBackup && state.exists,
     keepOwnership: request.keepOwnership ?? false,
     otherOrigin,
+    ...(request.tables?.length ? { tables: request.tables } : {}),
   };
+}
+
+/** Every table asked for must be in the backup: else say which are, so the right name can be typed. */
+function refuseUnknownTables(entry: CatalogEntry, tables: TableName[]): void {
+  const known = entry.manifest.inventory.tables.filter((table) => table.kind !== 'matview');
+  const name = (table: TableName) => `${table.schema}.${table.name}`;
+  const unknown = tables.filter((table) => !known.some((other) => name(other) === name(table)));
+  if (!unknown.length) return;
+  const listed = known.map(name);
+  throw new NotFoundError(
+    `Backup ${entry.manifest.id} has no table ${unknown.map(name).join(', ')}; its tables: ${listed.slice(0, 30).join(', ')}${listed.length > 30 ? `, ... (${listed.length} in all)` : ''}. Nothing was changed`,
+  );
 }
 
 /** The names a restore will create that exist already: a restore of the same second, or a leftover. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { backupId, restoreTestKey } from '../backup/keys';
+import type { BackupContents } from '../backup/contents';
 import type { Deps } from '../deps';
 import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
@@ -24,7 +25,7 @@ export interface RestoreTestResult {
   id: string;
   startedAt: string;
   finishedAt: string;
-  backup: { id: string; tier: string; database: string; source?: string; startedAt: string; sha256: string; storedBytes: number; rawBytes: number; location: string };
+  backup: { id: string; tier: string; database: string; source?: string; startedAt: string; sha256: string; storedBytes: number; rawBytes: number; location: string; contents?: BackupContents };
   restoredInto?: string;
   /** Streamed download + sha256 check + decompression, then pg_restore, then the row-count check. */
   timings: { fetchMs?: number; restoreMs?: number; verifyMs?: number; totalMs: number };
@@ -68,7 +69,7 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
     id: backupId('restore_test', started),
     startedAt: started.toISOString(),
     finishedAt: '',
-    backup: { id: manifest.id, tier: manifest.tier, database: manifest.database, source: source.name, startedAt: manifest.startedAt, sha256: manifest.sha256, storedBytes: manifest.storedBytes, rawBytes: manifest.rawBytes, location: storage.location(manifest.key) },
+    backup: { id: manifest.id, tier: manifest.tier, database: manifest.database, source: source.name, startedAt: manifest.startedAt, sha256: manifest.sha256, storedBytes: manifest.storedBytes, rawBytes: manifest.rawBytes, location: storage.location(manifest.key), ...(manifest.contents ? { contents: manifest.contents } : {}) },
     timings: { totalMs: 0 },
     tables: [],
     problems: [],

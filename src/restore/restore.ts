@@ -12,6 +12,8 @@ import type { Deps } from '../deps';
 import { StepFailed, dropCopy, renameInto, swapIn } from './swap';
 import { inspectTarget, missingRights } from './target-database';
 import { withWorkDir } from './work-dir';
+import { prepareTableRestore } from './restore-tables';
+import type { TableSelection } from './table-selection';
 
 export { dryRun, planRestore, type RestorePlan } from './restore-plan';
 
@@ -24,9 +26,11 @@ export interface RestoreOutcome {
   keptDatabase?: string;
   /** Done, but something needs the user's hand (a kept database that still refuses connections). */
   warnings: string[];
+  /** restore --table: what came along with the tables, and what could not be restored without other tables. */
+  tables?: TableSelection;
 }
 
-type Archive = { path: string; manifest: Manifest; pgRestore: PgBinary };
+type Archive = { path: string; manifest: Manifest; pgRestore: PgBinary; useList?: string };
 
 /**
  * Replaces the target with the backup. The archive is fetched and verified before anything is
@@ -49,6 +53,11 @@ export async function executeRestore(deps: Deps, plan: RestorePlan, signal?: Abo
     const taken = await takenNames(plan);
     if (taken.length) throw new UnavailableError(`Database ${taken.join(' and ')} exists already: drop it or run the restore again in a second. Nothing was changed.`);
     const job: RestoreJob = { ...deps, plan, current, dir, signal };
+    if (plan.tables) {
+      if (current.exists) throw new UnavailableError(`Database ${plan.target.database} exists now: restore --table restores into a new database only. Nothing was changed.`);
+      const { useList, manifest: chosen, selection } = await prepareTableRestore(archive, plan.tables, dir);
+      return { ...(await restoreFresh(job, { ...archive, manifest: chosen, useList })), durationMs: Date.now() - started, warnings: [], tables: selection };
+    }
 
     if (!current.exists) return { ...(await restoreFresh(job, archive)), durationMs: Date.now() - started, warnings: [] };
     if (plan.mode === 'in-place') return { ...(await restoreInPlace(job, archive)), durationMs: Date.now() - started, warnings: [] };

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Manifest } from '../backup/manifest';
 import { tablesWithoutData } from '../backup/toc';
+import { tablesWithKeptData } from '../backup/contents';
 import type { CatalogEntry, IncompleteCopy } from '../catalog/catalog';
 import { coerceError } from '../errors';
 import { findBinaryFor } from '../postgres/binaries';
@@ -19,9 +20,12 @@ export interface CopyVerification {
   durationMs: number;
 }
 
-/** The tables the manifest counted that have no data in a `pg_restore --list` listing (backup/toc.ts judges). */
+/**
+ * The tables the manifest counted that have no data in a `pg_restore --list` listing (backup/toc.ts
+ * judges); tables whose data the backup left out on purpose (its `contents`) are not expected to.
+ */
 export function missingTableData(tocListing: string, manifest: Manifest): string[] {
-  return tablesWithoutData(tocListing, manifest.inventory.tables);
+  return tablesWithoutData(tocListing, tablesWithKeptData(manifest));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Transform, Writable } from 'node:stream';
 import type { Manifest } from '../backup/manifest';
 import type { ObjectFormat } from '../backup/keys';
+import type { BackupContents, ContentsRequest } from '../backup/contents';
 import type { DatabaseConfig } from '../config';
 import type { Inventory } from '../postgres/snapshot';
 import type { ChildHandle } from '../process/run-process';
@@ -28,8 +29,11 @@ export type SourceFacts = Pick<Manifest, 'database' | 'host' | 'server' | 'pgDum
 export interface StoredCheck {
   /** Bytes pass through unchanged; put it before encryption. */
   readonly tap: Transform;
-  /** Rejects when the stored bytes do not hold what the inventory counted. */
-  verify(inventory: Inventory): Promise<void>;
+  /**
+   * Rejects when the stored bytes do not hold what the inventory counted; resolves with what they
+   * leave out on purpose (schema-only, excluded table data), when the source can leave anything out.
+   */
+  verify(inventory: Inventory): Promise<BackupContents | void>;
   stop(): Promise<void>;
 }
 
@@ -74,8 +78,11 @@ export interface Source {
   describe(): string;
   /** Can we read it (reachable, privileges, file exists)? Throws an error that says what to fix. */
   preflight(): Promise<void>;
-  /** A consistent snapshot and its inventory (pre-flight included: a backup calls only this). */
-  snapshot(): Promise<SourceSnapshot>;
+  /**
+   * A consistent snapshot and its inventory (pre-flight included: a backup calls only this).
+   * `contents`: what to leave out (schema-only, some tables' data), for sources that can.
+   */
+  snapshot(options?: { contents?: ContentsRequest }): Promise<SourceSnapshot>;
   /** Restores a fetched, decompressed backup into a scratch target; returns how long it took. */
   restoreScratch(file: string, target: ScratchTarget, manifest: Manifest, options: ScratchRestoreOptions): Promise<number>;
   /** Checks the restored copy against the manifest's inventory. */

@@ -1,4 +1,5 @@
 import { manualRestoreCommands } from '../../backup/manifest';
+import { describeContents } from '../../backup/contents';
 import { formatBytes, formatDuration } from '../../format';
 import { describeTables, tally } from '../../postgres/relations';
 import type { BackupFailedEvent, BackupSucceededEvent, LastGoodBackup } from '../events';
@@ -31,11 +32,11 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string): Re
     });
   }
   return {
-    subject: subjectLine(prefix, anomaly ? 'WARNING' : 'OK', `${manifest.tier} backup ${where}: ${size} in ${took}${anomaly ? `, ${describeAnomaly(anomaly)}` : ''}`),
+    subject: subjectLine(prefix, anomaly ? 'WARNING' : 'OK', `${manifest.tier} backup ${where}${manifest.contents?.schemaOnly ? ' (schema only)' : ''}: ${size} in ${took}${anomaly ? `, ${describeAnomaly(anomaly)}` : ''}`),
     sidecar: where,
     tone: anomaly ? 'warn' : 'ok',
     headline: anomaly ? `Backup succeeded, size looks wrong` : 'Backup succeeded',
-    summary: `${manifest.tier} backup ${manifest.id}: ${size} stored in ${took}, checksummed and listed.`,
+    summary: `${manifest.tier} backup ${manifest.id}${manifest.contents ? ` (${describeContents(manifest)})` : ''}: ${size} stored in ${took}, checksummed and listed.`,
     sections: [
       {
         blocks: [
@@ -48,7 +49,7 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string): Re
             { label: 'Next run', value: nextRunText(event.nextRun) },
             { label: 'Stored size', value: `${size} (${manifest.compression.algorithm}${manifest.compression.algorithm === 'none' ? '' : ` level ${manifest.compression.level}`})` },
             { label: 'Compression', value: `${ratio(manifest.rawBytes, manifest.storedBytes)} (raw dump ${formatBytes(manifest.rawBytes)})` },
-            { label: 'Contents', value: `${describeTables(tables)}, ${rows.toLocaleString('en-US')} rows, ${plural(manifest.inventory.schemas.length, 'schema')}` },
+            { label: 'Contents', value: contentsText(manifest, rows) },
             { label: 'sha256', value: manifest.sha256, mono: true },
             { label: 'PostgreSQL', value: `server ${manifest.server.version}, pg_dump ${manifest.pgDump.version}` },
             event.retention !== undefined && { label: 'Retention', value: event.retention },
@@ -69,6 +70,15 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string): Re
       },
     ],
   };
+}
+
+/** "7 tables, 1,234 rows, 2 schemas", and what the backup left out, said where the counts are. */
+function contentsText(manifest: BackupSucceededEvent['manifest'], rows: number): string {
+  const tables = describeTables(manifest.inventory.tables);
+  const schemas = plural(manifest.inventory.schemas.length, 'schema');
+  const partial = describeContents(manifest);
+  if (manifest.contents?.schemaOnly) return `${tables}, ${schemas}: ${partial}`;
+  return `${tables}, ${rows.toLocaleString('en-US')} rows, ${schemas}${partial ? `; ${partial} (they restore empty)` : ''}`;
 }
 
 /** "daily/app_20261121_020000, taken 24h00m before this attempt, on local and s3". */

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../../format';
 import type { TableCheck } from '../../restore/check-restored';
+import { describeContents } from '../../backup/contents';
 import type { RestoreTestEvent } from '../events';
 import { at, humanTimes, oneLine, ratio, sidecarName, subjectLine } from './common';
 import { capRows, facts, plural, type Block, type ReportDocument, type Section, type TableRow } from './document';
@@ -47,6 +48,8 @@ export function restoreTest(event: RestoreTestEvent, prefix: string): ReportDocu
   const failureText = result.error ?? result.problems[0] ?? 'restore test failed';
   const failure = describeFailure(failureText);
   const timing = timingFacts(result.timings);
+  const contents = describeContents(backup);
+  const schemaOnly = Boolean(backup.contents?.schemaOnly);
 
   const headline = oneLine(failure.what, 120);
   const why = result.error ? failure.what : result.problems.join('; ') || failure.what;
@@ -65,7 +68,8 @@ export function restoreTest(event: RestoreTestEvent, prefix: string): ReportDocu
       timing.recovery,
       timing.whole,
       result.restoredBytes !== undefined && { label: 'Restored size', value: formatBytes(result.restoredBytes) },
-      result.tables.length > 0 && { label: 'Tables', value: `${matching} of ${plural(result.tables.length, 'table')} match the row counts recorded at backup time` },
+      contents !== undefined && { label: 'Contents', value: contents },
+      result.tables.length > 0 && { label: 'Tables', value: tablesVerdict(result, matching) },
       { label: 'sha256', value: backup.sha256, mono: true },
     ),
   );
@@ -90,7 +94,9 @@ export function restoreTest(event: RestoreTestEvent, prefix: string): ReportDocu
     tone: passed ? 'ok' : 'fail',
     headline: passed ? 'Restore test passed' : `Restore test failed: ${headline}`,
     summary: passed
-      ? `${name} restored into a throwaway PostgreSQL and every table has the row count recorded at backup time.`
+      ? schemaOnly
+        ? `${name} (schema only) restored into a throwaway PostgreSQL and every schema, table and sequence it lists exists; it holds no data to count.`
+        : `${name} restored into a throwaway PostgreSQL and every table has the row count recorded at backup time${contents ? `; ${contents}, and those restored empty as expected` : ''}.`
       : `${name} could not be proven restorable.`,
     sections,
   };
@@ -106,8 +112,17 @@ function restoreDetails(problems: string[], notes: string[], stderr: string | un
   return blocks;
 }
 
-/** What a row's numbers mean when they are not plain counts: materialized views. */
+/** "7 of 7 tables match the row counts...", or what a schema-only or partial backup's check proved. */
+function tablesVerdict(result: RestoreTestEvent['result'], matching: number): string {
+  const all = plural(result.tables.length, 'table');
+  if (result.backup.contents?.schemaOnly) return `${matching} of ${all} exist (schema only: no row counts to check)`;
+  const excluded = result.tables.filter((table) => table.dataExcluded).length;
+  return `${matching} of ${all} match the row counts recorded at backup time${excluded ? ` (${excluded} with excluded data: expected empty)` : ''}`;
+}
+
+/** What a row's numbers mean when they are not plain counts: materialized views, tables whose data was left out. */
 function tableDetail(table: TableCheck): string | undefined {
+  if (table.dataExcluded) return 'data excluded from the backup (PGDUMP_EXCLUDE_TABLE_DATA): restored empty';
   if (table.kind !== 'matview') return undefined;
   if (table.expected === null) return 'materialized view not populated when dumped (WITH NO DATA): nothing to count';
   if (table.actual !== table.expected) return 'materialized view: refreshed from the restored tables on restore, so its count may differ';
