@@ -60,10 +60,13 @@ describe("docker-compose.yml's backup service, on the image's default command", 
   const volumeFiles = async () => (await dockerOk(['run', '--rm', ...HARDENED, '-v', `${volumes.backups}:/backups`, '--entrypoint', 'find', IMAGE, '/backups', '-type', 'f'])).split('\n').filter(Boolean);
   /** Data objects and manifests come in pairs: no temp file, no orphan. */
   const expectOnlyPairs = (paths: string[]) => {
-    const objects = paths.filter((path) => path.endsWith('.dump.zst'));
-    expect([...paths].sort()).toEqual(objects.flatMap((path) => [path, path.replace(/\.dump\.zst$/, '.manifest.json')]).sort());
+    // The database's archives (.dump.zst) and the globals' SQL (.sql.zst).
+    const objects = paths.filter((path) => /\.(dump|sql)\.zst$/.test(path));
+    expect([...paths].sort()).toEqual(objects.flatMap((path) => [path, path.replace(/\.(dump|sql)\.zst$/, '.manifest.json')]).sort());
     return objects.length;
   };
+  /** Each run backs up the database and the cluster's globals (BACKUP_GLOBALS, on by default). */
+  const SOURCES_PER_RUN = 2;
 
   it('reads secrets copied in without ownership, and makes the first backups on the volume and in the bucket, each reported', async () => {
     // Compose's copy: root-owned, mode 0444 (no uid/gid options, which engines before 28 refuse).
@@ -80,7 +83,7 @@ describe("docker-compose.yml's backup service, on the image's default command", 
     expect(backups.every((line) => line.outcome === 'ok')).toBe(true);
 
     const listed = await listInService();
-    expect(listed.length).toBe(backups.length);
+    expect(listed.length).toBe(backups.length * SOURCES_PER_RUN);
     expect(listed.map((backup) => backup.copies.map((copy) => copy.target).sort())).toEqual(listed.map(() => ['local', 's3']));
     const keys = await bucketKeys();
     for (const backup of listed) expect(keys).toContain(backup.copies.find((copy) => copy.target === 's3')!.location.replace('s3://keepsake-backups/', ''));
@@ -122,7 +125,7 @@ describe("docker-compose.yml's backup service, on the image's default command", 
     expect(await dockerOk(['inspect', '--format', '{{.State.ExitCode}}', name])).toBe('0');
 
     // The new backup is complete on both targets, and nothing else was left behind.
-    expect(expectOnlyPairs(await volumeFiles())).toBe(before + 1);
-    expect(expectOnlyPairs(await bucketKeys())).toBe(before + 1);
+    expect(expectOnlyPairs(await volumeFiles())).toBe(before + SOURCES_PER_RUN);
+    expect(expectOnlyPairs(await bucketKeys())).toBe(before + SOURCES_PER_RUN);
   });
 });
