@@ -30,7 +30,7 @@ export function registerList(program: Command, context: CommandContext): void {
           rawBytes: manifest.rawBytes,
           storedBytes: manifest.storedBytes,
           sha256: manifest.sha256,
-          serverVersion: manifest.server.version,
+          serverVersion: manifest.server?.version,
           copies: copies.map(({ storage }) => ({ target: storage.name, location: storage.location(manifest.key) })),
         }));
         return context.out(JSON.stringify(rows, null, 2));

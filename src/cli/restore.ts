@@ -12,6 +12,7 @@ import { formatBytes, formatDuration, formatTimestamp } from '../format';
 import { interruptOnSignals } from './signals';
 import { withJobLock } from './job-lock';
 import { applyGlobalsNear } from '../sources/globals/with-globals';
+import { restoreIfSqlite } from './restore-sqlite';
 
 interface RestoreOptions {
   from?: string;
@@ -26,6 +27,7 @@ interface RestoreOptions {
   wait: boolean;
   db?: string;
   withGlobals?: boolean;
+  force?: boolean;
 }
 
 function describePlan(plan: RestorePlan): string[] {
@@ -98,7 +100,11 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB)')
     .option('--with-globals', 'apply the globals backed up nearest in time first (roles that exist are kept), then restore with owners and grants')
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
+    .option('--force', 'SQLite: replace the file even while an application is writing to it (it loses what it writes meanwhile)')
     .action(async (selector: string, options: RestoreOptions) => {
+      // A SQLite backup is written back to its file (src/cli/restore-sqlite.ts); the rest is PostgreSQL's.
+      if (await restoreIfSqlite(context, selector, options)) return;
+      if (options.force) throw new UsageError('--force is for restoring a SQLite file; a PostgreSQL restore is confirmed with --yes');
       const config = context.config();
       if (options.targetDb && options.targetUrl) throw new UsageError('Give --target-db or --target-url, not both');
       const targetDb = options.targetDb ?? options.db;
