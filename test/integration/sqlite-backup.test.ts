@@ -4,6 +4,7 @@
  * a PostgreSQL database and a SQLite file backed up in one run.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
 import type { RestoreTestResult } from '../../src/restore/restore-test';
@@ -57,6 +58,16 @@ describe('a sidecar of SQLite files alone (no PostgreSQL settings)', () => {
     expect(orders - FIRST_ORDERS).toBeGreaterThanOrEqual(ackedBefore);
     expect(orders - FIRST_ORDERS).toBeLessThanOrEqual(ackedAfter);
     expect(count(db, 'orders')).toBeGreaterThan(orders);
+  });
+
+  it('its report names the file and this host, not a PostgreSQL server the sidecar does not have', async () => {
+    const reports = readdirSync(join(workspace.stateDir, 'reports')).filter((name) => name.includes('backup-succeeded'));
+    expect(reports).toHaveLength(1);
+    const text = readFileSync(join(workspace.stateDir, 'reports', reports[0]!), 'utf8');
+    expect(text).toContain(`OK daily backup app@${hostname()}`);
+    expect(text).not.toContain('postgres@localhost');
+    expect(text).toContain(`${db}, copied online by sqlite3 ${manifest.sqlite!.version}; integrity_check ok`);
+    expect(text).toContain(`zstd -dc ${manifest.id}.sqlite.zst &gt; app.db`);
   });
 
   it('restore-test: the restored copy passes integrity_check with the snapshot’s counts, in the same report as PostgreSQL’s', async () => {
