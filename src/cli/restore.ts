@@ -97,7 +97,7 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--no-safety-backup', 'with --in-place: do not back up the target before dropping it')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .option('--allow-other-database', "restore a backup made from another database than the target (else its name must be typed)")
-    .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB)')
+    .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB); or a SQLite file by its stem, written back at its path')
     .option('--with-globals', 'apply the globals backed up nearest in time first (roles that exist are kept), then restore with owners and grants')
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .option('--force', 'SQLite: replace the file even while an application is writing to it (it loses what it writes meanwhile)')
