@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COMPRESSIONS } from '../config/schema';
 import { TIERS } from './keys';
+import { UsageError } from '../errors';
 import { SOURCE_KINDS, type SourceRef } from '../sources/source';
 
 /**
@@ -24,10 +25,13 @@ export const manifestSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
-  server: z.object({ version: z.string(), major: z.number() }),
-  pgDump: z.object({ version: z.string(), major: z.number(), args: z.array(z.string()) }),
-  /** `custom`: a pg_dump archive for pg_restore; `plain`: SQL for psql (the globals). */
-  archiveFormat: z.enum(['custom', 'plain']),
+  /** PostgreSQL sources: the server and the dump tool (absent for a SQLite file; see `sqlite`). */
+  server: z.object({ version: z.string(), major: z.number() }).optional(),
+  pgDump: z.object({ version: z.string(), major: z.number(), args: z.array(z.string()) }).optional(),
+  /** SQLite sources: the sqlite3 tool that made the online copy. */
+  sqlite: z.object({ version: z.string() }).optional(),
+  /** `custom`: a pg_dump archive for pg_restore; `plain`: SQL for psql (the globals); `sqlite`: a SQLite database file. */
+  archiveFormat: z.enum(['custom', 'plain', 'sqlite']),
   /** The globals only: false when the server would not let us read role passwords (--no-role-passwords). */
   rolePasswords: z.boolean().optional(),
   compression: z.object({ algorithm: z.enum(COMPRESSIONS), level: z.number() }),
@@ -54,9 +58,13 @@ export const manifestSchema = z.object({
     /** The globals: the roles and tablespaces they create (the bootstrap superuser aside). */
     roles: z.array(z.string()).optional(),
     tablespaces: z.array(z.string()).optional(),
+    /** SQLite: `PRAGMA integrity_check` of the stored copy, 'ok' or every problem it reported. */
+    integrity: z.union([z.literal('ok'), z.array(z.string())]).optional(),
   }),
   targets: z.array(z.object({ target: z.string(), location: z.string() })),
   keepsake: z.object({ version: z.string() }),
+}).refine((manifest) => manifest.archiveFormat === 'sqlite' || (manifest.server !== undefined && manifest.pgDump !== undefined), {
+  message: 'a PostgreSQL backup names its server and pg_dump',
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -64,6 +72,12 @@ export type Manifest = z.infer<typeof manifestSchema>;
 /** The source a backup is of; manifests from before sources were PostgreSQL databases. */
 export function sourceOf(manifest: Pick<Manifest, 'source' | 'database'>): SourceRef {
   return manifest.source ?? { kind: 'postgres', name: manifest.database };
+}
+
+/** A PostgreSQL backup's server and dump tool; a backup without them (a SQLite file) is refused with what to do instead. */
+export function postgresFacts(manifest: Pick<Manifest, 'id' | 'server' | 'pgDump'>): { server: NonNullable<Manifest['server']>; pgDump: NonNullable<Manifest['pgDump']> } {
+  if (!manifest.server || !manifest.pgDump) throw new UsageError(`${manifest.id} is not a PostgreSQL backup (a SQLite file): restore it with \`keepsake restore ${manifest.id} --db <name>\` (README "SQLite databases")`);
+  return { server: manifest.server, pgDump: manifest.pgDump };
 }
 
 /** The name keys, ids, list, retention and `--db` group a backup by. */
@@ -98,6 +112,11 @@ export function manualRestoreCommands(manifest: Manifest, file = manifest.key.sp
   const decrypt = !encryption ? undefined : 'recipients' in encryption ? `age -d -i key.txt ${quotedFile}` : `age -d ${quotedFile}`;
   const stream = decrypt ? [decrypt, decompress].filter(Boolean).join(' | ') : decompress ? `${decompress} ${quotedFile}` : `cat ${quotedFile}`;
   const note = !encryption ? '' : 'recipients' in encryption ? '   # key.txt: the age identity file of one of its recipients' : '   # age asks for the passphrase';
+  // A SQLite backup is the database file itself: decompressed, it is ready to put in place (with the application stopped).
+  if (manifest.archiveFormat === 'sqlite') {
+    const dbFile = shellQuote(manifest.database.split('/').pop() || `${sourceName(manifest)}.db`);
+    return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `${stream} > ${dbFile}${note}`, `sqlite3 ${dbFile} 'PRAGMA integrity_check'   # expect ok`];
+  }
   // The globals are SQL: psql as a superuser applies them; "already exists" errors for roles present are harmless.
   if (manifest.archiveFormat === 'plain') return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `${stream} | psql -d postgres${note}`];
   return [`sha256sum ${quotedFile}   # expect ${manifest.sha256}`, `createdb ${target}`, `${stream} | pg_restore --no-owner --no-privileges -d ${target}${note}`];

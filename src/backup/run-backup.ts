@@ -74,7 +74,7 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     const { facts } = snapshot;
     const encryption = encryptionOf(config.encryption);
     const key = await unusedKey(storages, request.tier, source, startedAt, config.compression.algorithm, Boolean(encryption));
-    log.info({ source: source.describe(), server: facts.server.version, dumpTool: facts.pgDump.version, key, targets: storages.map((s) => s.name), encryption }, 'backup started');
+    log.info({ source: source.describe(), server: facts.server?.version, dumpTool: facts.pgDump?.version ?? facts.sqlite?.version, key, targets: storages.map((s) => s.name), encryption }, 'backup started');
 
     // Exclusive: a second keepsake that took the same name in the same second fails, never replaces this.
     for (const storage of storages) writers.push(await storage.createWriter(key, { exclusive: true }));
@@ -135,8 +135,9 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationMs,
-      server: facts.server,
-      pgDump: facts.pgDump,
+      ...(facts.server ? { server: facts.server } : {}),
+      ...(facts.pgDump ? { pgDump: facts.pgDump } : {}),
+      ...(facts.sqlite ? { sqlite: facts.sqlite } : {}),
       archiveFormat: facts.archiveFormat,
       ...(facts.rolePasswords === undefined ? {} : { rolePasswords: facts.rolePasswords }),
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },

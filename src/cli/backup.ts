@@ -19,7 +19,7 @@ export function registerBackup(program: Command, context: CommandContext): void 
     .command('backup')
     .description('back up every source now (each database, the globals), compress, store on every target, write each manifest last')
     .addOption(new Option('--tier <tier>', 'tier to file the backup under').choices(MANUAL_TIERS).default('manual'))
-    .option('--db <name>', 'back up only this source: a database of POSTGRES_DB, or globals')
+    .option('--db <name>', 'back up only this source: a database of POSTGRES_DB, globals, or a SQLite file by its stem')
     .option('--schema-only', 'dump the schema without any data (manual tier only; scheduled tiers: BACKUP_SCHEMA_ONLY_TIERS)')
     .option('--json', 'print the manifest as JSON')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')

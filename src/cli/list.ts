@@ -20,7 +20,7 @@ export function registerList(program: Command, context: CommandContext): void {
     .description('list complete backups on every target, newest first, numbered; warns about incomplete ones by name')
     .addOption(new Option('--tier <tier>', 'only this tier').choices(TIERS))
     .option('--from <target>', 'only the backups on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
-    .option('--db <name>', 'only the backups of this source (a database, or globals)')
+    .option('--db <name>', 'only the backups of this source (a database, globals, or a SQLite file by its stem)')
     .option('--json', 'print the list as JSON')
     .action(async (options: { tier?: Tier; from?: string; json?: boolean; db?: string }) => {
       const read = await readCatalog(storagesFrom(context.storages(), options.from), { tier: options.tier });
@@ -38,7 +38,7 @@ export function registerList(program: Command, context: CommandContext): void {
           rawBytes: manifest.rawBytes,
           storedBytes: manifest.storedBytes,
           sha256: manifest.sha256,
-          serverVersion: manifest.server.version,
+          serverVersion: manifest.server?.version,
           contents: contentsOf(manifest),
           copies: copies.map(({ storage }) => ({ target: storage.name, location: storage.location(manifest.key) })),
         }));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
-import { sidecarOf } from '../report/events';
+import { sidecarOfConfig } from '../report/events';
 import { requireSender } from '../report/notify';
 import { renderReport } from '../report/render';
 import { explainSendError } from '../report/transport';
@@ -15,7 +15,7 @@ export function registerNotify(program: Command, context: CommandContext): void 
     .action(async () => {
       const config = context.config();
       const send = requireSender(config);
-      const report = renderReport({ kind: 'test', sidecar: sidecarOf(config.database) }, { subjectPrefix: config.report.subjectPrefix, now: new Date() });
+      const report = renderReport({ kind: 'test', sidecar: sidecarOfConfig(config) }, { subjectPrefix: config.report.subjectPrefix, now: new Date() });
       try {
         await send(report);
       } catch (error) {

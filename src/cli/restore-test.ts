@@ -13,7 +13,7 @@ export function registerRestoreTest(program: Command, context: CommandContext): 
     .description('prove a backup restores: restore it into a throwaway PostgreSQL and check every table\'s row count')
     .argument('[backup]', 'latest, a number from `keepsake list`, or an id', 'latest')
     .option('--from <target>', 'restore the copy on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
-    .option('--db <name>', 'the source whose backup `latest` means: a database of POSTGRES_DB, or globals (default: the first database)')
+    .option('--db <name>', 'the source whose backup `latest` means: a database of POSTGRES_DB, globals, or a SQLite file by its stem (default: the first database)')
     .option('--with-globals', 'apply the globals backed up nearest in time first, then restore with owners and grants (RESTORE_TEST_MODE=ephemeral)')
     .option('--json', 'print the result as JSON ("ok": true|false)')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')

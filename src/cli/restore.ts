@@ -13,6 +13,7 @@ import { interruptOnSignals } from './signals';
 import type { TableName, TableSelection } from '../restore/table-selection';
 import { withJobLock } from './job-lock';
 import { applyGlobalsNear } from '../sources/globals/with-globals';
+import { restoreIfSqlite } from './restore-sqlite';
 
 interface RestoreOptions {
   from?: string;
@@ -28,6 +29,7 @@ interface RestoreOptions {
   db?: string;
   withGlobals?: boolean;
   table?: string[];
+  force?: boolean;
 }
 
 /** --table schema.name, given again for each table; the schema is required (the same name may be in several). */
@@ -124,11 +126,15 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--no-safety-backup', 'with --in-place: do not back up the target before dropping it')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .option('--allow-other-database', "restore a backup made from another database than the target (else its name must be typed)")
-    .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB)')
+    .option('--db <name>', 'the database whose backup `latest` means, and the default target (a database of POSTGRES_DB); or a SQLite file by its stem, written back at its path')
     .option('--with-globals', 'apply the globals backed up nearest in time first (roles that exist are kept), then restore with owners and grants')
     .option('--table <schema.name>', 'restore only this table (repeat for more), with the types, sequences and functions it needs, into a new database (--target-db)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
+    .option('--force', 'SQLite: replace the file even while an application is writing to it (it loses what it writes meanwhile)')
     .action(async (selector: string, options: RestoreOptions) => {
+      // A SQLite backup is written back to its file (src/cli/restore-sqlite.ts); the rest is PostgreSQL's.
+      if (await restoreIfSqlite(context, selector, options)) return;
+      if (options.force) throw new UsageError('--force is for restoring a SQLite file; a PostgreSQL restore is confirmed with --yes');
       const config = context.config();
       if (options.targetDb && options.targetUrl) throw new UsageError('Give --target-db or --target-url, not both');
       const targetDb = options.targetDb ?? options.db;

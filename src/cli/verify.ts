@@ -6,6 +6,7 @@ import { incompleteCopyVerification, verifyCopy, type CopyVerification } from '.
 import { storagesFrom } from '../storage';
 import type { CommandContext } from './context';
 import { formatDuration } from '../format';
+import { defaultSourceName } from '../sources';
 
 export function registerVerify(program: Command, context: CommandContext): void {
   program
@@ -22,7 +23,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
       let entry: CatalogEntry | undefined;
       let broken: IncompleteCopy[];
       try {
-        entry = selectBackup(catalog, selector, { database: config.database.database });
+        entry = selectBackup(catalog, selector, { database: defaultSourceName(config) });
         broken = incompleteCopiesOf(catalog, entry.manifest);
       } catch (error) {
         if (!(error instanceof IncompleteBackupError)) throw error;
@@ -34,7 +35,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
       const copies: CopyVerification[] = [];
       // In the targets' order, whole copies and incomplete ones alike.
       for (const storage of storages) {
-        if (entry?.copies.some((copy) => copy.storage === storage)) copies.push(await verifyCopy(entry, storage, { pgBinDir: config.pgBinDir, encryption: config.encryption }));
+        if (entry?.copies.some((copy) => copy.storage === storage)) copies.push(await verifyCopy(entry, storage, { pgBinDir: config.pgBinDir, encryption: config.encryption, workDir: config.restore.workDir }));
         for (const copy of broken.filter((b) => b.storage === storage)) copies.push(incompleteCopyVerification(copy));
       }
       const ok = copies.every((copy) => copy.ok);

@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import { parseAge, parseBoolean, parseDuration, parseFreeSpace, parseSchedule, parseSize, splitWords } from './parse';
 import { dumpOptionProblems } from './pg-dump-options';
 import { parseRecipients } from '../encryption/recipients';
+import { parseSqlitePaths } from './sqlite-paths';
 
 /** Wraps a throwing parser as a zod transform whose error message becomes the config problem. */
 export function parsed<T>(parse: (text: string) => T) {
@@ -111,6 +112,7 @@ export const envSchema = z.object({
   POSTGRES_DATABASE: z.string().optional(),
   POSTGRES_EXCLUDE_DB: parsed((text) => text.split(',').map((name) => name.trim()).filter(Boolean)).optional(),
   BACKUP_GLOBALS: boolean.default(true),
+  SQLITE_PATHS: parsed(parseSqlitePaths).optional(),
   PGHOST: z.string().optional(),
   PGPORT: integer(1, 65535).optional(),
   PGUSER: z.string().optional(),

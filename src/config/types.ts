@@ -163,7 +163,8 @@ export interface HealthConfig {
 
 /**
  * What a run backs up (src/sources/ turns it into Sources): the databases (POSTGRES_DB, a list or
- * `all` minus POSTGRES_EXCLUDE_DB), the cluster's globals (BACKUP_GLOBALS).
+ * `all` minus POSTGRES_EXCLUDE_DB), the cluster's globals (BACKUP_GLOBALS), SQLite files
+ * (SQLITE_PATHS). With SQLITE_PATHS and no PostgreSQL setting at all, only the files: no databases, no globals.
  */
 export interface SourcesConfig {
   /** Named databases, in order; or 'all': every non-template database that allows connections. */
@@ -172,6 +173,8 @@ export interface SourcesConfig {
   excludeDatabases: readonly string[];
   /** pg_dumpall --globals-only as its own backup, source `globals`. */
   globals: boolean;
+  /** SQLite database files (SQLITE_PATHS), absolute; each a source named by its stem. */
+  sqlitePaths: readonly string[];
 }
 
 export interface DumpContentsConfig {

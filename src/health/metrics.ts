@@ -7,6 +7,7 @@ import { readState, type DaemonState } from '../state/daemon-state';
 import { readHealthMemory } from '../state/health-memory';
 import type { HealthMemory } from './alerts';
 import { SCHEDULED_TIERS } from './assess';
+import { defaultSourceName } from '../sources';
 
 const STATUS_VALUE = { ok: 0, warn: 1, fail: 2 } as const;
 const seconds = (iso: string) => Date.parse(iso) / 1000;
@@ -81,7 +82,7 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
   gauge('keepsake_backup_age_seconds', 'Age of the newest backup per tier and source, at the last health run', ['tier', 'source'], (g, s) => {
     for (const check of s.health?.checks ?? []) {
       const [kind, tier, source] = check.name.split(':');
-      if (kind === 'freshness' && tier && check.measured !== undefined) g.set({ tier, source: source ?? config.database.database }, check.measured / 1000);
+      if (kind === 'freshness' && tier && check.measured !== undefined) g.set({ tier, source: source ?? defaultSourceName(config) }, check.measured / 1000);
     }
   });
   gauge('keepsake_storage_up', 'Whether the last health probe could write, read and delete on the target', ['target'], (g, s) => {

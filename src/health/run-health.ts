@@ -1,6 +1,7 @@
 import { sourceName, type Manifest } from '../backup/manifest';
 import { GLOBALS_NAME } from '../sources/globals/globals-source';
-import { ownBackup } from '../sources';
+import { hasPostgres, ownBackup } from '../sources';
+import { sqliteStem } from '../config/sqlite-paths';
 import { readCatalog } from '../catalog/catalog';
 import type { Deps } from '../deps';
 import { coerceError } from '../errors';
@@ -53,9 +54,10 @@ async function listBackups(deps: HealthDeps, timeoutMs: number): Promise<{ backu
  * always had (`freshness:daily`); several get one check per source (`freshness:daily:analytics`).
  */
 function sourcesJudged(config: HealthDeps['config'], backups: Manifest[]): string[] {
-  const { databases, globals } = config.sources;
-  if (databases !== 'all') return globals ? [...databases, GLOBALS_NAME] : [...databases];
-  return [...new Set(backups.filter((manifest) => manifest.host === config.database.host).map(sourceName))].sort();
+  const { databases, globals, sqlitePaths } = config.sources;
+  const files = sqlitePaths.map(sqliteStem);
+  if (databases !== 'all') return [...databases, ...(globals ? [GLOBALS_NAME] : []), ...files];
+  return [...new Set([...backups.filter((manifest) => manifest.host === config.database.host).map(sourceName), ...files])].sort();
 }
 
 function perSourceVerdicts(facts: HealthFacts, sources: string[]): HealthCheckResult[] {
@@ -115,7 +117,8 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     return fallback;
   };
   const [database, storage, disks, logs, listed, state, restoreTest, outbox, offsite] = await Promise.all([
-    databaseChecks(config, timeoutMs),
+    // A sidecar of SQLite files alone has no server to probe.
+    hasPostgres(config) ? databaseChecks(config, timeoutMs) : Promise.resolve([]),
     Promise.all(deps.storages.map((target) => storageCheck(target, timeoutMs))),
     diskChecks(config).catch((error) => [fail('disk', `cannot read free space: ${coerceError(error).message}`)]),
     logSizeCheck(config),

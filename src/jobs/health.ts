@@ -1,5 +1,5 @@
 import { notify } from '../report/notify';
-import { sidecarOf } from '../report/events';
+import { sidecarOfConfig } from '../report/events';
 import { renderReport } from '../report/render';
 import { decideAlert } from '../health/alerts';
 import { readHealthMemory, writeHealthMemory } from '../state/health-memory';
@@ -28,7 +28,7 @@ export async function healthJob(deps: Deps, options: { now?: () => Date } = {}):
   if (send) {
     const kind = send === 'recovered' ? 'health-recovered' : 'health-alert';
     const since = send === 'recovered' ? previous?.unhealthySince : memory.unhealthySince;
-    await notify({ config, log }, kind, () => renderReport({ kind, sidecar: sidecarOf(config.database), checks: report.checks, since, checkedAt: report.checkedAt }, { subjectPrefix: config.report.subjectPrefix, now: new Date(report.checkedAt) }));
+    await notify({ config, log }, kind, () => renderReport({ kind, sidecar: sidecarOfConfig(config), checks: report.checks, since, checkedAt: report.checkedAt }, { subjectPrefix: config.report.subjectPrefix, now: new Date(report.checkedAt) }));
   }
   return { report, sent: send };
 }

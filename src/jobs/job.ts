@@ -1,5 +1,5 @@
 import type { BackupDeps } from '../backup/run-backup';
-import { reportEventName, sidecarOf, type ReportEvent } from '../report/events';
+import { reportEventName, sidecarOfConfig, type ReportEvent } from '../report/events';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
 
@@ -24,6 +24,6 @@ export type JobRunner = (deps: JobDeps, signal: AbortSignal) => Promise<JobResul
  * the sidecar that sent it: several may mail one inbox.
  */
 export async function report(deps: JobDeps, event: ReportEvent): Promise<void> {
-  const named: ReportEvent = { ...event, sidecar: sidecarOf(deps.config.database) };
+  const named: ReportEvent = { ...event, sidecar: sidecarOfConfig(deps.config) };
   await notify({ config: deps.config, log: deps.log }, reportEventName(event), () => renderReport(named, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
 }

@@ -1,5 +1,7 @@
 import type { Manifest } from '../backup/manifest';
-import type { DatabaseConfig, ReportEventName } from '../config';
+import { hostname } from 'node:os';
+import type { Config, DatabaseConfig, ReportEventName } from '../config';
+import { sqliteStem } from '../config/sqlite-paths';
 import type { RestoreTestResult } from '../restore/restore-test';
 import type { CleanupSummary } from '../retention/apply';
 import type { OffsiteResult } from '../offsite/copy-to-offsite';
@@ -29,9 +31,19 @@ export interface Sidecar {
   database: string;
   host: string;
   port: number;
+  /** How reports name a sidecar without PostgreSQL: its SQLite files' names and this host ("app@web-1"). */
+  label?: string;
 }
 
 export const sidecarOf = (db: Pick<DatabaseConfig, 'database' | 'host' | 'port'>): Sidecar => ({ database: db.database, host: db.host, port: db.port });
+
+/** The sidecar reports name: its PostgreSQL server, or for SQLite files alone, their names on this host. */
+export function sidecarOfConfig(config: Pick<Config, 'database' | 'sources'>): Sidecar {
+  const { databases, globals, sqlitePaths } = config.sources;
+  const postgres = databases === 'all' || databases.length > 0 || globals;
+  if (postgres || sqlitePaths.length === 0) return sidecarOf(config.database);
+  return { ...sidecarOf(config.database), label: `${sqlitePaths.map(sqliteStem).join(',')}@${hostname()}` };
+}
 
 /** The newest complete backup of the database when a backup failed: how much data is safe. */
 export interface LastGoodBackup {

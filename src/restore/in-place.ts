@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Manifest } from '../backup/manifest';
+import { postgresFacts, type Manifest } from '../backup/manifest';
 import { runBackup } from '../backup/run-backup';
 import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import type { DatabaseConfig } from '../config';
@@ -74,7 +74,7 @@ async function takeSafetyBackup(job: RestoreJob, target: DatabaseConfig, signal?
 async function putBack(job: RestoreJob, safety: Manifest): Promise<void> {
   const entry = selectBackup(await readCatalog(job.storages, { tier: 'pre-restore' }), `pre-restore/${safety.id}`);
   const fetched = await fetchArchive(preferredCopy(entry), safety, join(job.dir, 'safety.dump'), job.config.encryption);
-  const pgRestore = await findBinaryFor('pg_restore', safety.pgDump.major, job.config.pgBinDir);
+  const pgRestore = await findBinaryFor('pg_restore', postgresFacts(safety).pgDump.major, job.config.pgBinDir);
   const copy = puttingBackName(job.plan.target.database, job.plan.stamp);
   await restoreCopy(job, copy, { path: fetched.path, manifest: safety, pgRestore }, { keepOwnership: true });
   await renameInto(job.plan.target, copy);

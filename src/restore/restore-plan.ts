@@ -12,6 +12,7 @@ import { keptName, restoreStamp, restoringName } from './database-names';
 import { fetchArchive } from './fetch';
 import { databaseExists, inspectTarget, missingRights, type TargetState } from './target-database';
 import { withWorkDir } from './work-dir';
+import { postgresFacts } from '../backup/manifest';
 
 /**
  * swap (default): the backup is restored beside the target, checked, then swapped in; the target's
@@ -141,10 +142,11 @@ export async function dryRun(deps: Deps, plan: RestorePlan): Promise<{ name: str
     return plan.state.exists ? `${plan.state.rights.role} may create databases, owns ${plan.target.database} and may end its sessions` : `${plan.state.rights.role} may create databases`;
   });
   await attempt('mode', () => describeMode(plan));
-  await attempt('pg_restore', async () => (await findBinaryFor('pg_restore', manifest.pgDump.major, deps.config.pgBinDir)).path);
+  await attempt('pg_restore', async () => (await findBinaryFor('pg_restore', postgresFacts(manifest).pgDump.major, deps.config.pgBinDir)).path);
   await attempt('server version', async () => {
-    if (plan.state.serverMajor < manifest.server.major) throw new Error(`the target runs PostgreSQL ${plan.state.serverVersion}, older than the backup's ${manifest.server.version}; restore into ${manifest.server.major} or newer`);
-    return `target PostgreSQL ${plan.state.serverVersion}, backup from ${manifest.server.version}`;
+    const { server } = postgresFacts(manifest);
+    if (plan.state.serverMajor < server.major) throw new Error(`the target runs PostgreSQL ${plan.state.serverVersion}, older than the backup's ${server.version}; restore into ${server.major} or newer`);
+    return `target PostgreSQL ${plan.state.serverVersion}, backup from ${server.version}`;
   });
   await attempt('backup integrity', () =>
     withWorkDir(deps.config, async (dir) => {

@@ -5,9 +5,9 @@ import type { Deps } from '../deps';
 import { preferredCopy, readCatalog, selectBackup } from '../catalog/catalog';
 import { InterruptedError, KeepsakeError, coerceError } from '../errors';
 import { UsageError } from '../errors';
-import { sourceOf } from '../backup/manifest';
-import { GLOBALS_NAME, sourceFor } from '../sources';
-import { ROLES_NEED_OWN_CLUSTER } from '../sources/source';
+import { postgresFacts, sourceOf } from '../backup/manifest';
+import { GLOBALS_NAME, defaultSourceName, sourceFor } from '../sources';
+import { ROLES_NEED_OWN_CLUSTER, type OpenedScratch } from '../sources/source';
 import { applyGlobalsNear } from '../sources/globals/with-globals';
 import { statePaths } from '../state/paths';
 import { primaryStorages, storagesFrom } from '../storage';
@@ -15,7 +15,7 @@ import { writeLatestRestoreTest } from '../state/restore-test-latest';
 import { formatDuration } from '../format';
 import type { TableCheck } from './check-restored';
 import { fetchArchive } from './fetch';
-import { openScratchDatabase } from './scratch-database';
+import { openScratchDatabase, type ScratchDatabase } from './scratch-database';
 import { withWorkDir } from './work-dir';
 
 export interface RestoreTestResult {
@@ -59,9 +59,9 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
   const timeout = AbortSignal.timeout(config.restore.testTimeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
 
-  const entry = selectBackup(await readCatalog(storagesFrom(storages, request.from)), request.selector, { database: request.db ?? config.database.database });
+  const entry = selectBackup(await readCatalog(storagesFrom(storages, request.from)), request.selector, { database: request.db ?? defaultSourceName(config) });
   const { manifest } = entry;
-  const source = sourceFor(config, sourceOf(manifest));
+  const source = sourceFor(config, sourceOf(manifest), manifest.database);
   const storage = preferredCopy(entry);
   const result: RestoreTestResult = {
     format: 1,
@@ -87,7 +87,8 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
   };
   await withWorkDir(config, async (workDir) => {
     // The scratch server starts while the archive downloads: both take a while, neither needs the other.
-    const opening = openScratchDatabase(config, manifest.server.major, result.id.replace('restore_test_', ''));
+    // A source with a scratch target of its own (a SQLite file's scratch copy) needs no server.
+    const opening = source.openScratch?.(workDir) ?? openScratchDatabase(config, postgresFacts(manifest).server.major, result.id.replace('restore_test_', '')).then(asOpenedScratch);
     opening.catch(() => undefined);
     try {
       const fetched = await fetchArchive(storage, manifest, join(workDir, 'archive.dump'), config.encryption, signal);
@@ -96,7 +97,7 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
       const scratch = await opening;
       result.restoredInto = scratch.describe;
       throwIfInterrupted();
-      const target = { database: scratch.database, admin: scratch.admin };
+      const { target } = scratch;
       const globalsNotes: string[] = [];
       if (request.withGlobals && source.name !== GLOBALS_NAME) {
         if (!target.admin) throw new UsageError(ROLES_NEED_OWN_CLUSTER);
@@ -126,6 +127,8 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
   log[result.ok ? 'info' : 'error']({ id: result.id, ok: result.ok, problems: result.problems, error: result.error, timings: result.timings }, 'restore test finished');
   return { result, failure };
 }
+
+const asOpenedScratch = (scratch: ScratchDatabase): OpenedScratch => ({ target: { database: scratch.database, admin: scratch.admin }, describe: scratch.describe, dispose: scratch.dispose });
 
 /**
  * On every primary target (for history and other hosts) and in STATE_DIR (for health and reports). A

@@ -14,6 +14,7 @@ import { inspectTarget, missingRights } from './target-database';
 import { withWorkDir } from './work-dir';
 import { prepareTableRestore } from './restore-tables';
 import type { TableSelection } from './table-selection';
+import { postgresFacts } from '../backup/manifest';
 
 export { dryRun, planRestore, type RestorePlan } from './restore-plan';
 
@@ -45,7 +46,7 @@ export async function executeRestore(deps: Deps, plan: RestorePlan, signal?: Abo
   const { manifest } = plan.entry;
   return withWorkDir(deps.config, async (dir) => {
     const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), deps.config.encryption, signal);
-    const archive = { path: fetched.path, manifest, pgRestore: await findBinaryFor('pg_restore', manifest.pgDump.major, deps.config.pgBinDir) };
+    const archive = { path: fetched.path, manifest, pgRestore: await findBinaryFor('pg_restore', postgresFacts(manifest).pgDump.major, deps.config.pgBinDir) };
     // Look again now: the confirmation prompt may have waited a while.
     const current = await inspectTarget(plan.target);
     const missing = missingRights(plan.target, current);

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Manifest } from '../backup/manifest';
+import { postgresFacts, type Manifest } from '../backup/manifest';
 import { tablesWithoutData } from '../backup/toc';
 import { tablesWithKeptData } from '../backup/contents';
 import type { CatalogEntry, IncompleteCopy } from '../catalog/catalog';
@@ -10,6 +10,7 @@ import type { Storage } from '../storage';
 import type { EncryptionConfig } from '../config';
 import { missingDecryptionKey } from '../encryption/keys-check';
 import { FeedWhileOpen, readArchive, readStoredBytes } from './read-archive';
+import { verifySqliteCopy } from './verify-sqlite';
 
 export interface CopyVerification {
   target: string;
@@ -33,7 +34,7 @@ export function missingTableData(tocListing: string, manifest: Manifest): string
  * (the compressor checks its own frame checksums), the raw size, and pg_restore --list parsing the
  * archive's table of contents.
  */
-export async function verifyCopy(entry: CatalogEntry, storage: Storage, options: { pgBinDir?: string; encryption: EncryptionConfig }): Promise<CopyVerification> {
+export async function verifyCopy(entry: CatalogEntry, storage: Storage, options: { pgBinDir?: string; encryption: EncryptionConfig; workDir?: string }): Promise<CopyVerification> {
   const started = Date.now();
   const { manifest } = entry;
   const checks: CopyVerification['checks'] = [];
@@ -51,7 +52,8 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, options:
       return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
     }
     if (manifest.archiveFormat === 'plain') return await verifyPlainCopy(entry, storage, encryption, started);
-    const pgRestore = await findBinaryFor('pg_restore', manifest.pgDump.major, pgBinDir);
+    if (manifest.archiveFormat === 'sqlite') return await verifySqliteCopy(entry, storage, { encryption, workDir: options.workDir }, started);
+    const pgRestore = await findBinaryFor('pg_restore', postgresFacts(manifest).pgDump.major, pgBinDir);
     const listing = spawnChild(pgRestore.path, ['--list'], { stdin: 'pipe', stdout: 'pipe' });
     children.push(listing);
     const toc: Buffer[] = [];

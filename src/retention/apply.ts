@@ -8,6 +8,7 @@ import { GLOBALS_NAME } from '../sources/globals/globals-source';
 import { gatherFacts, type SourceSelection } from './gather';
 import { planBackupsPerTarget } from './plan-targets';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
+import { sqliteStem } from '../config/sqlite-paths';
 
 export interface CleanupRequest {
   /** Plan and report, delete nothing. */
@@ -61,12 +62,14 @@ const PARALLEL_DELETES = 8;
 /**
  * Whose backups this sidecar's retention manages: the configured databases and the globals (kept
  * even when BACKUP_GLOBALS was turned off since, so that theirs still age out); with
- * POSTGRES_DB=all, every source backed up from this host. Without sources configured: the database.
+ * POSTGRES_DB=all, every source backed up from this host; and the SQLite files (SQLITE_PATHS).
+ * Without sources configured: the database.
  */
 export function retentionSources(config: Pick<Config, 'database'> & Partial<Pick<Config, 'sources'>>): SourceSelection {
   const databases = config.sources?.databases ?? [config.database.database];
-  if (databases === 'all') return { names: 'all', host: config.database.host };
-  return { names: config.sources ? [...databases, GLOBALS_NAME] : databases };
+  const files = (config.sources?.sqlitePaths ?? []).map(sqliteStem);
+  if (databases === 'all') return { names: 'all', host: config.database.host, files };
+  return { names: config.sources ? [...databases, GLOBALS_NAME, ...files] : databases };
 }
 
 export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'> & Partial<Pick<Config, 'targets' | 'sources'>>>, request: CleanupRequest = {}): Promise<CleanupSummary> {

@@ -34,7 +34,7 @@ function inOurLayout(key: string): boolean {
 export async function gatherFacts(storages: Storage[], sources: string | SourceSelection): Promise<RetentionFacts> {
   const catalog = await readCatalog(storages);
   const selection = typeof sources === 'string' ? { names: [sources] } : sources;
-  const mine = (manifest: Pick<Manifest, 'source' | 'database' | 'host'>) => selection.names === 'all' ? manifest.host === selection.host : selection.names.includes(sourceName(manifest));
+  const mine = (manifest: Pick<Manifest, 'source' | 'database' | 'host'>) => selection.names === 'all' ? manifest.host === selection.host || Boolean(selection.files?.includes(sourceName(manifest))) : selection.names.includes(sourceName(manifest));
   // Leftovers have no manifest to say whose they are: their file name does. With `all`, every source's.
   const names = selection.names === 'all' ? undefined : selection.names;
   // A listed data object is never a leftover, wherever its manifest sits.
@@ -96,6 +96,8 @@ interface RecordBody {
 export interface SourceSelection {
   names: readonly string[] | 'all';
   host?: string;
+  /** With `all`: the SQLite files' names too (their backups are of this sidecar's files, not the server's host). */
+  files?: readonly string[];
 }
 
 /**

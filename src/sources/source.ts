@@ -22,8 +22,8 @@ export interface SourceRef {
   name: string;
 }
 
-/** The manifest fields a source fills itself: where it came from and what wrote the bytes. */
-export type SourceFacts = Pick<Manifest, 'database' | 'host' | 'server' | 'pgDump' | 'archiveFormat'> & Partial<Pick<Manifest, 'rolePasswords'>>;
+/** The manifest fields a source fills itself: where it came from and what wrote the bytes (server and pgDump: PostgreSQL's; sqlite: a file's). */
+export type SourceFacts = Pick<Manifest, 'database' | 'host' | 'server' | 'pgDump' | 'sqlite' | 'archiveFormat'> & Partial<Pick<Manifest, 'rolePasswords'>>;
 
 /** A check on the stored bytes as they pass (postgres: the archive's table of contents has every counted table's data). */
 export interface StoredCheck {
@@ -50,12 +50,31 @@ export interface SourceSnapshot {
   release(options?: { abandon?: boolean }): Promise<void>;
 }
 
-/** Where a restore test puts a backup: an empty database on a throwaway cluster (or a scratch database on a server). */
+/**
+ * Where a restore test puts a backup: an empty database on a throwaway cluster (or a scratch
+ * database on a server) for PostgreSQL; a file in the restore's work folder for a SQLite file.
+ */
 export interface ScratchTarget {
   /** The empty database to restore into. */
-  database: DatabaseConfig;
+  database?: DatabaseConfig;
   /** A throwaway cluster's superuser on its maintenance database, to apply globals; absent on a shared server. */
   admin?: DatabaseConfig;
+  /** A file source's scratch copy: the path to restore to. */
+  file?: string;
+}
+
+/** A scratch target a source opened itself, and how to get rid of it. */
+export interface OpenedScratch {
+  target: ScratchTarget;
+  /** For the report: "throwaway PostgreSQL 17.2", "a scratch file". */
+  describe: string;
+  dispose(): Promise<void>;
+}
+
+/** The scratch database of a PostgreSQL source's target (restore-test opens one for every source without openScratch). */
+export function scratchDatabase(target: ScratchTarget): DatabaseConfig {
+  if (!target.database) throw new Error('A PostgreSQL backup is restored into a database, and this scratch target has none');
+  return target.database;
 }
 
 /** Roles are cluster-wide: keepsake creates them only in a cluster of its own, to throw away. */
@@ -83,6 +102,11 @@ export interface Source {
    * `contents`: what to leave out (schema-only, some tables' data), for sources that can.
    */
   snapshot(options?: { contents?: ContentsRequest }): Promise<SourceSnapshot>;
+  /**
+   * Optional: the scratch target a restore test restores into, under the test's work folder. Without
+   * it, the restore test opens an empty PostgreSQL database (RESTORE_TEST_MODE).
+   */
+  openScratch?(workDir: string): Promise<OpenedScratch>;
   /** Restores a fetched, decompressed backup into a scratch target; returns how long it took. */
   restoreScratch(file: string, target: ScratchTarget, manifest: Manifest, options: ScratchRestoreOptions): Promise<number>;
   /** Checks the restored copy against the manifest's inventory. */

@@ -59,8 +59,8 @@ describe('keepsake backup to local disk', () => {
     expect(manifest.inventory.schemas).toEqual(expect.arrayContaining(['public', 'shop']));
     expect(manifest.inventory.extensions).toContain('citext');
     expect(manifest.inventory.sequences).toContainEqual({ schema: 'public', name: 'invoice_numbers', lastValue: '1041' });
-    expect(manifest.server.major).toBe(pg.major);
-    expect(manifest.pgDump.major).toBeGreaterThanOrEqual(pg.major);
+    expect(manifest.server?.major).toBe(pg.major);
+    expect(manifest.pgDump?.major).toBeGreaterThanOrEqual(pg.major);
     expect(JSON.stringify(manifest)).not.toContain(db.password!);
 
     // Restore by hand with standard tools: the same data, the same row counts the manifest promised.

@@ -14,7 +14,7 @@ describe('selective backups: schema-only and excluded table data', () => {
     const manifest = JSON.parse(backup.stdout) as Manifest;
     expect(manifest.tier).toBe('manual');
     expect(manifest.contents).toEqual({ schemaOnly: true, excludedTableData: [] });
-    expect(manifest.pgDump.args).toContain('--schema-only');
+    expect(manifest.pgDump!.args).toContain('--schema-only');
     // No row count is claimed for data the backup does not hold.
     expect(manifest.inventory.tables.map((table) => table.rows)).toEqual([null, null, null, null]);
 

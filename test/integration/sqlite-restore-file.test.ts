@@ -9,7 +9,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { EXIT_CODES, KeepsakeError } from '../../src/errors';
-import { sqliteSource, type SqliteSnapshot } from '../../src/sources/sqlite';
+import { sqliteFile, type SqliteSnapshot } from '../../src/sources/sqlite';
 import { count, createShop, sqlite, startShopWriter } from '../support/sqlite';
 import { makeWorkspace } from '../support/workspace';
 
@@ -29,7 +29,7 @@ beforeEach(async () => {
   await mkdir(work);
   db = join(dataDir, 'app.db');
   createShop(db, 'wal', 10);
-  snapshot = await sqliteSource(db).snapshot(work);
+  snapshot = await sqliteFile(db).snapshot(work);
   sqlite(db, 'INSERT INTO orders SELECT n + 10, randomblob(10) FROM orders WHERE n <= 5');
 });
 afterEach(() => workspace.remove());
@@ -50,7 +50,7 @@ async function holdOpen(file: string) {
 
 it('puts the backup back atomically, keeping the replaced database as a safety copy made with .backup', async () => {
   await stat(`${db}-wal`).then(() => fail('no -wal expected when no one has the file open'), () => undefined);
-  const result = await sqliteSource(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 300, now });
+  const result = await sqliteFile(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 300, now });
   expect(result.warnings).toEqual([]);
   expect(result.safetyCopy).toBe(join(dataDir, 'app.db.before-restore-20260304_050607'));
   expect(count(db, 'orders')).toBe(10);
@@ -62,13 +62,13 @@ it('puts the backup back atomically, keeping the replaced database as a safety c
 
 it('restores to a path where no file is yet, without a safety copy', async () => {
   const fresh = join(dataDir, 'new.db');
-  const result = await sqliteSource(fresh).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 100 });
+  const result = await sqliteFile(fresh).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 100 });
   expect(result.safetyCopy).toBeUndefined();
   expect(count(fresh, 'orders')).toBe(10);
 });
 
 it('refuses without confirmation and changes nothing', async () => {
-  const error = await failure(sqliteSource(db).restoreFile(createReadStream(snapshot.file), { confirm: false }));
+  const error = await failure(sqliteFile(db).restoreFile(createReadStream(snapshot.file), { confirm: false }));
   expect(error.exitCode).toBe(EXIT_CODES.usage);
   expect(error.message).toContain('without confirmation');
   expect(count(db, 'orders')).toBe(15);
@@ -78,7 +78,7 @@ it('refuses without confirmation and changes nothing', async () => {
 it('warns when -wal/-shm are present (the file is open) but nothing writes', async () => {
   const holder = await holdOpen(db);
   try {
-    const result = await sqliteSource(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 300, now });
+    const result = await sqliteFile(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 300, now });
     expect(result.warnings).toEqual(['app.db-wal, app.db-shm present beside app.db: an application may still have it open; restart it after the restore']);
     // The safety copy has what was only in the -wal: the 5 orders added after the backup.
     expect(count(result.safetyCopy!, 'orders')).toBe(15);
@@ -98,7 +98,7 @@ it("removes a crashed application's -wal, which SQLite would otherwise replay in
   await gone;
   expect((await stat(`${db}-wal`)).size).toBeGreaterThan(0);
 
-  const result = await sqliteSource(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 300, now });
+  const result = await sqliteFile(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 300, now });
   expect(result.warnings[0]).toContain('app.db-wal, app.db-shm present');
   expect(count(result.safetyCopy!, 'orders')).toBe(30);
   expect(count(db, 'orders')).toBe(10);
@@ -109,11 +109,11 @@ it('refuses while an application writes to the file (75), unless forced', async 
   const writer = startShopWriter(db, 1000);
   try {
     await writer.moreAcks(5);
-    const error = await failure(sqliteSource(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 500 }));
+    const error = await failure(sqliteFile(db).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 500 }));
     expect(error.exitCode).toBe(EXIT_CODES.busy);
     expect(error.message).toMatch(/app\.db(-wal)?.* changed within 500 ms\): an application has it open\. Stop it/);
     expect((await readdir(dataDir)).filter((name) => !name.startsWith('app.db'))).toEqual([]);
-    const forced = await sqliteSource(db).restoreFile(createReadStream(snapshot.file), { confirm: true, force: true, observeMs: 500 });
+    const forced = await sqliteFile(db).restoreFile(createReadStream(snapshot.file), { confirm: true, force: true, observeMs: 500 });
     expect(forced.warnings[0]).toContain('replaced anyway (forced)');
   } finally {
     await writer.stop();
@@ -121,7 +121,7 @@ it('refuses while an application writes to the file (75), unless forced', async 
 });
 
 it('refuses bytes that are not a healthy SQLite database and leaves the file as it was', async () => {
-  const error = await failure(sqliteSource(db).restoreFile(Readable.from([Buffer.from('not a database at all')]), { confirm: true, observeMs: 100 }));
+  const error = await failure(sqliteFile(db).restoreFile(Readable.from([Buffer.from('not a database at all')]), { confirm: true, observeMs: 100 }));
   expect(error.exitCode).toBe(EXIT_CODES.dataError);
   expect(error.message).toContain('was left as it was');
   expect(count(db, 'orders')).toBe(15);
@@ -129,6 +129,6 @@ it('refuses bytes that are not a healthy SQLite database and leaves the file as 
 
   const notDb = join(dataDir, 'notes.db');
   await writeFile(notDb, 'text');
-  const refused = await failure(sqliteSource(notDb).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 100 }));
+  const refused = await failure(sqliteFile(notDb).restoreFile(createReadStream(snapshot.file), { confirm: true, observeMs: 100 }));
   expect(refused.message).toContain('no safety copy of it can be made');
 });

@@ -7,7 +7,7 @@ import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { EXIT_CODES, KeepsakeError } from '../../src/errors';
-import { sqliteSource } from '../../src/sources/sqlite';
+import { sqliteFile } from '../../src/sources/sqlite';
 import { count, createShop, sqlite, startShopWriter } from '../support/sqlite';
 import { makeWorkspace } from '../support/workspace';
 
@@ -31,7 +31,7 @@ describe.each(['wal', 'delete'] as const)('a database in journal mode %s, writte
     try {
       await writer.moreAcks(20);
       const committedBefore = writer.acked();
-      const source = sqliteSource(db);
+      const source = sqliteFile(db);
       const snapshot = await source.snapshot(work);
       // The application went on writing after the copy was taken: those rows must not be in it.
       await writer.moreAcks(20);
@@ -66,7 +66,7 @@ describe('inventory', () => {
   it('names the source by the file stem, counts tables whatever their names, skips SQLite\'s own and virtual tables', async () => {
     const db = join(workspace.root, `it's "odd" name.sqlite3`);
     sqlite(db, 'CREATE TABLE "a ""quoted"" table" (x)', 'INSERT INTO "a ""quoted"" table" VALUES (1), (2)', 'CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)', 'INSERT INTO t DEFAULT VALUES', 'CREATE VIRTUAL TABLE docs USING fts5(body)', "INSERT INTO docs VALUES ('hello')");
-    const source = sqliteSource(db);
+    const source = sqliteFile(db);
     expect(source.name).toBe(`it's "odd" name`);
     expect(source.describe()).toBe(db);
     const { inventory } = await source.snapshot(work);
@@ -85,14 +85,14 @@ describe('inventory', () => {
     const handle = await open(db, 'r+');
     await handle.write(Buffer.alloc(4096 * 4, 0x5a), 0, 4096 * 4, 4096 * 40);
     await handle.close();
-    const source = sqliteSource(db);
+    const source = sqliteFile(db);
     const snapshot = await source.snapshot(work);
     expect(snapshot.inventory.integrity).not.toBe('ok');
     expect((snapshot.inventory.integrity as string[]).length).toBeGreaterThan(0);
 
     const good = join(workspace.root, 'good.db');
     createShop(good, 'delete', 10);
-    const check = await sqliteSource(good).verifyRestored(snapshot.file, { integrity: 'ok', tables: [{ name: 'orders', rows: 10 }, { name: 'gone', rows: 1 }] });
+    const check = await sqliteFile(good).verifyRestored(snapshot.file, { integrity: 'ok', tables: [{ name: 'orders', rows: 10 }, { name: 'gone', rows: 1 }] });
     expect(check.ok).toBe(false);
     expect(check.problems[0]).toMatch(/^integrity_check of the restored copy failed: /);
     expect(check.problems).toContain('table gone is missing');
@@ -107,7 +107,7 @@ describe('refuses clearly', () => {
   };
 
   it('a missing file (66)', async () => {
-    const error = await failure(sqliteSource(join(workspace.root, 'nope.db')).snapshot(work));
+    const error = await failure(sqliteFile(join(workspace.root, 'nope.db')).snapshot(work));
     expect(error.exitCode).toBe(EXIT_CODES.notFound);
     expect(error.message).toContain('does not exist: check SQLITE_PATHS');
   });
@@ -115,16 +115,16 @@ describe('refuses clearly', () => {
   it('a file that is not a SQLite database, and a folder (65)', async () => {
     const text = join(workspace.root, 'notes.db');
     await writeFile(text, 'just some text, not a database\n');
-    const error = await failure(sqliteSource(text).preflight());
+    const error = await failure(sqliteFile(text).preflight());
     expect(error.exitCode).toBe(EXIT_CODES.dataError);
     expect(error.message).toContain('is not a SQLite 3 database');
-    expect((await failure(sqliteSource(workspace.root).preflight())).message).toContain('is not a file');
+    expect((await failure(sqliteFile(workspace.root).preflight())).message).toContain('is not a file');
   });
 
   it('a machine without the sqlite3 tool (69), leaving no snapshot folder behind', async () => {
     const db = join(workspace.root, 'app.db');
     sqlite(db, 'CREATE TABLE t (x)');
-    const error = await failure(sqliteSource(db, { binary: join(workspace.root, 'no-sqlite3') }).snapshot(work));
+    const error = await failure(sqliteFile(db, { binary: join(workspace.root, 'no-sqlite3') }).snapshot(work));
     expect(error.exitCode).toBe(EXIT_CODES.unavailable);
     expect(error.message).toContain('install the sqlite3 tool');
     expect(await readdir(work)).toEqual([]);
@@ -139,7 +139,7 @@ describe('refuses clearly', () => {
     holder.stdin.write("BEGIN EXCLUSIVE; SELECT 'locked';\n");
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     try {
-      const error = await failure(sqliteSource(db, { busyTimeoutMs: 200 }).snapshot(work));
+      const error = await failure(sqliteFile(db, { busyTimeoutMs: 200 }).snapshot(work));
       expect(error.message).toMatch(/database is locked.*busy timeout/);
     } finally {
       holder.stdin.end('ROLLBACK;\n');
@@ -147,7 +147,7 @@ describe('refuses clearly', () => {
   });
 
   it('restored bytes that are not a database', async () => {
-    const error = await failure(sqliteSource(join(workspace.root, 'app.db')).restoreScratch(Readable.from([Buffer.from('garbage')]), work));
+    const error = await failure(sqliteFile(join(workspace.root, 'app.db')).restoreScratch(Readable.from([Buffer.from('garbage')]), work));
     expect(error.exitCode).toBe(EXIT_CODES.dataError);
   });
 });

@@ -59,6 +59,48 @@ describe('parseManifest', () => {
   });
 });
 
+describe('a SQLite backup', () => {
+  const sqliteManifest = (overrides: Partial<Manifest> = {}): Manifest => {
+    const { server: _server, pgDump: _pgDump, ...rest } = validManifest();
+    return {
+      ...rest,
+      source: { kind: 'sqlite', name: 'app' },
+      database: '/data/app.db',
+      key: 'daily/2026/11/22/app_20261122_020000.sqlite.zst',
+      sqlite: { version: '3.46.1' },
+      archiveFormat: 'sqlite',
+      sha256: 'c'.repeat(64),
+      inventory: { schemas: ['main'], extensions: [], tables: [{ schema: 'main', name: 'orders', kind: 'table', rows: 3 }], sequences: [], integrity: 'ok' },
+      ...overrides,
+    };
+  };
+
+  it('has no PostgreSQL server or pg_dump, and is read back with its integrity_check', () => {
+    const manifest = sqliteManifest({ inventory: { ...sqliteManifest().inventory, integrity: ['row 3 missing from index i'] } });
+    expect(parseManifest(serializeManifest(manifest))).toEqual(manifest);
+    expect(sourceOf(manifest)).toEqual({ kind: 'sqlite', name: 'app' });
+  });
+
+  it('restores by hand by decompressing the file itself, then checking it', () => {
+    expect(manualRestoreCommands(sqliteManifest())).toEqual([
+      `sha256sum app_20261122_020000.sqlite.zst   # expect ${'c'.repeat(64)}`,
+      'zstd -dc app_20261122_020000.sqlite.zst > app.db',
+      "sqlite3 app.db 'PRAGMA integrity_check'   # expect ok",
+    ]);
+  });
+
+  it('decrypts with age first when encrypted', () => {
+    const manifest = sqliteManifest({ key: 'daily/2026/11/22/app_20261122_020000.sqlite.zst.age', encryption: { format: 'age', recipients: ['age1xyz'] } });
+    expect(manualRestoreCommands(manifest)[1]).toBe('age -d -i key.txt app_20261122_020000.sqlite.zst.age | zstd -dc > app.db   # key.txt: the age identity file of one of its recipients');
+  });
+
+  it('a PostgreSQL manifest still needs its server and pg_dump', () => {
+    expect(parseManifest(body(validManifest()))).toBeDefined();
+    expect(parseManifest(body({ ...validManifest(), server: undefined }))).toBeUndefined();
+    expect(parseManifest(body({ ...validManifest(), pgDump: undefined }))).toBeUndefined();
+  });
+});
+
 describe('manualRestoreCommands', () => {
   it.each<[Manifest['compression']['algorithm'], string, string]>([
     ['zstd', 'app_20261122_020000.dump.zst', 'zstd -dc app_20261122_020000.dump.zst'],

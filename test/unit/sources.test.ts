@@ -7,19 +7,19 @@ describe('POSTGRES_DB names the databases to back up', () => {
   it('one name: the connection and the sources are what they always were, plus the globals', () => {
     const config = loadConfig({ ...base, POSTGRES_DB: 'app' });
     expect(config.database.database).toBe('app');
-    expect(config.sources).toEqual({ databases: ['app'], excludeDatabases: [], globals: true });
+    expect(config.sources).toEqual({ databases: ['app'], excludeDatabases: [], globals: true, sqlitePaths: [] });
   });
 
   it('a comma list: each in order, connecting through the first', () => {
     const config = loadConfig({ ...base, POSTGRES_DB: 'app, analytics,app', BACKUP_GLOBALS: 'false' });
     expect(config.database.database).toBe('app');
-    expect(config.sources).toEqual({ databases: ['app', 'analytics'], excludeDatabases: [], globals: false });
+    expect(config.sources).toEqual({ databases: ['app', 'analytics'], excludeDatabases: [], globals: false, sqlitePaths: [] });
   });
 
   it('all: listed at each run through the postgres database, minus POSTGRES_EXCLUDE_DB', () => {
     const config = loadConfig({ ...base, POSTGRES_DB: 'all', POSTGRES_EXCLUDE_DB: 'scratch, old' });
     expect(config.database.database).toBe('postgres');
-    expect(config.sources).toEqual({ databases: 'all', excludeDatabases: ['scratch', 'old'], globals: true });
+    expect(config.sources).toEqual({ databases: 'all', excludeDatabases: ['scratch', 'old'], globals: true, sqlitePaths: [] });
   });
 });
 

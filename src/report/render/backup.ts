@@ -51,7 +51,8 @@ export function backupSucceeded(event: BackupSucceededEvent, prefix: string): Re
             { label: 'Compression', value: `${ratio(manifest.rawBytes, manifest.storedBytes)} (raw dump ${formatBytes(manifest.rawBytes)})` },
             { label: 'Contents', value: contentsText(manifest, rows) },
             { label: 'sha256', value: manifest.sha256, mono: true },
-            { label: 'PostgreSQL', value: `server ${manifest.server.version}, pg_dump ${manifest.pgDump.version}` },
+            manifest.server && manifest.pgDump && { label: 'PostgreSQL', value: `server ${manifest.server.version}, pg_dump ${manifest.pgDump.version}` },
+            manifest.sqlite && { label: 'SQLite', value: `${manifest.database}, copied online by sqlite3 ${manifest.sqlite.version}; integrity_check ${describeIntegrity(manifest.inventory.integrity)}` },
             event.retention !== undefined && { label: 'Retention', value: event.retention },
           ),
         ],
@@ -125,4 +126,10 @@ export function backupFailed(event: BackupFailedEvent, prefix: string): ReportDo
     summary: `The ${event.tier} backup of ${where} failed${event.durationMs !== undefined ? ` after ${formatDuration(event.durationMs)}` : ''}.${lastGood ? ` Last good backup: ${lastGood}.` : ''}`,
     sections,
   };
+}
+
+/** A SQLite backup's integrity_check as recorded at backup time. */
+function describeIntegrity(integrity: 'ok' | string[] | undefined): string {
+  if (integrity === undefined || integrity === 'ok') return 'ok';
+  return `reported ${plural(integrity.length, 'problem')}: ${integrity.slice(0, 3).join('; ')}`;
 }

@@ -34,7 +34,7 @@ export function nextRunText(nextRun: string | null | undefined): string {
 
 /** "app@db-prod:5432": which sidecar a report is about. */
 export function sidecarName(sidecar: Sidecar | undefined, fallback?: { database?: string; host?: string }): string | undefined {
-  if (sidecar) return `${sidecar.database}@${sidecar.host}:${sidecar.port}`;
+  if (sidecar) return sidecar.label ?? `${sidecar.database}@${sidecar.host}:${sidecar.port}`;
   if (!fallback?.database) return undefined;
   return fallback.host ? `${fallback.database}@${fallback.host}` : fallback.database;
 }

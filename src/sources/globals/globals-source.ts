@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type pg from 'pg';
-import type { Manifest } from '../../backup/manifest';
+import { postgresFacts, type Manifest } from '../../backup/manifest';
 import type { DatabaseConfig } from '../../config';
 import { chooseBinaryFor, findBinaryFor, findPgBinaries, type PgBinary } from '../../postgres/binaries';
 import { connect, libpqEnv, serverVersion, withClient } from '../../postgres/connection';
 import type { Inventory } from '../../postgres/snapshot';
 import { spawnChild } from '../../process/run-process';
 import type { RestoreCheck } from '../../restore/check-restored';
-import { ROLES_NEED_OWN_CLUSTER, type ScratchTarget, type Source, type SourceSnapshot } from '../source';
+import { ROLES_NEED_OWN_CLUSTER, scratchDatabase, type ScratchTarget, type Source, type SourceSnapshot } from '../source';
 import { UsageError } from '../../errors';
 import { planGlobalsApply } from './apply-plan';
 
@@ -35,7 +35,7 @@ export function globalsSource(settings: { db: DatabaseConfig; pgBinDir?: string 
     async restoreScratch(file, target, manifest, options) {
       if (!target.admin) throw new UsageError(ROLES_NEED_OWN_CLUSTER);
       const started = Date.now();
-      const psql = await findBinaryFor('psql', manifest.server.major, settings.pgBinDir);
+      const psql = await findBinaryFor('psql', postgresFacts(manifest).server.major, settings.pgBinDir);
       await applyGlobals(psql, file, target.admin, { skipTablespaces: true, signal: options.signal });
       return Date.now() - started;
     },
@@ -100,7 +100,7 @@ export async function applyGlobals(psql: PgBinary, file: string, admin: Database
 
 /** Every role the globals held exists on the target (tablespaces are noted, not created, on a scratch target). */
 async function checkGlobals(target: ScratchTarget, manifest: Manifest): Promise<RestoreCheck> {
-  return withClient(target.admin ?? target.database, async (client) => {
+  return withClient(target.admin ?? scratchDatabase(target), async (client) => {
     const present = new Set((await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((row) => row.rolname));
     const roles = manifest.inventory.roles ?? [];
     const problems = roles.filter((role) => !present.has(role)).map((role) => `role ${role} is missing`);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { sourceOf, type Manifest } from '../../backup/manifest';
+import { postgresFacts, sourceOf, type Manifest } from '../../backup/manifest';
 import { preferredCopy, readCatalog } from '../../catalog/catalog';
 import type { DatabaseConfig } from '../../config';
 import type { Deps } from '../../deps';
@@ -29,7 +29,7 @@ export async function applyGlobalsNear(deps: Deps, near: Manifest, admin: Databa
   const { manifest } = entry;
   return withWorkDir(deps.config, async (dir) => {
     const fetched = await fetchArchive(preferredCopy(entry), manifest, join(dir, 'globals.sql'), deps.config.encryption, options.signal);
-    const psql = await findBinaryFor('psql', manifest.server.major, deps.config.pgBinDir);
+    const psql = await findBinaryFor('psql', postgresFacts(manifest).server.major, deps.config.pgBinDir);
     const notes = await applyGlobals(psql, fetched.path, admin, { skipTablespaces: options.scratch, signal: options.signal });
     return { id: `${manifest.tier}/${manifest.id}`, notes };
   });

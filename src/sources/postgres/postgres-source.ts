@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Manifest } from '../../backup/manifest';
+import { postgresFacts, type Manifest } from '../../backup/manifest';
 import { dumpArgs, startDump } from '../../backup/dump';
 import { readTocAsItPasses } from '../../backup/toc';
 import { judgeArchiveContents, type ContentsRequest } from '../../backup/contents';
@@ -11,7 +11,7 @@ import { describeUnreadable, readUnreadable } from '../../postgres/privileges';
 import { exportSnapshot } from '../../postgres/snapshot';
 import { checkRestored } from '../../restore/check-restored';
 import { runPgRestore } from '../../restore/pg-restore';
-import type { ScratchRestoreOptions, ScratchTarget, Source, SourceSnapshot } from '../source';
+import { scratchDatabase, type ScratchRestoreOptions, type ScratchTarget, type Source, type SourceSnapshot } from '../source';
 
 export interface PostgresSourceSettings {
   /** The connection, with `database` the one to back up. */
@@ -32,8 +32,8 @@ export function postgresSource(settings: PostgresSourceSettings): Source {
     preflight: () => withClient(db, refuseUnreadable),
     snapshot: (options) => snapshotDatabase(settings, options?.contents ?? FULL),
     restoreScratch: (file: string, target: ScratchTarget, manifest: Manifest, options: ScratchRestoreOptions) =>
-      findBinaryFor('pg_restore', manifest.pgDump.major, settings.pgBinDir).then((pgRestore) => runPgRestore(pgRestore, target.database, file, options)),
-    verifyRestored: (target: ScratchTarget, manifest: Manifest) => checkRestored(target.database, manifest),
+      findBinaryFor('pg_restore', postgresFacts(manifest).pgDump.major, settings.pgBinDir).then((pgRestore) => runPgRestore(pgRestore, scratchDatabase(target), file, options)),
+    verifyRestored: (target: ScratchTarget, manifest: Manifest) => checkRestored(scratchDatabase(target), manifest),
   };
 }
 

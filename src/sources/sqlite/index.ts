@@ -15,15 +15,15 @@ export type { SqliteInventory, SqliteTableCount } from './inventory';
 export type { SqliteSnapshot } from './snapshot';
 export type { RestoreFileOptions, RestoreFileResult } from './restore-file';
 
-export type SqliteSourceOptions = Pick<SqliteToolOptions, 'binary' | 'busyTimeoutMs'>;
+export type SqliteFileOptions = Pick<SqliteToolOptions, 'binary' | 'busyTimeoutMs'>;
 
 /**
- * One SQLite database file as a backup source, in the shape of docs/architecture.md's Source:
- * preflight, a consistent snapshot with its inventory, the snapshot's bytes as the dump, a restore
- * into a scratch file, the restored copy checked against the inventory; and `restoreFile`, the
- * write-back over the live path.
+ * One SQLite database file, the operations on the file itself: preflight, a consistent snapshot
+ * with its inventory, the snapshot's bytes, a restore into a scratch file, the restored copy
+ * checked against the inventory; and `restoreFile`, the write-back over the live path.
+ * sqlite-source.ts puts it behind the Source interface the backup pipeline uses.
  */
-export interface SqliteSource {
+export interface SqliteFile {
   readonly kind: 'sqlite';
   /** The file's stem: `app` for /data/app.db. Keys, ids, list and --db use it. */
   readonly name: string;
@@ -39,7 +39,7 @@ export interface SqliteSource {
   restoreFile(stream: Readable, options: RestoreFileOptions): Promise<RestoreFileResult>;
 }
 
-export function sqliteSource(path: string, options: SqliteSourceOptions = {}): SqliteSource {
+export function sqliteFile(path: string, options: SqliteFileOptions = {}): SqliteFile {
   const absolute = resolve(path);
   const name = parse(absolute).name;
   return {

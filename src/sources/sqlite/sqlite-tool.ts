@@ -89,3 +89,14 @@ export async function canWriteBeside(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** The sqlite3 tool's version ("3.46.1"), for the manifest: what made the copy. */
+export async function sqliteVersion(options: SqliteToolOptions = {}): Promise<string> {
+  const binary = options.binary ?? 'sqlite3';
+  const handle = spawnChild(binary, ['-version'], { stderrTailBytes: 1024 });
+  const chunks: Buffer[] = [];
+  handle.child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const result = await handle.finished;
+  if (result.exitCode !== 0) throw new UnavailableError(`${binary} -version failed (${result.stderrTail.trim() || `exit ${result.exitCode}`}): install the sqlite3 tool (Debian's sqlite3 package)`);
+  return Buffer.concat(chunks).toString('utf8').trim().split(/\s+/)[0] ?? 'unknown';
+}
