@@ -158,3 +158,14 @@ export async function runCapture(file: string, args: readonly string[], options:
   await handle.succeeded();
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Waits for a child to succeed; aborting the signal ends it at once (and the wait with its failure). */
+export async function succeededUnlessAborted(child: ChildHandle, signal?: AbortSignal): Promise<ProcessResult> {
+  const onAbort = () => void child.terminate();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await child.succeeded();
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,7 +1,7 @@
 import type { DatabaseConfig } from '../config';
 import { libpqEnv } from '../postgres/connection';
 import type { PgBinary } from '../postgres/binaries';
-import { runCapture, spawnChild, type ChildHandle } from '../process/run-process';
+import { runCapture, spawnChild, succeededUnlessAborted, type ChildHandle } from '../process/run-process';
 
 export interface PgRestoreOptions {
   jobs: number;
@@ -22,13 +22,7 @@ export async function runPgRestore(pgRestore: PgBinary, target: DatabaseConfig, 
   if (options.useList) args.push(`--use-list=${options.useList}`);
   const started = Date.now();
   const child: ChildHandle = spawnChild(pgRestore.path, [...args, file], { env: libpqEnv(target), stdout: 'ignore', stderrTailBytes: 8192 });
-  const onAbort = () => void child.terminate();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await child.succeeded();
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  await succeededUnlessAborted(child, options.signal);
   return Date.now() - started;
 }
 

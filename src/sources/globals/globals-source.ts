@@ -5,7 +5,7 @@ import type { DatabaseConfig } from '../../config';
 import { chooseBinaryFor, findBinaryFor, findPgBinaries, type PgBinary } from '../../postgres/binaries';
 import { connect, libpqEnv, serverVersion, withClient } from '../../postgres/connection';
 import type { Inventory } from '../../postgres/snapshot';
-import { spawnChild } from '../../process/run-process';
+import { spawnChild, succeededUnlessAborted } from '../../process/run-process';
 import type { RestoreCheck } from '../../restore/check-restored';
 import { ROLES_NEED_OWN_CLUSTER, scratchDatabase, type ScratchTarget, type Source, type SourceSnapshot } from '../source';
 import { UsageError } from '../../errors';
@@ -88,13 +88,7 @@ export async function applyGlobals(psql: PgBinary, file: string, admin: Database
   const planned = `${file}.apply.sql`;
   await writeFile(planned, plan.sql, { mode: 0o600 });
   const child = spawnChild(psql.path, ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--no-password', `--dbname=${admin.database}`, `--file=${planned}`], { env: libpqEnv(admin), stdout: 'ignore', stderrTailBytes: 8192 });
-  const onAbort = () => void child.terminate();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await child.succeeded();
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  await succeededUnlessAborted(child, options.signal);
   return plan.skipped;
 }
 
