@@ -1,6 +1,7 @@
 import type { Env } from './env-source';
 import { SSL_MODES } from './schema';
 import { sqliteStem } from './sqlite-paths';
+import { GLOBALS_SOURCE } from './sources';
 
 /**
  * Problems that involve several variables, checked on the raw values so they are reported
@@ -18,7 +19,7 @@ export function crossVariableProblems(env: Env): string[] {
   }
   if (env.SMTP_HOST && !env.MAIL_TO) problems.push('SMTP_HOST is set but MAIL_TO is not: say who receives the reports');
   if (env.SMTP_USER && !env.SMTP_PASSWORD) problems.push('SMTP_USER is set but SMTP_PASSWORD is not: set both (or SMTP_PASSWORD_FILE), or neither');
-  problems.push(...sqliteNameProblems(env));
+  problems.push(...sqliteNameProblems(env), ...globalsNameProblems(env));
   const sslMode = env.DATABASE_URL ? safeUrl(env.DATABASE_URL)?.searchParams.get('sslmode') : undefined;
   if (sslMode && !SSL_MODES.includes(sslMode as (typeof SSL_MODES)[number])) problems.push(`DATABASE_URL: sslmode=${sslMode} is not one of ${SSL_MODES.join(', ')}`);
   return problems;
@@ -29,8 +30,16 @@ function sqliteNameProblems(env: Env): string[] {
   const stems = (env.SQLITE_PATHS ?? '').split(',').map((path) => path.trim()).filter(Boolean).map(sqliteStem);
   const databases = new Set((env.POSTGRES_DB ?? env.POSTGRES_DATABASE ?? '').split(',').map((name) => name.trim()).filter(Boolean));
   return [...new Set(stems)]
-    .filter((stem) => stem === 'globals' || databases.has(stem))
-    .map((stem) => `SQLITE_PATHS: a file named "${stem}" would share its backups' name with ${stem === 'globals' ? 'the globals' : `database ${stem} (POSTGRES_DB)`}: rename the file (or link it under another name)`);
+    .filter((stem) => stem === GLOBALS_SOURCE || databases.has(stem))
+    .map((stem) => `SQLITE_PATHS: a file named "${stem}" would share its backups' name with ${stem === GLOBALS_SOURCE ? 'the globals' : `database ${stem} (POSTGRES_DB)`}: rename the file (or link it under another name)`);
+}
+
+/** A database named `globals` would share its backups' names with the cluster's globals (BACKUP_GLOBALS, on unless set false). */
+function globalsNameProblems(env: Env): string[] {
+  const globalsOn = !/^(false|0|no|off)$/i.test(env.BACKUP_GLOBALS?.trim() ?? '');
+  const databases = (env.POSTGRES_DB ?? env.POSTGRES_DATABASE ?? '').split(',').map((name) => name.trim());
+  if (!globalsOn || !databases.includes(GLOBALS_SOURCE)) return [];
+  return [`POSTGRES_DB names a database "${GLOBALS_SOURCE}", whose backups would share their names with the cluster's globals: set BACKUP_GLOBALS=false to back it up (the globals are then not stored)`];
 }
 
 function safeUrl(text: string): URL | undefined {

@@ -1,6 +1,9 @@
 import type { ParsedEnv } from './schema';
 import type { DatabaseConfig, SourcesConfig } from './types';
 
+/** The source name of the cluster's globals (src/sources/globals), which no database or file may take. */
+export const GLOBALS_SOURCE = 'globals';
+
 /** The database keepsake connects through to list the others when POSTGRES_DB=all. */
 const MAINTENANCE_DATABASE = 'postgres';
 

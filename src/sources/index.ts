@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { sourceName, sourceOf, type Manifest } from '../backup/manifest';
-import { NotFoundError } from '../errors';
+import { ConfigError, NotFoundError } from '../errors';
 import { withClient } from '../postgres/connection';
 import { GLOBALS_NAME, globalsSource } from './globals/globals-source';
 import { postgresSource } from './postgres/postgres-source';
@@ -21,6 +21,10 @@ type SourcesDeps = Pick<Config, 'database' | 'sources' | 'dumpExtraArgs' | 'pgBi
 export async function sourceNames(config: SourcesDeps): Promise<string[]> {
   const { databases, excludeDatabases, globals, sqlitePaths } = config.sources;
   const names = databases === 'all' ? (await listDatabases(config)).filter((name) => !excludeDatabases.includes(name)) : [...databases];
+  // Its backups would take the globals' names; the configuration check catches a named one, `all` finds it here.
+  if (globals && names.includes(GLOBALS_NAME)) {
+    throw new ConfigError([`POSTGRES_DB=all found a database named "${GLOBALS_NAME}", whose backups would share their names with the cluster's globals: add it to POSTGRES_EXCLUDE_DB, or set BACKUP_GLOBALS=false`]);
+  }
   return [...names, ...(globals ? [GLOBALS_NAME] : []), ...sqlitePaths.map(sqliteStem)];
 }
 

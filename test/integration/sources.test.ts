@@ -168,6 +168,21 @@ describe('several sources in one run', () => {
     expect((JSON.parse(run.stdout) as Manifest[]).map((manifest) => manifest.source!.name)).toEqual(['app', 'billing', 'globals']);
   });
 
+  it('POSTGRES_DB=all refuses a database named globals while the globals are backed up, and says how to go on', async () => {
+    await s.pg.query(s.pg.admin, 'CREATE DATABASE globals');
+    try {
+      const allEnv = { ...env, POSTGRES_DB: 'all', POSTGRES_EXCLUDE_DB: 'analytics, postgres', BACKUP_DIR: join(s.workspace.root, 'all-globals') };
+      const refused = await runCli(['backup'], allEnv);
+      expect(refused.code).toBe(78);
+      expect(refused.stderr).toMatch(/found a database named "globals".*POSTGRES_EXCLUDE_DB, or set BACKUP_GLOBALS=false/);
+      const excluded = await runCli(['backup', '--json'], { ...allEnv, POSTGRES_EXCLUDE_DB: 'analytics, postgres, globals' });
+      expect(excluded.code).toBe(0);
+      expect((JSON.parse(excluded.stdout) as Manifest[]).map((manifest) => manifest.source!.name)).toEqual(['app', 'billing', 'globals']);
+    } finally {
+      await s.pg.query(s.pg.admin, 'DROP DATABASE globals');
+    }
+  });
+
   it('a role that may not read pg_authid (managed services) backs up the globals without role passwords, and the manifest says so', async () => {
     await s.pg.query(s.db, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'limited') THEN CREATE ROLE limited LOGIN PASSWORD 'limited-pw'; END IF; END $$");
     const limited = { ...env, POSTGRES_USER: 'limited', POSTGRES_PASSWORD: 'limited-pw', BACKUP_DIR: join(s.workspace.root, 'limited') };

@@ -55,4 +55,9 @@ describe('SQLITE_PATHS', () => {
       expect.stringContaining('/data/app.db and /other/app.sqlite3 share the name "app", which names their backups: rename one of the files'),
     ]);
   });
+
+  it('refuses a database named globals while the globals are backed up: their backups would share names', () => {
+    expect(() => loadConfig({ POSTGRES_DB: 'app,globals' })).toThrow(/POSTGRES_DB names a database "globals".*set BACKUP_GLOBALS=false/);
+    expect(loadConfig({ POSTGRES_DB: 'app,globals', BACKUP_GLOBALS: 'false' }).sources.databases).toEqual(['app', 'globals']);
+  });
 });

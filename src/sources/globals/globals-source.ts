@@ -10,9 +10,10 @@ import type { RestoreCheck } from '../../restore/check-restored';
 import { ROLES_NEED_OWN_CLUSTER, scratchDatabase, type ScratchTarget, type Source, type SourceSnapshot } from '../source';
 import { UsageError } from '../../errors';
 import { planGlobalsApply } from './apply-plan';
+import { GLOBALS_SOURCE } from '../../config/sources';
 
 /** The globals' source name: in keys (`globals_<ts>.sql.zst`), list and `--db globals`. */
-export const GLOBALS_NAME = 'globals';
+export const GLOBALS_NAME = GLOBALS_SOURCE;
 
 /** Roles and tablespaces a fresh cluster has anyway: not part of what the globals restore. */
 const OWN_ROLES = "rolname !~ '^pg_'";
