@@ -14,8 +14,9 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .description('re-read a backup from every target: size, sha256, decryption (with AGE_IDENTITY_FILE or AGE_PASSPHRASE), decompression, pg_restore --list; an incomplete copy fails')
     .argument('[backup]', 'latest, a number from `keepsake list`, or an id (an incomplete backup\'s too)', 'latest')
     .option('--from <target>', 'verify only the copy on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
+    .option('--db <name>', 'the source whose backup `latest` means: a database of POSTGRES_DB, globals, or a SQLite file by its stem (default: the first database)')
     .option('--json', 'print the result as JSON')
-    .action(async (selector: string, options: { from?: string; json?: boolean }) => {
+    .action(async (selector: string, options: { from?: string; db?: string; json?: boolean }) => {
       const config = context.config();
       const storages = storagesFrom(context.storages(), options.from);
       const catalog = await readCatalog(storages);
@@ -23,7 +24,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
       let entry: CatalogEntry | undefined;
       let broken: IncompleteCopy[];
       try {
-        entry = selectBackup(catalog, selector, { database: defaultSourceName(config) });
+        entry = selectBackup(catalog, selector, { database: options.db ?? defaultSourceName(config) });
         broken = incompleteCopiesOf(catalog, entry.manifest);
       } catch (error) {
         if (!(error instanceof IncompleteBackupError)) throw error;

@@ -172,6 +172,12 @@ describe('a PostgreSQL database and a SQLite file in one sidecar', () => {
     const tested = await runCli(['restore-test', 'latest', '--db', 'jobs'], env);
     expect(tested.stdout).toContain('2 of 2 tables match');
     expect(tested.code).toBe(0);
+    // verify's `latest` is the first database's; --db picks the file's.
+    expect((await runCli(['verify', 'latest'], env)).stdout).toMatch(/^OK daily\/shop_/);
+    const verified = await runCli(['verify', 'latest', '--db', 'jobs'], env);
+    expect(verified.stdout).toMatch(/^OK daily\/jobs_\d{8}_\d{6} /);
+    expect(verified.stdout).toContain('integrity_check ok');
+    expect(verified.code).toBe(0);
     const health = await runCli(['health', '--json'], env);
     const checks = (JSON.parse(health.stdout) as { checks: { name: string; status: string }[] }).checks;
     expect(checks.filter((check) => check.name.startsWith('freshness:daily')).map((check) => [check.name, check.status])).toEqual([
