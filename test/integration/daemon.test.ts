@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runCli } from '../support/cli';
 import { SCHEDULES_OFF, startDaemonProcess, type LogLine } from '../support/daemon';
 import { makeBinDir } from '../support/fake-bin';
@@ -96,14 +97,16 @@ describe('keepsake daemon', () => {
   });
 
   it('makes a manual command wait for the running job, or refuse with --no-wait (exit 75)', async () => {
-    const binDir = await makeBinDir({ pg_dump: 'sleep 2\nexec "$REAL" "$@"' });
+    // The daemon's pg_dump holds its job until the test lets it go: no race with a slow machine.
+    const release = join(s.workspace.root, 'release-daemon-dump');
+    const binDir = await makeBinDir({ pg_dump: `while [ ! -e '${release}' ]; do sleep 0.05; done\nexec "$REAL" "$@"` });
     try {
       const daemon = startDaemonProcess({ ...s.env, ...SCHEDULES_OFF, PG_BIN_DIR: binDir, BACKUP_ON_START: 'true', BACKUP_CATCH_UP: 'false' });
       await daemon.waitFor((line) => line.msg === 'backup started');
       const refused = await runCli(['backup', '--no-wait'], s.env);
       expect(refused.code).toBe(75);
       expect(refused.stderr).toMatch(/Another keepsake job is running \(daily, pid \d+/);
-      const waited = await runCli(['backup'], s.env);
+      const waited = await runCli(['backup'], s.env, { onStderr: (soFar) => void (soFar.includes('waiting for daily') && writeFile(release, '')) });
       expect(waited.code).toBe(0);
       expect(waited.stderr).toContain('waiting for daily');
       daemon.process.kill('SIGTERM');

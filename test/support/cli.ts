@@ -20,7 +20,11 @@ export function databaseEnv(db: DatabaseConfig): Record<string, string> {
  * Runs the built CLI (dist/cli.js) as a user would, in a clean environment: only PATH and what the
  * test passes, so nothing from the developer's shell leaks in.
  */
-export function runCli(args: string[], env: Record<string, string>, options: { cwd?: string; uid?: number; gid?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; uid?: number; gid?: number; onSpawn?: (pid: number) => void; onStderr?: (soFar: string) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       // The SDK warns on Node 20 that it will need Node 22 from 2027 (the image runs Node 22).
@@ -33,7 +37,10 @@ export function runCli(args: string[], env: Record<string, string>, options: { c
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr);
+    });
     child.on('error', reject);
     if (child.pid) options.onSpawn?.(child.pid);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
