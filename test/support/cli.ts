@@ -1,14 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { outputOf, type ChildOutput } from './child-output';
 import type { DatabaseConfig } from '../../src/config';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ChildOutput;
 
 /** keepsake's environment for a database: what a user would put in docker-compose.yml. */
 export function databaseEnv(db: DatabaseConfig): Record<string, string> {
@@ -25,24 +22,15 @@ export function runCli(
   env: Record<string, string>,
   options: { cwd?: string; uid?: number; gid?: number; onSpawn?: (pid: number) => void; onStderr?: (soFar: string) => void } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      // The SDK warns on Node 20 that it will need Node 22 from 2027 (the image runs Node 22).
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      cwd: options.cwd,
-      uid: options.uid,
-      gid: options.gid,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      options.onStderr?.(stderr);
-    });
-    child.on('error', reject);
-    if (child.pid) options.onSpawn?.(child.pid);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const child = spawn(process.execPath, [CLI, ...args], {
+    // The SDK warns on Node 20 that it will need Node 22 from 2027 (the image runs Node 22).
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    cwd: options.cwd,
+    uid: options.uid,
+    gid: options.gid,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const output = outputOf(child, options.onStderr);
+  if (child.pid) options.onSpawn?.(child.pid);
+  return output;
 }

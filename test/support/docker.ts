@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { followJsonLog, type RunningDaemon } from './daemon';
+import { outputOf, type ChildOutput } from './child-output';
 
 export const DOCKER = process.env.KEEPSAKE_TEST_DOCKER ?? 'docker';
 export const IMAGE = process.env.KEEPSAKE_TEST_IMAGE ?? 'keepsake:image-test';
@@ -14,27 +15,17 @@ export const IMAGE = process.env.KEEPSAKE_TEST_IMAGE ?? 'keepsake:image-test';
 /** The options the README recommends for running keepsake locked down. */
 export const HARDENED = ['--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
 
-export interface DockerResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type DockerResult = ChildOutput;
 
 /**
  * Runs the Docker CLI. `env` values reach containers through `-e NAME` (no value on the command
  * line), so passwords stay out of process arguments, as keepsake's own rule asks.
  */
 export function docker(args: string[], options: { env?: Record<string, string>; input?: Buffer | string } = {}): Promise<DockerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(DOCKER, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input);
-  });
+  const child = spawn(DOCKER, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const output = outputOf(child);
+  child.stdin.end(options.input);
+  return output;
 }
 
 /** Like docker(), but a non-zero exit is an error that shows what Docker said. */

@@ -8,6 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { followJsonLog, type RunningDaemon } from './daemon';
 import type { CliResult } from './cli';
+import { outputOf } from './child-output';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -29,15 +30,7 @@ function baseEnv(env: Record<string, string>): Record<string, string> {
 
 /** `keepsake <args>` under strace; its exec records are read with readExecs(traceDir). */
 export function runTracedCli(args: string[], env: Record<string, string>, traceDir: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('strace', [...straceArgs(traceDir), ...args], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return outputOf(spawn('strace', [...straceArgs(traceDir), ...args], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** `keepsake daemon` under strace. stop() sends SIGTERM to keepsake itself, not to strace. */
