@@ -101,3 +101,11 @@ export function startDecompressor(algorithm: CompressionConfig['algorithm']): Co
   return startCodec({ zstd: ['zstd', '-d', '-q', '-c'], gzip: ['gzip', '-d', '-c'], none: undefined }[algorithm]);
 }
 
+
+/** A compressor with Node feeding it, for small files (a WAL segment): one thread, no size report needed. */
+export function startCompressor(config: Pick<CompressionConfig, 'algorithm' | 'level'>): Codec {
+  return startCodec({ zstd: ['zstd', `-${config.level}`, '-T1', '-q', '-c'], gzip: ['gzip', '-c', `-${config.level}`], none: undefined }[config.algorithm]);
+}
+
+/** What a compressed object's name ends in. */
+export const COMPRESSION_SUFFIX: Record<CompressionConfig['algorithm'], string> = { zstd: '.zst', gzip: '.gz', none: '' };

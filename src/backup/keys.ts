@@ -1,6 +1,6 @@
 import type { CompressionAlgorithm } from '../config';
 
-export const TIERS = ['daily', 'weekly', 'monthly', 'manual', 'pre-restore'] as const;
+export const TIERS = ['daily', 'weekly', 'monthly', 'manual', 'pre-restore', 'base'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export const MANIFEST_SUFFIX = '.manifest.json';

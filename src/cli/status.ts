@@ -54,7 +54,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
       const [state, health, live] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir), daemonLiveness(config.stateDir)]);
       const daemon = live.state === 'none' ? { running: false } : { running: live.state === 'running', ...live.holder, heartbeat: live.heartbeatAt ? new Date(live.heartbeatAt).toISOString() : undefined, judgedBy: live.judgedBy };
       const storages = context.storages();
-      const idle = Object.fromEntries(JOBS.map((job) => [job, idleReason(job, storages)]));
+      const idle = Object.fromEntries(JOBS.map((job) => [job, idleReason(job, storages, config)]));
       const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun, Date.now(), idle[job]) ?? null]));
       if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns }, null, 2));
       context.out(describeDaemon(live, state));

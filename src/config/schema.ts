@@ -190,6 +190,7 @@ export const envSchema = z.object({
   SCHEDULE_STORAGE_REPORT: schedule.default('0 7 * * 1'),
   SCHEDULE_LOGROTATE: schedule.default('0 4 * * *'),
   SCHEDULE_OFFSITE: schedule.default('0 4 * * 0'),
+  SCHEDULE_BASE_BACKUP: schedule.default('0 1 * * 0'),
   BACKUP_CATCH_UP: boolean.default(true),
   BACKUP_ON_START: boolean.default(false),
   // 0 is a choice: abort the running job at once on SIGTERM.
@@ -205,6 +206,8 @@ export const envSchema = z.object({
   BACKUP_MAX_AGE_MONTHLY: parsed(parseAge).optional(),
   BACKUP_MAX_AGE_MANUAL: parsed(parseAge).optional(),
   BACKUP_MAX_AGE_PRE_RESTORE: parsed(parseAge).optional(),
+  BACKUP_KEEP_BASE: integer(1, 100_000).default(2),
+  BACKUP_MAX_AGE_BASE: parsed(parseAge).optional(),
   RESTORE_TEST_KEEP: parsed(parseAge).default(3 * 30 * 86_400_000),
   CLEANUP_INCOMPLETE_AFTER: parsed(parseDuration).default(24 * 3_600_000),
 
@@ -237,6 +240,9 @@ export const envSchema = z.object({
   HEALTH_MAX_AGE_MONTHLY: parsed(parseDuration).default(32 * 86_400_000),
   HEALTH_MAX_AGE_RESTORE_TEST: parsed(parseDuration).default(35 * 86_400_000),
   HEALTH_MAX_AGE_OFFSITE: parsed(parseDuration).default(8 * 86_400_000),
+  HEALTH_MAX_AGE_BASE: parsed(parseDuration).default(8 * 86_400_000),
+  HEALTH_MAX_WAL_LAG: parsed(parseDuration).default(5 * 60_000),
+  HEALTH_MAX_SLOT_RETAINED: parsed(parseSize).default(1024 ** 3),
   HEALTH_MIN_SIZE_RATIO: parsed((text) => {
     const value = Number(text.trim());
     if (!/^\d*\.?\d+$/.test(text.trim()) || value > 1) throw new Error('expected a ratio from 0 to 1, like 0.5 (0 turns the check off)');
@@ -254,6 +260,16 @@ export const envSchema = z.object({
     return value;
   }).optional(),
   HEALTHCHECK_HOST: z.string().default('127.0.0.1'),
+
+  PITR: boolean.default(false),
+  PITR_SLOT: parsed((text) => {
+    const value = text.trim();
+    // PostgreSQL's own rule for slot names: lower-case letters, digits and underscores, at most 63.
+    if (!/^[a-z0-9_]{1,63}$/.test(value)) throw new Error('expected a replication slot name: lower-case letters, digits and underscores, at most 63, like keepsake');
+    return value;
+  }).default('keepsake'),
+  WAL_SPOOL_DIR: z.string().optional(),
+  WAL_SHIP_INTERVAL: timerDuration({ zero: 'refused', example: '60s' }).default(60_000),
 
   STATE_DIR: z.string().default('/var/lib/keepsake'),
   LOG_DIR: z.string().optional(),

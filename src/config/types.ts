@@ -71,7 +71,7 @@ export interface RestoreConfig {
   testTimeoutMs: number;
 }
 
-export const JOBS = ['daily', 'weekly', 'monthly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate', 'offsite'] as const;
+export const JOBS = ['daily', 'weekly', 'monthly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate', 'offsite', 'base-backup'] as const;
 export type JobName = (typeof JOBS)[number];
 
 export interface ScheduleConfig {
@@ -83,7 +83,7 @@ export interface ScheduleConfig {
   shutdownGraceMs: number;
 }
 
-export type RetentionTier = 'daily' | 'weekly' | 'monthly' | 'manual' | 'pre-restore';
+export type RetentionTier = 'daily' | 'weekly' | 'monthly' | 'manual' | 'pre-restore' | 'base';
 
 export interface RetentionConfig {
   /** Keep at least this many newest backups per tier. */
@@ -110,6 +110,23 @@ export interface TargetConfig {
   s3?: S3Config;
   /** This target's own rules (TARGET_<NAME>_KEEP_*, _MAX_AGE_*), defaulting to BACKUP_KEEP_* / BACKUP_MAX_AGE_*. */
   retention: Pick<RetentionConfig, 'keep' | 'maxAgeMs'>;
+}
+
+/** Point-in-time recovery (PITR=on): WAL streamed by pg_receivewal and weekly base backups. */
+export interface PitrConfig {
+  enabled: boolean;
+  /** The replication slot pg_receivewal streams from (created when missing). */
+  slot: string;
+  /** Where pg_receivewal writes segments before they are shipped (absolute). */
+  spoolDir: string;
+  /** The partial segment is shipped at least this often: the promised recovery point. */
+  shipIntervalMs: number;
+  /** Health: the newest shipped WAL must be younger than this. */
+  maxWalLagMs: number;
+  /** Health: warn when the slot makes the server keep more WAL than this. */
+  maxSlotRetainedBytes: number;
+  /** Health: the newest base backup must be younger than this. */
+  maxBaseAgeMs: number;
 }
 
 export type ReportEventName = (typeof REPORT_EVENTS)[number];
@@ -203,6 +220,7 @@ export interface Config {
   targets: readonly TargetConfig[];
   compression: CompressionConfig;
   encryption: EncryptionConfig;
+  pitr: PitrConfig;
   stateDir: string;
   logDir?: string;
   logLevel: (typeof LOG_LEVELS)[number];

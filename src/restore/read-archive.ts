@@ -61,7 +61,7 @@ export class FeedWhileOpen extends Writable {
  * decompressor is stopped instead of waited for. On success it exits by itself, after checking
  * its own frame checksum.
  */
-export async function readArchive(storage: Storage, manifest: Manifest, sink: Writable, options: { signal?: AbortSignal; encryption?: EncryptionConfig } = {}): Promise<ArchiveRead> {
+export async function readArchive(storage: Storage, manifest: Pick<Manifest, 'key' | 'compression' | 'encryption'>, sink: Writable, options: { signal?: AbortSignal; encryption?: EncryptionConfig } = {}): Promise<ArchiveRead> {
   const { signal } = options;
   const source = await storage.read(manifest.key);
   const stored = new DigestStream();
@@ -100,7 +100,7 @@ export async function readArchive(storage: Storage, manifest: Manifest, sink: Wr
 }
 
 /** Size and sha256 of the stored bytes alone: all verify can check of an encrypted backup without its key. */
-export async function readStoredBytes(storage: Storage, manifest: Manifest): Promise<Pick<ArchiveRead, 'storedBytes' | 'sha256' | 'failure'>> {
+export async function readStoredBytes(storage: Storage, manifest: Pick<Manifest, 'key'>): Promise<Pick<ArchiveRead, 'storedBytes' | 'sha256' | 'failure'>> {
   const stored = new DigestStream();
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   const failure = await pipeline(await storage.read(manifest.key), stored, discard).then(() => undefined, (error: unknown) => error);

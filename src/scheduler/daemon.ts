@@ -62,7 +62,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const crons = new Map<JobName, Cron>();
   for (const job of JOBS) {
     const pattern = config.schedule.jobs[job];
-    if (pattern === 'off' || idleReason(job, deps.storages)) continue;
+    if (pattern === 'off' || idleReason(job, deps.storages, deps.config)) continue;
     crons.set(job, new Cron(pattern, { timezone: config.schedule.timeZone, protect: true }, () => (ALONGSIDE.has(job) ? queue.runAlongside(job) : queue.enqueue(job, 'schedule'))));
   }
   const nextRun = (job: JobName) => crons.get(job)?.nextRun()?.toISOString() ?? null;
@@ -169,7 +169,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     for (const job of JOBS) state.jobs[job] = { ...state.jobs[job], nextRun: nextRun(job) };
   });
   for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');
-  for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job, reason: idleReason(job, deps.storages) }, 'job is off');
+  for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job, reason: idleReason(job, deps.storages, deps.config) }, 'job is off');
 
   if (config.schedule.backupOnStart) queue.enqueue('daily', 'BACKUP_ON_START');
   // A health run right after start (behind any catch-up backups, so it judges their results)

@@ -133,8 +133,8 @@ describe('off-site copies (streamed, checked by sha256)', () => {
     // Until targets are configured by name, an adapter marked off-site stands for one.
     const offsite = Object.assign(await freshFolder(), { role: 'offsite' as const }) as Storage;
     const config = loadConfig({ ...env, HEALTH_MAX_AGE_OFFSITE: '1h' });
-    expect(idleReason('offsite', primaries())).toBe('no off-site targets');
-    expect(idleReason('offsite', [...primaries(), offsite])).toBeUndefined();
+    expect(idleReason('offsite', primaries(), config)).toBe('no off-site targets');
+    expect(idleReason('offsite', [...primaries(), offsite], config)).toBeUndefined();
 
     const health = async (at = new Date()) => (await runHealthChecks({ config, storages: [...primaries(), offsite] }, { now: () => at })).checks.find((check) => check.name === 'offsite:local');
     // The backups are minutes old: missing, but within the hour HEALTH_MAX_AGE_OFFSITE allows; two hours on, past it.
