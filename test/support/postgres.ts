@@ -2,6 +2,12 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../../src/config';
 import { startEphemeralPostgres } from '../../src/restore/ephemeral-postgres';
 
+/**
+ * Settings for a server keepsake streams WAL from (PITR): the replication protocol on, room for
+ * slots and senders. initdb's own pg_hba already lets local and loopback replication in.
+ */
+export const PITR_SERVER_SETTINGS: Record<string, string> = { wal_level: 'replica', max_wal_senders: '10', max_replication_slots: '10', full_page_writes: 'on', wal_keep_size: '0' };
+
 /** A PostgreSQL server for one test file, from the one place tests get their servers. */
 export interface TestPostgres {
   readonly major: number;
@@ -18,8 +24,8 @@ export interface TestPostgres {
  * With TEST_PG=testcontainers on a machine with Docker, a container per TEST_PG_IMAGE
  * (default postgres:16-alpine), for running the suite against other server versions.
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const server = process.env.TEST_PG === 'testcontainers' ? await startContainer() : await startEphemeral();
+export async function startTestPostgres(options: { settings?: Record<string, string> } = {}): Promise<TestPostgres> {
+  const server = process.env.TEST_PG === 'testcontainers' ? await startContainer() : await startEphemeral(options.settings);
   return {
     ...server,
     async createDatabase(name) {
@@ -30,8 +36,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   };
 }
 
-async function startEphemeral() {
-  const cluster = await startEphemeralPostgres();
+async function startEphemeral(settings?: Record<string, string>) {
+  const cluster = await startEphemeralPostgres({ settings });
   return { major: cluster.major, admin: cluster.database, stop: cluster.stop };
 }
 
