@@ -9,9 +9,9 @@ const COMPRESSED_SUFFIX: Record<CompressionAlgorithm, string> = { zstd: '.zst', 
 
 /**
  * What a source's data object is before compression: a pg_dump custom archive (`.dump`), plain SQL
- * (`.sql`, the globals) or a SQLite database file (`.sqlite`).
+ * (`.sql`, the globals), a SQLite database file (`.sqlite`) or a base backup's tar stream (`.tar`).
  */
-export type ObjectFormat = '.dump' | '.sql' | '.sqlite';
+export type ObjectFormat = '.dump' | '.sql' | '.sqlite' | '.tar';
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 
@@ -62,7 +62,7 @@ export function restoreTestKey(at: Date): string {
 export const ENCRYPTED_SUFFIX = '.age';
 
 /** A data object's name: the dump (or SQL, or SQLite file), then its compression, then .age when encrypted. */
-export const DATA_OBJECT = /\.(dump|sql|sqlite)(\.zst|\.gz)?(\.age)?$/;
+export const DATA_OBJECT = /\.(dump|sql|sqlite|tar)(\.zst|\.gz)?(\.age)?$/;
 
 /** `<tier folder>/<source>_<ts><format><compression>[.age]`: a database's `.dump.zst`, the globals' `.sql.zst`. */
 export function dataKey(tier: Tier, source: string, at: Date, compression: CompressionAlgorithm, encrypted = false, format: ObjectFormat = '.dump'): string {

@@ -30,8 +30,27 @@ export const manifestSchema = z.object({
   pgDump: z.object({ version: z.string(), major: z.number(), args: z.array(z.string()) }).optional(),
   /** SQLite sources: the sqlite3 tool that made the online copy. */
   sqlite: z.object({ version: z.string() }).optional(),
-  /** `custom`: a pg_dump archive for pg_restore; `plain`: SQL for psql (the globals); `sqlite`: a SQLite database file. */
-  archiveFormat: z.enum(['custom', 'plain', 'sqlite']),
+  /**
+   * `custom`: a pg_dump archive for pg_restore; `plain`: SQL for psql (the globals); `sqlite`: a SQLite
+   * database file; `tar`: a base backup, pg_basebackup's tar stream of the data directory (PITR).
+   */
+  archiveFormat: z.enum(['custom', 'plain', 'sqlite', 'tar']),
+  /**
+   * Base backups only: where in the WAL it starts and becomes consistent, and which cluster it is of.
+   * Recovery replays archived WAL from `startSegment` on; a restore can stop no earlier than `stopLsn`.
+   */
+  physical: z
+    .object({
+      timeline: z.number(),
+      startLsn: z.string(),
+      stopLsn: z.string(),
+      /** The first WAL file this backup needs: the oldest WAL retention may keep for it. */
+      startSegment: z.string(),
+      systemIdentifier: z.string(),
+      segmentBytes: z.number(),
+      pgBasebackup: z.object({ version: z.string(), major: z.number() }),
+    })
+    .optional(),
   /** The globals only: false when the server would not let us read role passwords (--no-role-passwords). */
   rolePasswords: z.boolean().optional(),
   compression: z.object({ algorithm: z.enum(COMPRESSIONS), level: z.number() }),
@@ -58,14 +77,19 @@ export const manifestSchema = z.object({
     /** The globals: the roles and tablespaces they create (the bootstrap superuser aside). */
     roles: z.array(z.string()).optional(),
     tablespaces: z.array(z.string()).optional(),
+    /** Base backups: the cluster's databases when it was taken. */
+    databases: z.array(z.string()).optional(),
     /** SQLite: `PRAGMA integrity_check` of the stored copy, 'ok' or every problem it reported. */
     integrity: z.union([z.literal('ok'), z.array(z.string())]).optional(),
   }),
   targets: z.array(z.object({ target: z.string(), location: z.string() })),
   keepsake: z.object({ version: z.string() }),
-}).refine((manifest) => manifest.archiveFormat === 'sqlite' || (manifest.server !== undefined && manifest.pgDump !== undefined), {
-  message: 'a PostgreSQL backup names its server and pg_dump',
-});
+}).refine(
+  (manifest) =>
+    manifest.archiveFormat === 'sqlite' ||
+    (manifest.archiveFormat === 'tar' ? manifest.server !== undefined && manifest.physical !== undefined : manifest.server !== undefined && manifest.pgDump !== undefined),
+  { message: 'a PostgreSQL backup names its server and pg_dump (a base backup: its server and WAL positions)' },
+);
 
 export type Manifest = z.infer<typeof manifestSchema>;
 

@@ -15,7 +15,7 @@ import { writeManifests } from './write-manifests';
 import { inventoryAsKept, type BackupContents, type ContentsRequest } from './contents';
 import { bufferReleaser } from '../process/memory';
 import { encryptionOf, startEncryptor } from '../encryption/age-stages';
-import type { Source, SourceSnapshot, StoredCheck } from '../sources/source';
+import type { FinalFacts, Source, SourceSnapshot, StoredCheck } from '../sources/source';
 import { postgresSource } from '../sources/postgres/postgres-source';
 
 export interface BackupRequest {
@@ -100,9 +100,11 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
     });
     // What the stored bytes hold, as the check found it: what was left out on purpose, if anything.
     let contents: BackupContents | undefined;
+    let finalFacts: FinalFacts = {};
     const fanOut = new FanOut(writers, async () => {
       await Promise.all([...children.map((child) => child.succeeded()), inventory]);
       contents = (await storedCheck?.verify(await inventory)) ?? undefined;
+      finalFacts = (await snapshot.finalFacts?.()) ?? {};
     });
     // A count that failed fails the backup now, not after the whole dump has streamed by.
     inventory.catch((error: unknown) => fanOut.destroy(coerceError(error)));
@@ -139,6 +141,7 @@ async function backupOnce({ config, storages: targets, log, clock = () => new Da
       ...(facts.pgDump ? { pgDump: facts.pgDump } : {}),
       ...(facts.sqlite ? { sqlite: facts.sqlite } : {}),
       archiveFormat: facts.archiveFormat,
+      ...(finalFacts.physical ? { physical: finalFacts.physical } : {}),
       ...(facts.rolePasswords === undefined ? {} : { rolePasswords: facts.rolePasswords }),
       compression: { algorithm: config.compression.algorithm, level: config.compression.level },
       ...(encryption ? { encryption } : {}),

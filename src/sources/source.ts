@@ -13,7 +13,7 @@ import type { RestoreCheck } from '../restore/check-restored';
  * storage, catalog, retention, reports, health and metrics work per source by its `name` and
  * never switch on its `kind` (docs/architecture.md "Sources").
  */
-export const SOURCE_KINDS = ['postgres', 'postgres-globals', 'sqlite'] as const;
+export const SOURCE_KINDS = ['postgres', 'postgres-globals', 'sqlite', 'postgres-cluster'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** How a manifest names its source. */
@@ -24,6 +24,9 @@ export interface SourceRef {
 
 /** The manifest fields a source fills itself: where it came from and what wrote the bytes (server and pgDump: PostgreSQL's; sqlite: a file's). */
 export type SourceFacts = Pick<Manifest, 'database' | 'host' | 'server' | 'pgDump' | 'sqlite' | 'archiveFormat'> & Partial<Pick<Manifest, 'rolePasswords'>>;
+
+/** What a source learns only once its dump has finished (a base backup's WAL positions), for the manifest. */
+export type FinalFacts = Partial<Pick<Manifest, 'physical'>>;
 
 /** A check on the stored bytes as they pass (postgres: the archive's table of contents has every counted table's data). */
 export interface StoredCheck {
@@ -46,6 +49,8 @@ export interface SourceSnapshot {
   dump(stdout: Writable | 'pipe'): ChildHandle;
   /** Optional: check the stored bytes as they pass. */
   checkStored?(): StoredCheck;
+  /** Optional: manifest facts known only after the dump succeeded; awaited before anything is committed. */
+  finalFacts?(): Promise<FinalFacts>;
   /** Ends the snapshot; `abandon` closes at once (the backup failed or was interrupted). */
   release(options?: { abandon?: boolean }): Promise<void>;
 }

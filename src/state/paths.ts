@@ -17,6 +17,7 @@ import { join } from 'node:path';
  *   reports/<id>.html           outbox.ts           readable copies of reports while no SMTP server is configured
  *   outbox-pruned.json          outbox.ts           undelivered reports dropped lately (health warns about them)
  *   storage-report-last.json    storage-report-memory.ts  the last storage report's total, for its growth
+ *   wal-status.json             wal-status.ts       the WAL receiver and shipper (PITR): streaming or not, the last file archived
  *   logrotate.conf, .status     jobs/logrotate.ts   the rules logrotate runs with, and logrotate's own state
  *   <file>.tmp-<hex>            files.ts            an atomic write under way
  */
@@ -37,6 +38,7 @@ export const statePaths = {
   reportCopy: (stateDir: string, id: string) => join(stateDir, 'reports', `${id}.html`),
   outboxPruned: (stateDir: string) => join(stateDir, 'outbox-pruned.json'),
   storageReportMemory: (stateDir: string) => join(stateDir, 'storage-report-last.json'),
+  walStatus: (stateDir: string) => join(stateDir, 'wal-status.json'),
   logrotateRules: (stateDir: string) => join(stateDir, 'logrotate.conf'),
   logrotateStatus: (stateDir: string) => join(stateDir, 'logrotate.status'),
 } as const;

@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './files';
+import { statePaths } from './paths';
+
+/**
+ * What the daemon's WAL receiver and shipper (PITR=on) last said about themselves, for `health`,
+ * `status` and `/metrics`, which may run in other processes. Written by src/pitr/receive/ on every
+ * change and at least every few seconds while it runs (`updatedAt`), so a reader can tell a
+ * receiver that stopped saying anything (the daemon is gone) from one that streams.
+ */
+export interface WalStatus {
+  receiver: {
+    state: 'streaming' | 'down' | 'stopped';
+    /** When it entered this state. */
+    since: string;
+    /** Why it is down (pg_receivewal's last words, or the connection error), without secrets. */
+    lastError?: string;
+    /** How many times pg_receivewal was restarted since the daemon started. */
+    restarts: number;
+  };
+  /** The newest completed WAL file every primary target holds. */
+  lastShipped?: { name: string; timeline: number; at: string };
+  /** The segment being written, as last archived (`.partial`). */
+  partial?: { name: string; shippedAt: string };
+  /** What waits in WAL_SPOOL_DIR to be archived. */
+  spool: { files: number; bytes: number; oldest?: string };
+  /** Why shipping fails, when it does (a target is down). */
+  shipError?: string;
+  updatedAt: string;
+}
+
+export async function readWalStatus(stateDir: string): Promise<WalStatus | undefined> {
+  try {
+    return JSON.parse(await readFile(statePaths.walStatus(stateDir), 'utf8')) as WalStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeWalStatus(stateDir: string, status: WalStatus): Promise<void> {
+  await writeFileAtomic(statePaths.walStatus(stateDir), `${JSON.stringify(status, null, 2)}\n`);
+}
