@@ -89,7 +89,7 @@ describe('the WAL archive on local disk and S3', () => {
     const file = parseWalName('000000010000000000000003')!;
     const entry = (await listWalArchive(local)).find((archived) => archived.file.name === file.name)!;
     const body = await local.readAll(entry.dataKey);
-    body[body.length - 5] ^= 0xff;
+    body.writeUInt8(body.readUInt8(body.length - 5) ^ 0xff, body.length - 5);
     await local.put(entry.dataKey, body);
     const error = await readWalFile(local, file, collect().sink, encryption).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(VerifyError);
