@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatBytes, formatTimestamp, table } from '../format';
 import type { CleanupSummary } from '../retention/apply';
+import { renderWalCleanup } from '../pitr/archive/render-cleanup';
 import { cleanupAndReport } from '../jobs/cleanup';
 import { failedBackupTiers, readState } from '../state/daemon-state';
 import type { CommandContext } from './context';
@@ -62,6 +63,7 @@ export function renderCleanup(summary: CleanupSummary): string {
     for (const record of summary.restoreTests) rows.push([verb(record.action, record.done), record.key, record.reason]);
     sections.push(table(rows));
   }
+  if (summary.wal) sections.push(renderWalCleanup(summary.wal, dryRun));
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const line = [
     `${dryRun ? 'Dry run, nothing deleted: would delete' : 'Deleted'} ${totals.deleted} of ${plural(summary.backups.length, 'backup')}`,
@@ -69,6 +71,7 @@ export function renderCleanup(summary: CleanupSummary): string {
     `${plural(totals.restoreTestsDeleted, 'recovery-test record')}`,
   ].join(', ');
   const failed = summary.errors.length ? `; ${plural(summary.errors.length, 'deletion')} FAILED` : '';
-  sections.push(`${line} (${formatBytes(totals.bytesFreed)} ${dryRun ? 'to free' : 'freed'}); kept ${totals.kept}${failed}.`);
+  const wal = summary.wal ? `; ${dryRun ? 'would delete' : 'deleted'} ${plural(summary.wal.totals.deleted, 'WAL file')} (${formatBytes(summary.wal.totals.bytesFreed)})` : '';
+  sections.push(`${line} (${formatBytes(totals.bytesFreed)} ${dryRun ? 'to free' : 'freed'}); kept ${totals.kept}${wal}${failed}.`);
   return sections.join('\n\n');
 }

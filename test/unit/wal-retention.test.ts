@@ -1,6 +1,7 @@
 import { keptBasesOn, planWalRetention, type KeptBase, type ListedBase } from '../../src/pitr/archive/retention';
 import { parseWalName, type WalFileName } from '../../src/pitr/wal-names';
 import { planBackupsPerTarget, type HeldBackup } from '../../src/retention/plan-targets';
+import { failedBackupTiers } from '../../src/state/daemon-state';
 
 const DAY = 86_400_000;
 const wal = (...names: string[]): { file: WalFileName }[] => names.map((name) => ({ file: parseWalName(name)! }));
@@ -106,5 +107,13 @@ describe('WAL retention after the backup plan, per target', () => {
   it('counts a base backup the plan did not look at as kept', () => {
     expect(keptBasesOn('local', bases, []).map((b) => b.id)).toEqual(['cluster_a', 'cluster_b', 'cluster_c']);
     expect(keptBasesOn('s3', bases, [{ tier: 'base', id: 'cluster_a', action: 'delete', targets: ['local'] }]).map((b) => b.id)).toEqual(['cluster_a', 'cluster_b']);
+  });
+});
+
+describe('a failed base backup holds WAL back', () => {
+  it("counts the base-backup job's last failed or unfinished run as the base tier's failure", () => {
+    expect(failedBackupTiers({ jobs: { 'base-backup': { outcome: 'failed' } } }).has('base')).toBe(true);
+    expect(failedBackupTiers({ jobs: { 'base-backup': { lastStart: '2026-11-29T01:00:00Z' } } }).has('base')).toBe(true);
+    expect(failedBackupTiers({ jobs: { 'base-backup': { outcome: 'ok', lastStart: '2026-11-29T01:00:00Z', lastEnd: '2026-11-29T01:10:00Z' } } }).has('base')).toBe(false);
   });
 });
