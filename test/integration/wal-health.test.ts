@@ -7,6 +7,9 @@ import { serializeManifest } from '../../src/backup/manifest';
 import type { DatabaseConfig } from '../../src/config';
 import { loadConfig } from '../../src/config';
 import type { HealthReport } from '../../src/health/report';
+import { createMetrics } from '../../src/health/metrics';
+import { healthJob } from '../../src/jobs/health';
+import { silentLogger } from '../../src/log';
 import { storeWalFile } from '../../src/pitr/wal-archive';
 import { parseWalName } from '../../src/pitr/wal-names';
 import { findPgBinaries } from '../../src/postgres/binaries';
@@ -14,6 +17,7 @@ import { writeWalStatus } from '../../src/state/wal-status';
 import { createStorages } from '../../src/storage';
 import { validManifest } from '../unit/manifest-fixture';
 import { runCli } from '../support/cli';
+import { parsePrometheusText, sampleValue } from '../support/prometheus';
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { makeWorkspace } from '../support/workspace';
 
@@ -50,11 +54,11 @@ describe('keepsake health with PITR=on', () => {
     };
     // keepsake's slot, reserving WAL at once; and the test's own, which pg_receivewal reads from its start.
     await server.query(db, "SELECT pg_create_physical_replication_slot('keepsake', true), pg_create_physical_replication_slot('test_receiver', true)");
-    const [{ start }] = await server.query<{ start: string }>(db, 'SELECT pg_walfile_name(pg_current_wal_lsn()) AS start');
+    const start = (await server.query<{ start: string }>(db, 'SELECT pg_walfile_name(pg_current_wal_lsn()) AS start'))[0]!.start;
     startSegment = start;
     await server.query(db, 'CREATE TABLE t (id int, note text)');
     for (let i = 0; i < 4; i += 1) await server.query(db, "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 20000) g; SELECT pg_switch_wal()");
-    const [{ end }] = await server.query<{ end: string }>(db, 'SELECT pg_current_wal_lsn()::text AS end');
+    const end = (await server.query<{ end: string }>(db, 'SELECT pg_current_wal_lsn()::text AS end'))[0]!.end;
 
     const spool = join(workspace.root, 'spool');
     await mkdir(spool);
@@ -99,6 +103,16 @@ describe('keepsake health with PITR=on', () => {
     expect(slot.measured).toBeGreaterThan(3 * 16 * 1024 * 1024);
     expect(check('wal:gaps')).toMatchObject({ status: 'fail', measured: 1, message: expect.stringContaining(`a gap since ${startSegment} (base backup cluster_20261201_010000): ${missing} on timeline 1 missing`) });
     expect(check('wal')).toMatchObject({ status: 'ok', message: expect.stringMatching(/the WAL receiver streams .*newest archived WAL 0000000100000000000000\w\w /) });
+  });
+
+  it('gives /metrics the slot\'s retained bytes and the number of gaps from the health job\'s run', async () => {
+    const config = loadConfig(env);
+    await healthJob({ config, storages: createStorages(config), log: silentLogger });
+    // Only keepsake's own: Node's event-loop histogram reads NaN in a registry made a moment ago.
+    const text = await createMetrics(config, () => ({})).render();
+    const samples = parsePrometheusText(text.split('\n').filter((line) => /^(# (TYPE|HELP) )?keepsake_/.test(line)).join('\n'));
+    expect(sampleValue(samples, 'keepsake_wal_lag_bytes')).toBeGreaterThan(3 * 16 * 1024 * 1024);
+    expect(sampleValue(samples, 'keepsake_wal_archive_gaps')).toBe(1);
   });
 
   it('fails when the slot does not exist', async () => {
