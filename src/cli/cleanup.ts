@@ -11,7 +11,7 @@ import { withJobLock } from './job-lock';
 export function registerCleanup(program: Command, context: CommandContext): void {
   program
     .command('cleanup')
-    .description('apply the retention policy: delete old backups, old recovery-test records and incomplete leftovers')
+    .description('apply the retention policy: delete old backups, old recovery-test records, incomplete leftovers and archived WAL no kept base backup needs')
     .option('--dry-run', 'show what would be deleted, delete nothing')
     .option('--json', 'print the plan and its outcome as JSON')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
