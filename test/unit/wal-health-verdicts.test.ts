@@ -43,6 +43,12 @@ describe('health wal: the receiver and the age of the newest archived WAL', () =
       'ok',
       /nothing waits to be shipped/,
     ],
+    [
+      'an old newest WAL with one completed segment waiting',
+      { status: streaming({ lastShipped: { name: SEG4, timeline: 1, at: minutesAgo(90) }, spool: { files: 1, bytes: 16 * 1024 * 1024, oldest: '000000010000000000000005' } }), newestArchived: { name: SEG4, at: minutesAgo(90) } },
+      'fail',
+      /1h30m ago \(limit 5m00s, HEALTH_MAX_WAL_LAG\); 1 file\(s\) \(16\.8 MB\) wait in WAL_SPOOL_DIR/,
+    ],
     ['the partial shipped recently counts', { status: streaming({ lastShipped: undefined, partial: { name: '00000001000000000000000A.partial', shippedAt: minutesAgo(0.5) } }), newestArchived: { name: SEG4, at: minutesAgo(60) } }, 'ok', /00000001000000000000000A\.partial/],
     ['just started, nothing archived yet', { status: streaming({ lastShipped: undefined, receiver: { state: 'streaming', since: minutesAgo(1), restarts: 0 } }), newestArchived: undefined }, 'warn', /no WAL archived yet/],
   ])('%s', (_name, overrides, status, message) => {

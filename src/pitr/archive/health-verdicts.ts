@@ -2,6 +2,7 @@ import type { PitrConfig } from '../../config';
 import { formatBytes, formatDuration } from '../../format';
 import { fail, ok, warn, type HealthCheckResult } from '../../health/report';
 import type { WalStatus } from '../../state/wal-status';
+import { parseWalName } from '../wal-names';
 import { describeGap, type WalGap } from './gaps';
 
 /**
@@ -58,8 +59,10 @@ export function receiverCheck(facts: WalHealthFacts): HealthCheckResult {
   }
   const limit = `limit ${formatDuration(pitr.maxWalLagMs)}, HEALTH_MAX_WAL_LAG`;
   const shipError = status.shipError ? `: shipping fails (${status.shipError})` : '';
-  // An idle server writes no WAL, so nothing new is archived; the archive is current when nothing waits in the spool.
-  const waiting = status.spool.files > 1 || Boolean(status.shipError);
+  // An idle server writes no WAL, so nothing new is archived; the archive is current when nothing but
+  // the segment being written (pg_receivewal's .partial) waits in the spool.
+  const completedWaiting = status.spool.oldest !== undefined && parseWalName(status.spool.oldest)?.kind === 'segment';
+  const waiting = status.spool.files > 1 || completedWaiting || Boolean(status.shipError);
   if (age === undefined) {
     if (now - Date.parse(receiver.since) < pitr.maxWalLagMs && !status.shipError) return warn('wal', `the WAL receiver streams; no WAL archived yet (${limit})`);
     return fail('wal', `the WAL receiver streams but no WAL is archived${shipError}; ${status.spool.files} file(s) (${formatBytes(status.spool.bytes)}) wait in WAL_SPOOL_DIR; check the targets (\`keepsake health\` storage checks)`);
