@@ -9,6 +9,7 @@ import { parseWalName, segmentName } from '../../src/pitr/wal-names';
 import { createStorages, type Storage } from '../../src/storage';
 import { validManifest } from '../unit/manifest-fixture';
 import { runCli } from '../support/cli';
+import { startFaultyProxy, type FaultyProxy } from '../support/faulty-proxy';
 import { listAllKeys, startTestS3, type TestS3 } from '../support/s3';
 import { allFiles, makeWorkspace } from '../support/workspace';
 
@@ -94,5 +95,50 @@ describe.each(['local', 's3'] as const)('cleanup removes archived WAL on %s stor
     const again = await runCli(['cleanup', '--json'], env);
     expect(JSON.parse(again.stdout).wal.totals.deleted).toBe(0);
     expect(await keys()).toEqual(after);
+  });
+});
+
+describe('cleanup of archived WAL when S3 refuses deletions', () => {
+  let s3: TestS3;
+  let proxy: FaultyProxy;
+  let workspace: Awaited<ReturnType<typeof makeWorkspace>>;
+  beforeAll(async () => {
+    [s3, workspace] = await Promise.all([startTestS3(), makeWorkspace()]);
+    proxy = await startFaultyProxy(s3.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await s3?.stop();
+    await workspace?.remove();
+  });
+
+  it('keeps the WAL of a base backup it could not delete, and a WAL file whose manifest it could not delete stays whole', async () => {
+    const env = { POSTGRES_DB: 'app', STATE_DIR: workspace.stateDir, BACKUP_TARGETS: 's3', BACKUP_KEEP_BASE: '2', ...s3.env('faulty'), S3_ENDPOINT: proxy.endpoint };
+    const config = loadConfig(env);
+    const storage = createStorages(config)[0]!;
+    const oldBase = await putBase(storage, 21, seg(2));
+    await putBase(storage, 14, seg(4));
+    await putBase(storage, 7, seg(6));
+    for (const n of [1, 2, 3, 4, 5]) {
+      const path = join(workspace.root, seg(n));
+      await writeFile(path, randomBytes(1024));
+      await storeWalFile([storage], { compression: config.compression, encryption: config.encryption }, parseWalName(seg(n))!, path);
+    }
+    const archived = async () => (await listWalArchive(storage)).map((wal) => wal.file.name);
+
+    // The old base backup's manifest and segment 1's WAL manifest cannot be deleted.
+    proxy.failWhen(({ method, url }) => method === 'DELETE' && (url.includes(manifestKeyFor(oldBase)) || url.includes(`${seg(1)}.json`)), 500);
+    const refused = await runCli(['cleanup'], env);
+    expect(refused.code).toBe(74);
+    expect(refused.stderr).toContain(`could not delete wal/00000001/${seg(1)}.json on s3`);
+    // Segment 1's data object was never asked for (manifest first); 2 and 3 stay for the base backup still there.
+    expect(proxy.requests.some((r) => r.method === 'DELETE' && r.url.includes(`${seg(1)}.zst`))).toBe(false);
+    expect(await archived()).toEqual([1, 2, 3, 4, 5].map((n) => seg(n)));
+
+    proxy.clear();
+    const result = await runCli(['cleanup'], env);
+    expect(result.code).toBe(0);
+    expect(await archived()).toEqual([seg(4), seg(5)]);
+    expect(await listAllKeys(s3, 'faulty/wal/')).toHaveLength(4);
   });
 });
