@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { formatBytes, formatTimestamp, table } from '../format';
 import type { CleanupSummary } from '../retention/apply';
+import { renderWalCleanup } from '../pitr/archive/render-cleanup';
 import { cleanupAndReport } from '../jobs/cleanup';
 import { failedBackupTiers, readState } from '../state/daemon-state';
 import type { CommandContext } from './context';
@@ -10,7 +11,7 @@ import { withJobLock } from './job-lock';
 export function registerCleanup(program: Command, context: CommandContext): void {
   program
     .command('cleanup')
-    .description('apply the retention policy: delete old backups, old recovery-test records and incomplete leftovers')
+    .description('apply the retention policy: delete old backups, old recovery-test records, incomplete leftovers and archived WAL no kept base backup needs')
     .option('--dry-run', 'show what would be deleted, delete nothing')
     .option('--json', 'print the plan and its outcome as JSON')
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
@@ -62,6 +63,7 @@ export function renderCleanup(summary: CleanupSummary): string {
     for (const record of summary.restoreTests) rows.push([verb(record.action, record.done), record.key, record.reason]);
     sections.push(table(rows));
   }
+  if (summary.wal) sections.push(renderWalCleanup(summary.wal, dryRun));
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const line = [
     `${dryRun ? 'Dry run, nothing deleted: would delete' : 'Deleted'} ${totals.deleted} of ${plural(summary.backups.length, 'backup')}`,
@@ -69,6 +71,7 @@ export function renderCleanup(summary: CleanupSummary): string {
     `${plural(totals.restoreTestsDeleted, 'recovery-test record')}`,
   ].join(', ');
   const failed = summary.errors.length ? `; ${plural(summary.errors.length, 'deletion')} FAILED` : '';
-  sections.push(`${line} (${formatBytes(totals.bytesFreed)} ${dryRun ? 'to free' : 'freed'}); kept ${totals.kept}${failed}.`);
+  const wal = summary.wal ? `; ${dryRun ? 'would delete' : 'deleted'} ${plural(summary.wal.totals.deleted, 'WAL file')} (${formatBytes(summary.wal.totals.bytesFreed)})` : '';
+  sections.push(`${line} (${formatBytes(totals.bytesFreed)} ${dryRun ? 'to free' : 'freed'}); kept ${totals.kept}${wal}${failed}.`);
   return sections.join('\n\n');
 }

@@ -4,7 +4,9 @@ import { JOBS, type Config, type JobName } from '../config';
 import { readState, type DaemonState } from '../state/daemon-state';
 import { daemonLiveness, type DaemonLiveness } from '../state/daemon-lock';
 import { readHealthMemory } from '../state/health-memory';
-import { formatDuration, table } from '../format';
+import { formatBytes, formatDuration, table } from '../format';
+import { WAL_STATUS_STALE_MS } from '../pitr/archive/health-verdicts';
+import { readWalStatus, type WalStatus } from '../state/wal-status';
 import { idleReason } from '../jobs/registry';
 import type { CommandContext } from './context';
 
@@ -44,6 +46,23 @@ export function describeDaemon(live: DaemonLiveness, state: DaemonState, now = D
   return `daemon NOT running: pid ${pid} on ${host}, started ${relativeTime(since, now)}, ended without stopping (killed or crashed)${beat}; start it again (its next start cleans up after it)`;
 }
 
+/**
+ * One line on the WAL receiver (PITR=on), from what it last wrote: its state, the last archived
+ * file and when, what waits in the spool. A status nobody updates means no daemon runs it.
+ */
+export function describeWal(status: WalStatus | undefined, now = Date.now()): string {
+  if (!status) return 'WAL: the receiver has not run here yet (the daemon runs it with PITR=on)';
+  const stale = now - Date.parse(status.updatedAt) > WAL_STATUS_STALE_MS;
+  const { receiver } = status;
+  const state = stale
+    ? `receiver not running (its status is from ${relativeTime(status.updatedAt, now)})`
+    : `receiver ${receiver.state} since ${relativeTime(receiver.since, now)}${receiver.restarts ? ` (${receiver.restarts} restarts)` : ''}${receiver.state !== 'streaming' && receiver.lastError ? `: ${receiver.lastError.slice(0, 80)}` : ''}`;
+  const last = status.lastShipped ? `last archived ${status.lastShipped.name} ${relativeTime(status.lastShipped.at, now)}` : 'nothing archived yet';
+  const partial = status.partial ? `, partial ${relativeTime(status.partial.shippedAt, now)}` : '';
+  const spool = `spool ${status.spool.files} file${status.spool.files === 1 ? '' : 's'} (${formatBytes(status.spool.bytes)})`;
+  return `WAL: ${state}; ${last}${partial}; ${spool}${status.shipError ? `; shipping fails: ${status.shipError.slice(0, 80)}` : ''}`;
+}
+
 export function registerStatus(program: Command, context: CommandContext): void {
   program
     .command('status')
@@ -51,13 +70,19 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--json', 'print the state as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = context.config();
-      const [state, health, live] = await Promise.all([readState(config.stateDir), readHealthMemory(config.stateDir), daemonLiveness(config.stateDir)]);
+      const [state, health, live, wal] = await Promise.all([
+        readState(config.stateDir),
+        readHealthMemory(config.stateDir),
+        daemonLiveness(config.stateDir),
+        config.pitr.enabled ? readWalStatus(config.stateDir) : Promise.resolve(undefined),
+      ]);
       const daemon = live.state === 'none' ? { running: false } : { running: live.state === 'running', ...live.holder, heartbeat: live.heartbeatAt ? new Date(live.heartbeatAt).toISOString() : undefined, judgedBy: live.judgedBy };
       const storages = context.storages();
       const idle = Object.fromEntries(JOBS.map((job) => [job, idleReason(job, storages, config)]));
       const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun, Date.now(), idle[job]) ?? null]));
-      if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns }, null, 2));
+      if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns, ...(wal ? { wal } : {}) }, null, 2));
       context.out(describeDaemon(live, state));
+      if (config.pitr.enabled) context.out(describeWal(wal));
       const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
       for (const job of JOBS) {
         const entry = state.jobs[job] ?? {};

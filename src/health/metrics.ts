@@ -95,6 +95,13 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
   gauge('keepsake_offsite_lag_seconds', 'Age of the oldest backup the off-site target lacks (0 when it has them all), per target, at the last health run', ['target'], (g, s) => {
     for (const check of s.health?.checks ?? []) if (check.name.startsWith('offsite:') && check.measured !== undefined) g.set({ target: check.name.slice(8) }, check.measured / 1000);
   });
+  // From the last health run's WAL checks (PITR=on): what the replication slot holds back, and the archive's gaps.
+  const fromCheck = (g: Gauge, s: Snapshot, name: string) => {
+    const measured = s.health?.checks.find((check) => check.name === name)?.measured;
+    if (measured !== undefined) g.set(measured);
+  };
+  gauge('keepsake_wal_lag_bytes', 'WAL the replication slot makes the server keep (current position minus the slot\'s restart_lsn), at the last health run', [], (g, s) => fromCheck(g, s, 'wal:slot'));
+  gauge('keepsake_wal_archive_gaps', 'Gaps in the WAL archive since the oldest kept base backup, at the last health run', [], (g, s) => fromCheck(g, s, 'wal:gaps'));
   gauge('keepsake_offsite_last_success_timestamp_seconds', 'End of the last off-site job that copied everything it had to', [], (g, s) => {
     if (s.state.jobs.offsite?.lastSuccess) g.set(seconds(s.state.jobs.offsite.lastSuccess.at));
   });

@@ -15,6 +15,8 @@ import { daemonLiveness } from '../state/daemon-lock';
 import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
 import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
 import { gatherOffsiteFacts, offsiteChecks } from './offsite';
+import { gatherWalHealth } from '../pitr/archive/wal-health';
+import { walChecks } from '../pitr/archive/health-verdicts';
 import { fail, worstStatus, type HealthCheckResult, type HealthReport } from './report';
 
 /** Health checks log nothing themselves: their report is the outcome. */
@@ -116,13 +118,14 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     problems.push(fail(name, `cannot read what this check needs: ${coerceError(error).message.split('\n')[0]}; fix STATE_DIR (${config.stateDir}) or the storage`));
     return fallback;
   };
-  const [database, storage, disks, logs, listed, state, restoreTest, outbox, offsite] = await Promise.all([
+  const listing = listBackups(deps, timeoutMs);
+  const [database, storage, disks, logs, listed, state, restoreTest, outbox, offsite, wal] = await Promise.all([
     // A sidecar of SQLite files alone has no server to probe.
     hasPostgres(config) ? databaseChecks(config, timeoutMs) : Promise.resolve([]),
     Promise.all(deps.storages.map((target) => storageCheck(target, timeoutMs))),
     diskChecks(config).catch((error) => [fail('disk', `cannot read free space: ${coerceError(error).message}`)]),
     logSizeCheck(config),
-    listBackups(deps, timeoutMs),
+    listing,
     readState(config.stateDir).catch((error) => unreadable('state', error, { jobs: {} })),
     withTimeout('reading the last restore test', timeoutMs, () => latestRestoreTest(deps)).catch((error) => unreadable('restore-test', error, undefined)),
     outboxFacts(config.stateDir).catch((error) => unreadable('outbox', error, { count: 0 })),
@@ -135,6 +138,12 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
       (facts) => offsiteChecks(facts, config.health.offsiteMaxAgeMs),
       (error) => [fail('offsite', `cannot tell how far behind the off-site targets are: ${coerceError(error).message.split('\n')[0]}; fix the primary targets first`)],
     ),
+    // PITR: the receiver, the archive's age and gaps since the oldest kept base backup, the slot.
+    config.pitr.enabled
+      ? listing
+          .then((listed) => gatherWalHealth(deps, listed.backups, { timeoutMs, now: (options.now?.() ?? new Date()).getTime() }))
+          .then(walChecks, (error) => [fail('wal', `cannot check the WAL archive: ${coerceError(error).message.split('\n')[0]}`)])
+      : Promise.resolve([]),
   ]);
   const now = (options.now ?? (() => new Date()))();
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
@@ -149,6 +158,6 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   }
   // A fact that could not be read replaces its verdict: say what failed, never guess "fine".
   const broken = new Set(problems.map((problem) => problem.name));
-  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...offsite, ...problems, ...disks, ...logs];
+  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...offsite, ...wal, ...problems, ...disks, ...logs];
   return { format: 1, status: worstStatus(checks), checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - started), checks };
 }

@@ -15,5 +15,6 @@ export const cleanupJob: JobRunner = async (deps) => {
   const failedTiers = failedBackupTiers(await readState(deps.config.stateDir));
   const summary = await cleanupAndReport(deps, { failedTiers });
   if (summary.errors.length) throw new Error(`cleanup could not delete ${summary.errors.length} object(s): ${summary.errors.map((e) => `${e.key} on ${e.target}: ${e.message}`).join('; ')}`);
-  return `cleanup: ${summary.totals.deleted} backups, ${summary.totals.restoreTestsDeleted} restore-test records and ${summary.totals.leftoversDeleted} leftovers deleted, ${formatBytes(summary.totals.bytesFreed)} freed`;
+  const wal = summary.wal ? `, ${summary.wal.totals.deleted} WAL files (${formatBytes(summary.wal.totals.bytesFreed)})` : '';
+  return `cleanup: ${summary.totals.deleted} backups, ${summary.totals.restoreTestsDeleted} restore-test records and ${summary.totals.leftoversDeleted} leftovers deleted, ${formatBytes(summary.totals.bytesFreed)} freed${wal}`;
 };

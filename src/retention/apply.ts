@@ -9,6 +9,7 @@ import { gatherFacts, type SourceSelection } from './gather';
 import { planBackupsPerTarget } from './plan-targets';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
 import { sqliteStem } from '../config/sqlite-paths';
+import { applyWalRetention, type WalCleanupSummary } from '../pitr/archive/apply-retention';
 
 export interface CleanupRequest {
   /** Plan and report, delete nothing. */
@@ -50,9 +51,13 @@ export interface CleanupSummary {
   errors: DeleteError[];
   /** The catalog's warnings: unreadable manifests, incomplete backups this run did not remove. */
   problems: string[];
+  /** Archived WAL (PITR): what went on each target holding a `wal/` archive; absent when none does. */
+  wal?: WalCleanupSummary;
 }
 
 const PARALLEL_DELETES = 8;
+/** The source name of base backups (docs/architecture.md "Point-in-time recovery": `base/.../cluster_<ts>.tar.zst`). */
+const BASE_BACKUP_SOURCE = 'cluster';
 
 /**
  * The retention job: read what exists on every target, plan, and delete what the plan says.
@@ -62,14 +67,15 @@ const PARALLEL_DELETES = 8;
 /**
  * Whose backups this sidecar's retention manages: the configured databases and the globals (kept
  * even when BACKUP_GLOBALS was turned off since, so that theirs still age out); with
- * POSTGRES_DB=all, every source backed up from this host; and the SQLite files (SQLITE_PATHS).
+ * POSTGRES_DB=all, every source backed up from this host; the cluster's base backups (PITR); and the SQLite files (SQLITE_PATHS).
  * Without sources configured: the database.
  */
 export function retentionSources(config: Pick<Config, 'database'> & Partial<Pick<Config, 'sources'>>): SourceSelection {
   const databases = config.sources?.databases ?? [config.database.database];
   const files = (config.sources?.sqlitePaths ?? []).map(sqliteStem);
   if (databases === 'all') return { names: 'all', host: config.database.host, files };
-  return { names: config.sources ? [...databases, GLOBALS_NAME, ...files] : databases };
+  // Base backups (PITR) are of the cluster: kept even after PITR was turned off, so that they age out, and their WAL with them.
+  return { names: config.sources ? [...databases, GLOBALS_NAME, BASE_BACKUP_SOURCE, ...files] : databases };
 }
 
 export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'> & Partial<Pick<Config, 'targets' | 'sources'>>>, request: CleanupRequest = {}): Promise<CleanupSummary> {
@@ -124,6 +130,11 @@ export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'r
     return { ...decision, done };
   });
 
+  // After the backup plan: the base backups it kept on each target decide which WAL they still need.
+  // One whose deletion failed is still there, whole, and keeps its WAL.
+  const goneBackups = backups.filter((outcome) => outcome.action === 'delete' && (dryRun || outcome.done));
+  const wal = await applyWalRetention({ storages, catalog: facts.catalog, backupPlan: goneBackups, baseFailed: Boolean(request.failedTiers?.has('base')), dryRun, remove, log });
+
   const counted = (outcome: { action: string; done: boolean }) => outcome.action === 'delete' && (dryRun || outcome.done);
   const totals = {
     kept: backups.filter((outcome) => outcome.action === 'keep').length,
@@ -141,6 +152,7 @@ export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'r
     leftovers,
     totals,
     errors,
+    ...(wal ? { wal } : {}),
     // Incomplete copies this run removed are news in the table above, no longer a warning.
     problems: catalogWarnings(facts.catalog, facts.catalog.incomplete.filter((copy) => !leftovers.some((l) => l.done && l.target === copy.storage.name && l.key === copy.manifestKey))),
   };

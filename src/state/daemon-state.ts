@@ -66,10 +66,13 @@ export async function updateState(stateDir: string, change: (state: DaemonState)
 
 /**
  * Backup tiers whose latest scheduled attempt did not succeed (failed, interrupted, or started and
- * never finished: a crash): retention deletes nothing in them.
+ * never finished: a crash): retention deletes nothing in them. `base` is the base-backup job's
+ * tier: while it fails, no base backup and no WAL is deleted either.
  */
-export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly'> {
+export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly' | 'base'> {
   const unsuccessful = (job: JobState | undefined) =>
     job !== undefined && ((job.outcome !== undefined && job.outcome !== 'ok') || (job.lastStart !== undefined && (!job.lastEnd || job.lastStart > job.lastEnd)));
-  return new Set((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
+  const failed = new Set<'daily' | 'weekly' | 'monthly' | 'base'>((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
+  if (unsuccessful(state.jobs['base-backup'])) failed.add('base');
+  return failed;
 }

@@ -1,3 +1,4 @@
+import { writeWalStatus } from '../../src/state/wal-status';
 import { runCli } from '../support/cli';
 import { SCHEDULES_OFF } from '../support/daemon';
 import { makeWorkspace } from '../support/workspace';
@@ -25,5 +26,23 @@ describe('keepsake status', () => {
     expect(next.daily).toMatch(/^in \d/);
     expect(next.health).toMatch(/^in \d/);
     expect(next.weekly).toBe('off');
+  });
+
+  it('shows a WAL line with PITR=on: the receiver, the last archived file and when, the spool', async () => {
+    const env = { STATE_DIR: workspace.stateDir, ...SCHEDULES_OFF, PITR: 'on' };
+    expect((await runCli(['status'], env)).stdout).toContain('WAL: the receiver has not run here yet');
+    const now = Date.now();
+    const ago = (s: number) => new Date(now - s * 1000).toISOString();
+    await writeWalStatus(workspace.stateDir, {
+      receiver: { state: 'streaming', since: ago(7200), restarts: 2 },
+      lastShipped: { name: '00000001000000000000002A', timeline: 1, at: ago(90) },
+      spool: { files: 3, bytes: 48 * 1024 * 1024 },
+      updatedAt: ago(5),
+    });
+    const run = await runCli(['status'], env);
+    expect(run.stdout).toMatch(/^WAL: receiver streaming since 2h0\dm ago \(2 restarts\); last archived 00000001000000000000002A 1m3\ds ago; spool 3 files \(50\.3 MB\)$/m);
+    expect((await runCli(['status'], { ...env, PITR: 'off' })).stdout).not.toContain('WAL:');
+    await writeWalStatus(workspace.stateDir, { receiver: { state: 'streaming', since: ago(7200), restarts: 0 }, spool: { files: 0, bytes: 0 }, updatedAt: ago(600) });
+    expect((await runCli(['status'], env)).stdout).toMatch(/^WAL: receiver not running \(its status is from 10m0\ds ago\); nothing archived yet; spool 0 files/m);
   });
 });

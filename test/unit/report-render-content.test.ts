@@ -152,6 +152,14 @@ describe('cleanup and storage', () => {
     expect(text).toMatch(/daily\/app_20261115_020000 +\d+\.\d MB\n {4}outside every rule \(8th newest daily, 7d old, limit 7d\)/);
   });
 
+  test('with a WAL archive: how many WAL files and bytes went, and from which segment WAL is kept', () => {
+    const event = SAMPLE_EVENTS['cleanup-summary'] as Extract<ReportEvent, { kind: 'cleanup-summary' }>;
+    const file = { name: '000000010000000000000003', action: 'delete' as const, rule: 'before-oldest-base' as const, reason: 'before 000000010000000000000004', storedBytes: 4_000_000, done: true };
+    const wal = { totals: { deleted: 3, bytesFreed: 12_000_000 }, targets: [{ target: 'local', keptFrom: { segment: '000000010000000000000004', base: 'cluster_20261122_010000' }, deleted: 3, bytesFreed: 12_000_000, kept: 9, files: [file] }] };
+    expect(render({ ...event, summary: { ...event.summary, wal } }).text).toMatch(/Archived WAL: +3 files \(12\.0 MB\) removed; kept from 000000010000000000000004 on/);
+    expect(render(event).text).not.toMatch(/Archived WAL/);
+  });
+
   const storage = SAMPLE_EVENTS['storage-report'] as StorageReportEvent;
   test('one backup takes, several take', () => {
     expect(render({ ...storage, tiers: [{ tier: 'daily', count: 1, bytes: 10 }], totalBytes: 10 }).text).toContain('1 backup takes 10 B');

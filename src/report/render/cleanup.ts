@@ -1,9 +1,18 @@
 import { formatBytes } from '../../format';
 import type { CleanupSummaryEvent } from '../events';
+import type { WalCleanupSummary } from '../../pitr/archive/apply-retention';
 import { at, humanTimes, sidecarName, subjectLine } from './common';
 import { capRows, facts, plural, type Block, type ReportDocument, type Section } from './document';
 
 const MAX_ROWS = 60;
+
+/** "12 files (190 MB) removed; kept from 000000010000000000000009 on" (per target when they differ). */
+function walLine(wal: WalCleanupSummary, dryRun: boolean): string {
+  const removed = `${plural(wal.totals.deleted, 'file')} (${formatBytes(wal.totals.bytesFreed)}) ${dryRun ? 'would be removed' : 'removed'}`;
+  const from = [...new Set(wal.targets.map((target) => (target.keptFrom ? `kept from ${target.keptFrom.segment} on` : `all kept: ${target.keptAllReason ?? 'nothing to remove'}`)))];
+  const where = from.length === 1 ? from[0] : wal.targets.map((target) => `${target.target}: ${target.keptFrom ? `kept from ${target.keptFrom.segment} on` : 'all kept'}`).join(', ');
+  return `${removed}; ${where}`;
+}
 
 export function cleanupSummary({ summary, sidecar }: CleanupSummaryEvent, prefix: string): ReportDocument {
   const { totals, dryRun, errors } = summary;
@@ -54,6 +63,7 @@ export function cleanupSummary({ summary, sidecar }: CleanupSummaryEvent, prefix
           { label: dryRun ? 'Would free' : 'Freed', value: formatBytes(totals.bytesFreed) },
           { label: 'Incomplete leftovers', value: `${totals.leftoversDeleted} ${dryRun ? 'would be removed' : 'removed'}` },
           { label: 'Restore-test records', value: `${totals.restoreTestsDeleted} ${dryRun ? 'would be removed' : 'removed'}` },
+          summary.wal !== undefined && { label: 'Archived WAL', value: walLine(summary.wal, dryRun) },
         ),
       ],
     },
