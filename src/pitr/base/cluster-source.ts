@@ -1,15 +1,14 @@
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import type { CompressionAlgorithm, DatabaseConfig } from '../../config';
-import { KeepsakeError, UsageError } from '../../errors';
+import { UsageError } from '../../errors';
 import { findBinaryFor, type PgBinary } from '../../postgres/binaries';
 import { connect, libpqEnv, serverVersion, withClient } from '../../postgres/connection';
 import { spawnChild, type ChildHandle } from '../../process/run-process';
 import type { FinalFacts, Source, SourceSnapshot } from '../../sources/source';
-import { parseLsn, segmentName, segnoOfLsn } from '../wal-names';
-import { parseBasebackupPositions } from './basebackup-log';
+import type { BasePositions } from './base-positions';
 import { refuseWithoutReplication } from './replication-access';
-import { checkStoredTar } from './stored-tar-check';
+import { checkStoredTar, type StoredTarCheck } from './stored-tar-check';
 
 /** The name of the whole cluster as a source: base backups are `base/YYYY/MM/DD/cluster_<ts>.tar.zst`. */
 export const CLUSTER_SOURCE_NAME = 'cluster';
@@ -21,7 +20,7 @@ export interface ClusterSourceSettings {
   compression: CompressionAlgorithm;
 }
 
-/** The arguments of pg_basebackup: one tar on stdout, no WAL in it (it comes from the archive), stderr in English for the positions. */
+/** The arguments of pg_basebackup: one tar on stdout (the server's backup_manifest inside), no WAL in it (it comes from the archive). */
 export function basebackupArgs(db: Pick<DatabaseConfig, 'host' | 'port' | 'user'>): string[] {
   return ['-D', '-', '-Ft', '-X', 'none', '--checkpoint=fast', '-v', '--no-password', '-h', db.host, '-p', String(db.port), '-U', db.user];
 }
@@ -55,13 +54,14 @@ async function snapshotCluster(settings: ClusterSourceSettings): Promise<SourceS
     // The same rule as pg_dump's: the server's major or newer (an older pg_basebackup refuses a newer server).
     const pgBasebackup = await findBinaryFor('pg_basebackup', server.major, settings.pgBinDir);
     const databases = await listDatabases(client);
-    let child: ChildHandle | undefined;
+    let check: StoredTarCheck | undefined;
     return {
       facts: { database: db.database, host: db.host, server: { version: server.version, major: server.major }, archiveFormat: 'tar' },
       readInventory: async () => ({ schemas: [], extensions: [], tables: [], sequences: [], databases }),
-      dump: (stdout: Writable | 'pipe') => (child = startBasebackup(pgBasebackup, db, stdout)),
-      checkStored: () => checkStoredTar(settings.compression),
-      finalFacts: () => clusterFacts(client, pgBasebackup, child!.stderrTail()),
+      dump: (stdout: Writable | 'pipe') => startBasebackup(pgBasebackup, db, stdout),
+      // Not optional here: the stored tar is where the WAL positions are read from.
+      checkStored: () => (check = checkStoredTar(settings.compression)),
+      finalFacts: () => clusterFacts(client, pgBasebackup, check!.positions()),
       release: () => client.end().catch(() => undefined),
     };
   } catch (error) {
@@ -70,7 +70,7 @@ async function snapshotCluster(settings: ClusterSourceSettings): Promise<SourceS
   }
 }
 
-/** pg_basebackup writing the tar to `stdout`; the password only in its environment, its messages in English. */
+/** pg_basebackup writing the tar to `stdout`; the password only in its environment, its messages in English (for the logs and reports). */
 function startBasebackup(pgBasebackup: PgBinary, db: DatabaseConfig, stdout: Writable | 'pipe'): ChildHandle {
   return spawnChild(pgBasebackup.path, basebackupArgs(db), { env: { ...libpqEnv(db), LC_ALL: 'C' }, stdout, stderrTailBytes: 16_384 });
 }
@@ -80,20 +80,19 @@ async function listDatabases(client: pg.Client): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-/** The manifest's `physical`: where the backup starts and ends in the WAL, and which cluster it is of. */
-async function clusterFacts(client: pg.Client, pgBasebackup: PgBinary, stderr: string): Promise<FinalFacts> {
-  const positions = parseBasebackupPositions(stderr);
-  if (!positions) throw new KeepsakeError(`pg_basebackup ${pgBasebackup.version} did not print its write-ahead log start and end points; without them the backup cannot be replayed: ${stderr.trim().slice(-500)}`);
+/** The manifest's `physical`: where the backup starts and ends in the WAL (from its tar), and which cluster it is of. */
+async function clusterFacts(client: pg.Client, pgBasebackup: PgBinary, positions: BasePositions): Promise<FinalFacts> {
   const { rows } = await client.query<{ system_identifier: string; segment_bytes: string }>(
     "SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment_bytes",
   );
-  const segmentBytes = Number(rows[0]!.segment_bytes);
   return {
     physical: {
-      ...positions,
-      startSegment: segmentName(positions.timeline, segnoOfLsn(parseLsn(positions.startLsn), segmentBytes), segmentBytes),
+      timeline: positions.timeline,
+      startLsn: positions.startLsn,
+      stopLsn: positions.stopLsn,
+      startSegment: positions.startSegment,
       systemIdentifier: rows[0]!.system_identifier,
-      segmentBytes,
+      segmentBytes: Number(rows[0]!.segment_bytes),
       pgBasebackup: { version: pgBasebackup.version, major: pgBasebackup.major },
     },
   };

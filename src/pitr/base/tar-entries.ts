@@ -1,5 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
-
 const BLOCK = 512;
 
 /** A base backup's tar must hold these, or it cannot be recovered (backup_label) nor checked (backup_manifest). */
@@ -12,9 +10,16 @@ export const REQUIRED_BASE_FILES = ['backup_label', 'backup_manifest'] as const;
  */
 export class TarEntryNames {
   readonly names: string[] = [];
+  /** The contents of the entries asked for (the end of each, up to its limit). */
+  readonly captured = new Map<string, Buffer>();
   private header = Buffer.alloc(0);
-  /** Data bytes (padding included) still to skip before the next header. */
-  private skip = 0;
+  /** Data bytes still to pass, then padding, before the next header. */
+  private data = 0;
+  private padding = 0;
+  private capturing: { name: string; limit: number } | undefined;
+
+  /** `capture`: entries whose contents to keep, each with how many of its last bytes. */
+  constructor(private readonly capture: Record<string, number> = {}) {}
   private ended = false;
   /** Why the stream is not a tar, once that is known. */
   problem: string | undefined;
@@ -22,9 +27,16 @@ export class TarEntryNames {
   push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length && !this.ended && !this.problem) {
-      if (this.skip > 0) {
-        const taken = Math.min(this.skip, chunk.length - offset);
-        this.skip -= taken;
+      if (this.data > 0) {
+        const taken = Math.min(this.data, chunk.length - offset);
+        if (this.capturing) this.keep(chunk.subarray(offset, offset + taken));
+        this.data -= taken;
+        offset += taken;
+        continue;
+      }
+      if (this.padding > 0) {
+        const taken = Math.min(this.padding, chunk.length - offset);
+        this.padding -= taken;
         offset += taken;
         continue;
       }
@@ -54,8 +66,19 @@ export class TarEntryNames {
     const size = entrySize(header.subarray(124, 136));
     const prefix = text(header.subarray(345, 500));
     const name = text(header.subarray(0, 100));
-    this.names.push(prefix ? `${prefix}/${name}` : name);
-    this.skip = Math.ceil(size / BLOCK) * BLOCK;
+    const path = prefix ? `${prefix}/${name}` : name;
+    this.names.push(path);
+    this.data = size;
+    this.padding = Math.ceil(size / BLOCK) * BLOCK - size;
+    const limit = this.capture[path];
+    this.capturing = limit === undefined ? undefined : { name: path, limit };
+    if (this.capturing) this.captured.set(path, Buffer.alloc(0));
+  }
+
+  private keep(bytes: Buffer): void {
+    const { name, limit } = this.capturing!;
+    const kept = Buffer.concat([this.captured.get(name)!, bytes]);
+    this.captured.set(name, kept.length > limit ? kept.subarray(kept.length - limit) : kept);
   }
 }
 
@@ -87,16 +110,4 @@ export function missingFromBase(entries: TarEntryNames): string | undefined {
   if (!entries.complete) return 'the tar stream ends before its end-of-archive blocks: it was cut short';
   const missing = REQUIRED_BASE_FILES.filter((name) => !entries.names.includes(name));
   return missing.length ? `the tar holds no ${missing.join(' and no ')} (${entries.names.length} entries): it is not a complete base backup` : undefined;
-}
-
-/** A pass-through stream that reads the tar's entry names on the way. */
-export function tarNamesTap(): { tap: Transform; entries: TarEntryNames } {
-  const entries = new TarEntryNames();
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      entries.push(chunk);
-      callback(null, chunk);
-    },
-  });
-  return { tap, entries };
 }
