@@ -68,8 +68,11 @@ export async function updateState(stateDir: string, change: (state: DaemonState)
  * Backup tiers whose latest scheduled attempt did not succeed (failed, interrupted, or started and
  * never finished: a crash): retention deletes nothing in them.
  */
-export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly'> {
+export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly' | 'base'> {
   const unsuccessful = (job: JobState | undefined) =>
     job !== undefined && ((job.outcome !== undefined && job.outcome !== 'ok') || (job.lastStart !== undefined && (!job.lastEnd || job.lastStart > job.lastEnd)));
-  return new Set((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
+  const tiers = new Set<'daily' | 'weekly' | 'monthly' | 'base'>((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
+  // The base tier is filled by the base-backup job (PITR): while its last run failed, no base backup is deleted.
+  if (unsuccessful(state.jobs['base-backup'])) tiers.add('base');
+  return tiers;
 }
