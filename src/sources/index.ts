@@ -101,7 +101,7 @@ export function pickSources(config: SourcesDeps, names: string[], only?: string)
 
 /**
  * Whether a backup is of one of this sidecar's sources (another sidecar may share the bucket): a
- * configured database or the globals; with POSTGRES_DB=all, any source backed up from this host.
+ * configured database, the globals or the cluster's base backups; with POSTGRES_DB=all, any source backed up from this host.
  */
 export function ownBackup(config: Pick<Config, 'database' | 'sources'>): (manifest: Pick<Manifest, 'source' | 'database' | 'host'>) => boolean {
   const { databases, sqlitePaths } = config.sources;
@@ -110,6 +110,8 @@ export function ownBackup(config: Pick<Config, 'database' | 'sources'>): (manife
   if (databases === 'all') return (manifest) => ownFile(manifest) || (sourceOf(manifest).kind !== 'sqlite' && manifest.host === config.database.host);
   return (manifest) => {
     if (sourceOf(manifest).kind === 'sqlite') return ownFile(manifest);
+    // A base backup (PITR) is of the whole cluster this sidecar connects to.
+    if (sourceOf(manifest).kind === 'postgres-cluster') return manifest.host === config.database.host;
     const name = sourceName(manifest);
     return name === GLOBALS_NAME || databases.includes(name);
   };

@@ -92,6 +92,20 @@ describe('keepsake base-backup (PITR)', () => {
     expect(latest.code).toBe(66);
   });
 
+  it('the off-site job copies base backups like any backup, and the copy verifies', async () => {
+    const [base] = (await listed()).filter((row) => row.tier === 'base');
+    const coldDir = mkdtempSync(join(workspace.root, 'cold-'));
+    const offsiteEnv = { ...env, OFFSITE_TARGETS: 'cold', TARGET_COLD_KIND: 'local', TARGET_COLD_DIR: coldDir };
+    const copied = await runCli(['offsite'], offsiteEnv);
+    expect(copied.stderr).toBe('');
+    expect(copied.code).toBe(0);
+    const onLocal = (await allFiles(workspace.backupDir)).filter((key) => key.startsWith('base/'));
+    expect(onLocal).toHaveLength(2);
+    expect((await allFiles(coldDir)).filter((key) => key.startsWith('base/')).sort()).toEqual(onLocal.sort());
+    const verify = await runCli(['verify', `base/${base!.id}`, '--from', 'cold'], offsiteEnv);
+    expect(verify.code).toBe(0);
+  });
+
   it('a role without REPLICATION: a clear error that says what to change, nothing listed, a base-backup-failed report', async () => {
     const plain = mkdtempSync(join(workspace.root, 'state-'));
     const backups = mkdtempSync(join(workspace.root, 'backups-'));
