@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../src/backup/manifest';
 import type { DatabaseConfig } from '../../src/config';
+import { parseLsn } from '../../src/pitr/wal-names';
 import { databaseEnv, runCli } from '../support/cli';
 import { makeBinDir } from '../support/fake-bin';
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
@@ -75,7 +76,10 @@ describe('keepsake base-backup (PITR)', () => {
     execFileSync('bash', ['-c', `zstd -dc ${join(workspace.backupDir, manifest.key)} | tar -x -C ${dataDir}`]);
     expect(existsSync(join(dataDir, 'backup_label'))).toBe(true);
     expect(readFileSync(join(dataDir, 'backup_label'), 'utf8')).toContain(`START WAL LOCATION: ${physical.startLsn} (file ${physical.startSegment})`);
-    expect(existsSync(join(dataDir, 'backup_manifest'))).toBe(true);
+    // The recorded stop is where the server's WAL stood after the backup: at or after the exact end the tar's backup_manifest gives.
+    const ranges = (JSON.parse(readFileSync(join(dataDir, 'backup_manifest'), 'utf8')) as { 'WAL-Ranges': { Timeline: number; 'Start-LSN': string; 'End-LSN': string }[] })['WAL-Ranges'];
+    expect(ranges).toEqual([expect.objectContaining({ Timeline: 1, 'Start-LSN': physical.startLsn })]);
+    expect(parseLsn(physical.stopLsn)).toBeGreaterThanOrEqual(parseLsn(ranges[0]!['End-LSN']));
     // -n: the WAL is not in the base (-X none); replaying it is the PITR restore test's job.
     execFileSync(`/usr/lib/postgresql/${pg.major}/bin/pg_verifybackup`, ['-n', dataDir], { stdio: 'pipe' });
   });

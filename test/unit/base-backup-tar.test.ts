@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBasePositions } from '../../src/pitr/base/base-positions';
+import { parseBackupLabel } from '../../src/pitr/base/base-positions';
 import { TarEntryNames, missingFromBase } from '../../src/pitr/base/tar-entries';
 
 const LABEL = `START WAL LOCATION: 0/2000028 (file 000000010000000000000002)
@@ -21,22 +21,19 @@ const MANIFEST_TAIL = `{ "Path": "global/pg_control", "Size": 8192, "Last-Modifi
 "Manifest-Checksum": "0f00"}
 `;
 
-describe('a base backup\'s WAL positions, from its backup_label and backup_manifest', () => {
-  it('reads the start and its segment from backup_label, the end from the manifest\'s WAL range', () => {
-    expect(parseBasePositions(LABEL, MANIFEST_TAIL)).toEqual({ timeline: 1, startLsn: '0/2000028', startSegment: '000000010000000000000002', stopLsn: '0/2000100' });
+describe('where a base backup starts, from its backup_label', () => {
+  it('reads the start position, its segment and the timeline', () => {
+    expect(parseBackupLabel(LABEL)).toEqual({ timeline: 1, startLsn: '0/2000028', startSegment: '000000010000000000000002' });
   });
 
-  it('takes the last range when the backup spans timelines (a standby promoted meanwhile), and high positions', () => {
+  it('reads high positions and later timelines', () => {
     const label = LABEL.replace('0/2000028 (file 000000010000000000000002)', '1A/FF000028 (file 000000020000001A000000FF)').replace('START TIMELINE: 1', 'START TIMELINE: 2');
-    const ranges = `"WAL-Ranges": [\n{ "Timeline": 2, "Start-LSN": "1A/FF000028", "End-LSN": "1B/0" },\n{ "Timeline": 3, "Start-LSN": "1B/0", "End-LSN": "1B/1000A8" }\n],`;
-    expect(parseBasePositions(label, ranges)).toEqual({ timeline: 2, startLsn: '1A/FF000028', startSegment: '000000020000001A000000FF', stopLsn: '1B/1000A8' });
+    expect(parseBackupLabel(label)).toEqual({ timeline: 2, startLsn: '1A/FF000028', startSegment: '000000020000001A000000FF' });
   });
 
-  it('says which file lacks what', () => {
-    expect(parseBasePositions(undefined, MANIFEST_TAIL)).toBe('the tar holds no backup_label');
-    expect(parseBasePositions(LABEL, undefined)).toBe('the tar holds no backup_manifest');
-    expect(parseBasePositions('LABEL: x\n', MANIFEST_TAIL)).toMatch(/^backup_label does not say where the backup starts/);
-    expect(parseBasePositions(LABEL, '"Files": []')).toBe('backup_manifest has no WAL-Ranges: it does not say where the backup ends');
+  it('says what a label lacks', () => {
+    expect(parseBackupLabel('LABEL: x\n')).toMatch(/^backup_label does not say where the backup starts/);
+    expect(parseBackupLabel(LABEL.replace('START TIMELINE: 1', ''))).toMatch(/^backup_label does not say where the backup starts/);
   });
 });
 
@@ -62,6 +59,7 @@ describe('reading a tar\'s entries as it streams', () => {
     // Only the end of a long entry is kept.
     expect(entries.captured.get('backup_manifest')!.toString()).toBe(MANIFEST_TAIL.slice(-100));
     expect(entries.captured.has('big')).toBe(false);
+    expect([...entries.completed]).toEqual(['backup_label', 'backup_manifest']);
     expect(missingFromBase(entries)).toBeUndefined();
   });
 

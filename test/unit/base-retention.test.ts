@@ -1,5 +1,4 @@
-import type { RetentionPolicy } from '../../src/config';
-import { planBackups } from '../../src/retention/plan';
+import { planBackups, type RetentionPolicy } from '../../src/retention/plan';
 import { failedBackupTiers } from '../../src/state/daemon-state';
 
 const DAY = 86_400_000;

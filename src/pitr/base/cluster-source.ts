@@ -6,7 +6,7 @@ import { findBinaryFor, type PgBinary } from '../../postgres/binaries';
 import { connect, libpqEnv, serverVersion, withClient } from '../../postgres/connection';
 import { spawnChild, type ChildHandle } from '../../process/run-process';
 import type { FinalFacts, Source, SourceSnapshot } from '../../sources/source';
-import type { BasePositions } from './base-positions';
+import type { BackupLabel } from './base-positions';
 import { refuseWithoutReplication } from './replication-access';
 import { checkStoredTar, type StoredTarCheck } from './stored-tar-check';
 
@@ -59,9 +59,9 @@ async function snapshotCluster(settings: ClusterSourceSettings): Promise<SourceS
       facts: { database: db.database, host: db.host, server: { version: server.version, major: server.major }, archiveFormat: 'tar' },
       readInventory: async () => ({ schemas: [], extensions: [], tables: [], sequences: [], databases }),
       dump: (stdout: Writable | 'pipe') => startBasebackup(pgBasebackup, db, stdout),
-      // Not optional here: the stored tar is where the WAL positions are read from.
+      // Not optional here: the stored tar's backup_label is where the start position is read from.
       checkStored: () => (check = checkStoredTar(settings.compression)),
-      finalFacts: () => clusterFacts(client, pgBasebackup, check!.positions()),
+      finalFacts: () => clusterFacts(client, pgBasebackup, check!.label()),
       release: () => client.end().catch(() => undefined),
     };
   } catch (error) {
@@ -80,17 +80,24 @@ async function listDatabases(client: pg.Client): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-/** The manifest's `physical`: where the backup starts and ends in the WAL (from its tar), and which cluster it is of. */
-async function clusterFacts(client: pg.Client, pgBasebackup: PgBinary, positions: BasePositions): Promise<FinalFacts> {
-  const { rows } = await client.query<{ system_identifier: string; segment_bytes: string }>(
-    "SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier, (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment_bytes",
+/**
+ * The manifest's `physical`: where the backup starts (its backup_label), where the server's WAL
+ * stood once pg_basebackup had finished (at or just after the backup's end: the server ends a
+ * base backup with a segment switch; the exact end is in the tar's backup_manifest), and which
+ * cluster it is of.
+ */
+async function clusterFacts(client: pg.Client, pgBasebackup: PgBinary, label: BackupLabel): Promise<FinalFacts> {
+  const { rows } = await client.query<{ system_identifier: string; segment_bytes: string; stop_lsn: string }>(
+    `SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+            (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment_bytes,
+            (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text AS stop_lsn`,
   );
   return {
     physical: {
-      timeline: positions.timeline,
-      startLsn: positions.startLsn,
-      stopLsn: positions.stopLsn,
-      startSegment: positions.startSegment,
+      timeline: label.timeline,
+      startLsn: label.startLsn,
+      stopLsn: rows[0]!.stop_lsn.toUpperCase(),
+      startSegment: label.startSegment,
       systemIdentifier: rows[0]!.system_identifier,
       segmentBytes: Number(rows[0]!.segment_bytes),
       pgBasebackup: { version: pgBasebackup.version, major: pgBasebackup.major },

@@ -12,6 +12,8 @@ export class TarEntryNames {
   readonly names: string[] = [];
   /** The contents of the entries asked for (the end of each, up to its limit). */
   readonly captured = new Map<string, Buffer>();
+  /** The entries asked for whose contents have been read to their end. */
+  readonly completed = new Set<string>();
   private header = Buffer.alloc(0);
   /** Data bytes still to pass, then padding, before the next header. */
   private data = 0;
@@ -32,6 +34,7 @@ export class TarEntryNames {
         if (this.capturing) this.keep(chunk.subarray(offset, offset + taken));
         this.data -= taken;
         offset += taken;
+        if (this.data === 0) this.finishCapture();
         continue;
       }
       if (this.padding > 0) {
@@ -73,6 +76,12 @@ export class TarEntryNames {
     const limit = this.capture[path];
     this.capturing = limit === undefined ? undefined : { name: path, limit };
     if (this.capturing) this.captured.set(path, Buffer.alloc(0));
+    if (size === 0) this.finishCapture();
+  }
+
+  private finishCapture(): void {
+    if (this.capturing) this.completed.add(this.capturing.name);
+    this.capturing = undefined;
   }
 
   private keep(bytes: Buffer): void {
