@@ -5,6 +5,8 @@ import { at, between, nextRunText, oneLine, ratio, sidecarName, subjectLine } fr
 import { facts, type ReportDocument, type Section } from './document';
 import { checksFor, describeFailure } from './hints';
 
+const BASE_GENERAL_CHECKS = ['run `keepsake base-backup` by hand to watch it fail with the full output', '`keepsake config` prints the configuration keepsake sees, with secrets redacted'];
+
 type Succeeded = Extract<BaseBackupEvent, { kind: 'base-backup-succeeded' }>;
 type Failed = Extract<BaseBackupEvent, { kind: 'base-backup-failed' }>;
 
@@ -77,7 +79,7 @@ export function baseBackupFailed(event: Failed, prefix: string): ReportDocument 
     },
   ];
   if (failure.stderr) sections.push({ title: `${failure.command}'s error output (stderr)`, blocks: [{ type: 'code', lines: failure.stderr.split('\n') }] });
-  sections.push({ title: 'What to check', blocks: [{ type: 'list', items: checksFor(event.error) }] });
+  sections.push({ title: 'What to check', blocks: [{ type: 'list', items: checksFor(event.error, BASE_GENERAL_CHECKS) }] });
   return {
     subject: subjectLine(prefix, 'FAILED', `base backup ${where}: ${failure.what}`),
     sidecar: where,
