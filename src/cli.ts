@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerBackup } from './cli/backup';
+import { registerBaseBackup } from './cli/base-backup';
 import { registerConfig } from './cli/config';
 import { createContext, type CommandContext } from './cli/context';
 import { stackWithCauses } from './cli/terminal-log';
@@ -34,7 +35,7 @@ export function buildProgram(context: CommandContext): Command {
       context.command = action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
       context.verbose = Boolean(program.opts().verbose);
     });
-  for (const register of [registerBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerOffsite, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
+  for (const register of [registerBackup, registerBaseBackup, registerList, registerVerify, registerRestore, registerRestoreTest, registerCleanup, registerOffsite, registerHealth, registerStatus, registerOutbox, registerNotify, registerReport, registerDaemon, registerConfig]) {
     register(program, context);
   }
   return program;

@@ -100,6 +100,7 @@ export function sourceOf(manifest: Pick<Manifest, 'source' | 'database'>): Sourc
 
 /** A PostgreSQL backup's server and dump tool; a backup without them (a SQLite file) is refused with what to do instead. */
 export function postgresFacts(manifest: Pick<Manifest, 'id' | 'server' | 'pgDump'>): { server: NonNullable<Manifest['server']>; pgDump: NonNullable<Manifest['pgDump']> } {
+  if (manifest.server && !manifest.pgDump) throw new UsageError(`${manifest.id} is a base backup (PITR), not a dump: restore it to a point in time with \`keepsake restore --at TIME\``);
   if (!manifest.server || !manifest.pgDump) throw new UsageError(`${manifest.id} is not a PostgreSQL backup (a SQLite file): restore it with \`keepsake restore ${manifest.id} --db <name>\` (README "SQLite databases")`);
   return { server: manifest.server, pgDump: manifest.pgDump };
 }

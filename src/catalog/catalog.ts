@@ -154,8 +154,9 @@ export function selectBackup(catalog: Catalog, selector: string, options: { data
     throw new NotFoundError('There are no backups yet; run `keepsake backup` first');
   }
   if (selector === 'latest') {
-    // "latest" means the newest real backup of this source (`database`: a database's name, or globals): not a safety copy a restore made.
-    const newest = backups.find((entry) => entry.manifest.tier !== 'pre-restore' && (!options.database || sourceName(entry.manifest) === options.database));
+    // "latest" means the newest real backup of this source (`database`: a database's name, or globals): not a safety copy a
+    // restore made, nor a base backup (those are restored to a time: restore --at).
+    const newest = backups.find((entry) => entry.manifest.tier !== 'pre-restore' && entry.manifest.tier !== 'base' && (!options.database || sourceName(entry.manifest) === options.database));
     if (!newest) throw new NotFoundError(`There are no backups of ${options.database ?? 'this database'} yet (pre-restore safety copies aside); run \`keepsake backup\` first`);
     return newest;
   }

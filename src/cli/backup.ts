@@ -12,7 +12,8 @@ import { formatBytes, formatDuration } from '../format';
 import { interruptOnSignals } from './signals';
 import { withJobLock } from './job-lock';
 
-const MANUAL_TIERS = TIERS.filter((tier) => tier !== 'pre-restore');
+// Base backups are physical (keepsake base-backup): a dump filed under base would pass for one.
+const MANUAL_TIERS = TIERS.filter((tier) => tier !== 'pre-restore' && tier !== 'base');
 
 export function registerBackup(program: Command, context: CommandContext): void {
   program

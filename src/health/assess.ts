@@ -39,7 +39,7 @@ export interface HealthFacts {
 const age = (now: number, iso: string) => now - Date.parse(iso);
 
 /** The daemon has been running (or first ran) for less than `ms`: a missing result is not overdue yet. */
-function stillNew(facts: HealthFacts, ms: number): boolean {
+export function stillNew(facts: Pick<HealthFacts, 'now' | 'state'>, ms: number): boolean {
   const since = facts.state.firstStartedAt ?? facts.state.startedAt;
   return since !== undefined && age(facts.now, since) < ms;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BASE_FRESHNESS_CHECK, BASE_SIZE_CHECK } from '../pitr/base/health';
 import type { Config } from '../config';
 import { listOutbox } from '../state/outbox';
 import type { RestoreTestResult } from '../restore/restore-test';
@@ -84,6 +85,15 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
       const [kind, tier, source] = check.name.split(':');
       if (kind === 'freshness' && tier && check.measured !== undefined) g.set({ tier, source: source ?? defaultSourceName(config) }, check.measured / 1000);
     }
+  });
+  // PITR: the base tier's checks of the last health run (src/pitr/base/health.ts).
+  gauge('keepsake_base_backup_age_seconds', 'Age of the newest base backup (PITR), at the last health run', [], (g, s) => {
+    const check = s.health?.checks.find((c) => c.name === BASE_FRESHNESS_CHECK);
+    if (check?.measured !== undefined) g.set(check.measured / 1000);
+  });
+  gauge('keepsake_base_backup_size_bytes', 'Stored size of the newest base backup (PITR), at the last health run', [], (g, s) => {
+    const check = s.health?.checks.find((c) => c.name === BASE_SIZE_CHECK);
+    if (check?.measured !== undefined) g.set(check.measured);
   });
   gauge('keepsake_storage_up', 'Whether the last health probe could write, read and delete on the target', ['target'], (g, s) => {
     for (const check of s.health?.checks ?? []) if (check.name.startsWith('storage:')) g.set({ target: check.name.slice(8) }, check.status === 'ok' ? 1 : 0);

@@ -12,7 +12,8 @@ import type { RestoreTestResult } from '../restore/restore-test';
 import { readLatestRestoreTest } from '../state/restore-test-latest';
 import { readState } from '../state/daemon-state';
 import { daemonLiveness } from '../state/daemon-lock';
-import { assess, freshnessChecks, sizeChecks, type HealthFacts } from './assess';
+import { assess, freshnessChecks, sizeChecks, stillNew, type HealthFacts } from './assess';
+import { BASE_SIZE_CHECK, baseBackupChecks } from '../pitr/base/health';
 import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PROBE_TIMEOUT_MS } from './probes';
 import { gatherOffsiteFacts, offsiteChecks } from './offsite';
 import { gatherWalHealth } from '../pitr/archive/wal-health';
@@ -149,11 +150,12 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
   const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false, daemon };
   let verdicts: HealthCheckResult[] = perSourceVerdicts(facts, sourcesJudged(config, listed.backups));
+  if (config.pitr.enabled) verdicts.push(...baseBackupChecks({ now: facts.now, backups: listed.backups, maxAgeMs: config.pitr.maxBaseAgeMs, daemonIsNew: stillNew(facts, config.pitr.maxBaseAgeMs) }));
   const primaries = primaryStorages(deps.storages).length;
   if (listed.errors.length === primaries && primaries) {
     // Nothing could be listed: "no backup" would be a guess, so say what is actually known.
     const unknown = new Set([...freshnessChecks(facts), ...sizeChecks(facts)].map((check) => check.name));
-    verdicts = verdicts.filter((check) => !unknown.has(check.name) && !check.name.startsWith('freshness:'));
+    verdicts = verdicts.filter((check) => !unknown.has(check.name) && !check.name.startsWith('freshness:') && check.name !== BASE_SIZE_CHECK);
     verdicts.unshift(fail('freshness', `cannot list any backups (${listed.errors.join('; ')}); fix the storage first`));
   }
   // A fact that could not be read replaces its verdict: say what failed, never guess "fine".

@@ -27,6 +27,8 @@ export interface Inventory {
   /** The globals (src/sources/globals/): the roles and tablespaces they create. */
   roles?: string[];
   tablespaces?: string[];
+  /** A base backup (src/pitr/base/): the cluster's databases when it was taken. */
+  databases?: string[];
 }
 
 const KIND: Record<string, RelationKind> = { r: 'table', p: 'partitioned', m: 'matview' };

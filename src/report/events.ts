@@ -19,6 +19,7 @@ export type ReportEvent =
   | HealthEvent
   | StorageReportEvent
   | OffsiteEvent
+  | BaseBackupEvent
   | TestEvent;
 
 export type ReportEventKind = ReportEvent['kind'];
@@ -164,6 +165,11 @@ export interface OffsiteEvent {
   targets: OffsiteResult[];
 }
 
+/** A base backup (PITR, src/pitr/base/): its manifest, or why it failed and the last good one. */
+export type BaseBackupEvent =
+  | { kind: 'base-backup-succeeded'; sidecar?: Sidecar; manifest: Manifest; nextRun?: string | null }
+  | { kind: 'base-backup-failed'; sidecar?: Sidecar; host: string; startedAt: string; durationMs: number; error: string; nextRun?: string | null; lastGood?: LastGoodBackup | null };
+
 /** `keepsake notify test`: proves the mail path end to end. */
 export interface TestEvent {
   kind: 'test';
@@ -182,6 +188,8 @@ export const REPORT_EVENT_KINDS = [
   'storage-report',
   'offsite-succeeded',
   'offsite-failed',
+  'base-backup-succeeded',
+  'base-backup-failed',
   'test',
 ] as const satisfies readonly ReportEventKind[];
 

@@ -1,4 +1,5 @@
 import { statfs } from 'node:fs/promises';
+import { refuseBaseBackup } from '../pitr/base/not-a-dump';
 import { join } from 'node:path';
 import { preferredCopy, readCatalog, selectBackup, type CatalogEntry } from '../catalog/catalog';
 import type { DatabaseConfig } from '../config';
@@ -62,6 +63,7 @@ export interface RestoreRequest {
 
 export async function planRestore(deps: Deps, request: RestoreRequest): Promise<RestorePlan> {
   const entry = selectBackup(await readCatalog(storagesFrom(deps.storages, request.from)), request.selector, { database: request.db ?? deps.config.database.database });
+  refuseBaseBackup(entry.manifest, 'restore');
   if (request.tables?.length) refuseUnknownTables(entry, request.tables);
   const state = await inspectTarget(request.target);
   if (request.tables?.length && state.exists) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { refuseBaseBackup } from '../pitr/base/not-a-dump';
 import { backupId, restoreTestKey } from '../backup/keys';
 import type { BackupContents } from '../backup/contents';
 import type { Deps } from '../deps';
@@ -61,6 +62,7 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
 
   const entry = selectBackup(await readCatalog(storagesFrom(storages, request.from)), request.selector, { database: request.db ?? defaultSourceName(config) });
   const { manifest } = entry;
+  refuseBaseBackup(manifest, 'restore-test');
   const source = sourceFor(config, sourceOf(manifest), manifest.database);
   const storage = preferredCopy(entry);
   const result: RestoreTestResult = {

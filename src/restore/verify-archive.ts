@@ -11,6 +11,7 @@ import type { EncryptionConfig } from '../config';
 import { missingDecryptionKey } from '../encryption/keys-check';
 import { FeedWhileOpen, readArchive, readStoredBytes } from './read-archive';
 import { verifySqliteCopy } from './verify-sqlite';
+import { verifyTarCopy } from '../pitr/base/verify-tar';
 
 export interface CopyVerification {
   target: string;
@@ -52,6 +53,7 @@ export async function verifyCopy(entry: CatalogEntry, storage: Storage, options:
       return { target: storage.name, location: storage.location(manifest.key), ok: checks.every((c) => c.ok), checks, durationMs: Date.now() - started };
     }
     if (manifest.archiveFormat === 'plain') return await verifyPlainCopy(entry, storage, encryption, started);
+    if (manifest.archiveFormat === 'tar') return await verifyTarCopy(entry, storage, encryption, started);
     if (manifest.archiveFormat === 'sqlite') return await verifySqliteCopy(entry, storage, { encryption, workDir: options.workDir }, started);
     const pgRestore = await findBinaryFor('pg_restore', postgresFacts(manifest).pgDump.major, pgBinDir);
     const listing = spawnChild(pgRestore.path, ['--list'], { stdin: 'pipe', stdout: 'pipe' });

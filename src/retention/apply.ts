@@ -10,6 +10,7 @@ import { planBackupsPerTarget } from './plan-targets';
 import { planRetention, type BackupDecision, type LeftoverDecision, type RecordDecision } from './plan';
 import { sqliteStem } from '../config/sqlite-paths';
 import { applyWalRetention, type WalCleanupSummary } from '../pitr/archive/apply-retention';
+import { CLUSTER_SOURCE_NAME } from '../pitr/base/cluster-source';
 
 export interface CleanupRequest {
   /** Plan and report, delete nothing. */
@@ -56,8 +57,6 @@ export interface CleanupSummary {
 }
 
 const PARALLEL_DELETES = 8;
-/** The source name of base backups (docs/architecture.md "Point-in-time recovery": `base/.../cluster_<ts>.tar.zst`). */
-const BASE_BACKUP_SOURCE = 'cluster';
 
 /**
  * The retention job: read what exists on every target, plan, and delete what the plan says.
@@ -75,7 +74,7 @@ export function retentionSources(config: Pick<Config, 'database'> & Partial<Pick
   const files = (config.sources?.sqlitePaths ?? []).map(sqliteStem);
   if (databases === 'all') return { names: 'all', host: config.database.host, files };
   // Base backups (PITR) are of the cluster: kept even after PITR was turned off, so that they age out, and their WAL with them.
-  return { names: config.sources ? [...databases, GLOBALS_NAME, BASE_BACKUP_SOURCE, ...files] : databases };
+  return { names: config.sources ? [...databases, GLOBALS_NAME, CLUSTER_SOURCE_NAME, ...files] : databases };
 }
 
 export async function runCleanup({ config, storages, log }: Deps<Pick<Config, 'retention' | 'database'> & Partial<Pick<Config, 'targets' | 'sources'>>>, request: CleanupRequest = {}): Promise<CleanupSummary> {

@@ -128,11 +128,11 @@ async function readRecords(found: { object: StoredObject; storages: Storage[] }[
   return { restoreTests, failed, passed };
 }
 
-/** Files named after one of these sources: `<name>_<YYYYMMDD>_<HHMMSS>.dump|.sql|.sqlite...` (ids use the file-safe name); any source's when unnamed. */
+/** Files named after one of these sources: `<name>_<YYYYMMDD>_<HHMMSS>.dump|.sql|.sqlite|.tar...` (ids use the file-safe name); any source's when unnamed. */
 function ownedBy(key: string, names: readonly string[] | undefined): boolean {
   const file = key.split('/').pop()!;
   const pattern = names ? names.map((name) => safeName(name).replace(/[.]/g, '\\.')).join('|') : '.+';
-  return new RegExp(`^(${pattern})_\\d{8}_\\d{6}\\.(dump|sql|sqlite)`).test(file);
+  return new RegExp(`^(${pattern})_\\d{8}_\\d{6}\\.(dump|sql|sqlite|tar)`).test(file);
 }
 
 function parseRecord(body: Buffer): RecordBody | undefined {

@@ -4,6 +4,7 @@ import { JOBS } from '../config';
 import type { Deps } from '../deps';
 import { InterruptedError, coerceError } from '../errors';
 import { catchUpJobs } from './catch-up';
+import { baseBackupNeededAtStart } from '../pitr/base/at-start';
 import type { JobRunner } from '../jobs/job';
 import { idleReason } from '../jobs/registry';
 import { acquireLock } from '../state/job-lock';
@@ -172,11 +173,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job, reason: idleReason(job, deps.storages, deps.config) }, 'job is off');
 
   if (config.schedule.backupOnStart) queue.enqueue('daily', 'BACKUP_ON_START');
+  // PITR without a base backup: one now (WAL streamed before the first cannot be replayed), queued before the health run at start.
+  const baseAtStart = baseBackupNeededAtStart(deps).then((why) => why && queue.enqueue('base-backup', why));
   // A health run right after start (behind any catch-up backups, so it judges their results)
   // gives /healthz and --quick a verdict at once and tells the operator whether the setup works.
   const healthAtStart = () => {
     if (!crons.has('health')) return;
-    queue.runAlongsideWhenIdle('health');
+    void baseAtStart.then(() => queue.runAlongsideWhenIdle('health'));
   };
   if (config.schedule.catchUp) {
     // In the background: listing a large bucket must not delay start-up or signal handling.

@@ -6,6 +6,7 @@ import { GLOBALS_NAME, globalsSource } from './globals/globals-source';
 import { postgresSource } from './postgres/postgres-source';
 import { sqliteSource, type SqliteSource } from './sqlite/sqlite-source';
 import { sqliteStem } from '../config/sqlite-paths';
+import { clusterSource } from '../pitr/base/cluster-source';
 import type { Source, SourceRef } from './source';
 
 export type { Source, SourceKind, SourceRef } from './source';
@@ -54,8 +55,17 @@ export function sourceNamed(config: SourcesDeps, name: string): Source {
  * configured too; a SQLite file no longer configured is the path the manifest recorded).
  */
 export function sourceFor(config: SourcesDeps, ref: SourceRef, recordedPath?: string): Source {
+  if (ref.kind === 'postgres-cluster') return baseBackupSource(config);
   if (ref.kind === 'sqlite') return sqliteAt(config, sqlitePathNamed(config, ref.name) ?? recordedPath ?? ref.name);
   return sourceNamed(config, ref.kind === 'postgres-globals' ? GLOBALS_NAME : ref.name);
+}
+
+/**
+ * The whole cluster, for base backups (PITR): the base-backup job's source only, never one of a
+ * run's sources (sourceNames), so daily, weekly and monthly runs never pick it up.
+ */
+export function baseBackupSource(config: SourcesDeps): Source {
+  return clusterSource({ db: config.database, pgBinDir: config.pgBinDir, compression: config.compression.algorithm });
 }
 
 /** The SQLite file a backup is of, to write it back: the configured path of its stem, else the path recorded at backup time. */
@@ -91,7 +101,7 @@ export function pickSources(config: SourcesDeps, names: string[], only?: string)
 
 /**
  * Whether a backup is of one of this sidecar's sources (another sidecar may share the bucket): a
- * configured database or the globals; with POSTGRES_DB=all, any source backed up from this host.
+ * configured database, the globals or the cluster's base backups; with POSTGRES_DB=all, any source backed up from this host.
  */
 export function ownBackup(config: Pick<Config, 'database' | 'sources'>): (manifest: Pick<Manifest, 'source' | 'database' | 'host'>) => boolean {
   const { databases, sqlitePaths } = config.sources;
@@ -100,6 +110,8 @@ export function ownBackup(config: Pick<Config, 'database' | 'sources'>): (manife
   if (databases === 'all') return (manifest) => ownFile(manifest) || (sourceOf(manifest).kind !== 'sqlite' && manifest.host === config.database.host);
   return (manifest) => {
     if (sourceOf(manifest).kind === 'sqlite') return ownFile(manifest);
+    // A base backup (PITR) is of the whole cluster this sidecar connects to.
+    if (sourceOf(manifest).kind === 'postgres-cluster') return manifest.host === config.database.host;
     const name = sourceName(manifest);
     return name === GLOBALS_NAME || databases.includes(name);
   };

@@ -72,7 +72,8 @@ export async function updateState(stateDir: string, change: (state: DaemonState)
 export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly' | 'base'> {
   const unsuccessful = (job: JobState | undefined) =>
     job !== undefined && ((job.outcome !== undefined && job.outcome !== 'ok') || (job.lastStart !== undefined && (!job.lastEnd || job.lastStart > job.lastEnd)));
-  const failed = new Set<'daily' | 'weekly' | 'monthly' | 'base'>((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
-  if (unsuccessful(state.jobs['base-backup'])) failed.add('base');
-  return failed;
+  const tiers = new Set<'daily' | 'weekly' | 'monthly' | 'base'>((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
+  // The base tier is filled by the base-backup job (PITR): while its last run failed, no base backup is deleted.
+  if (unsuccessful(state.jobs['base-backup'])) tiers.add('base');
+  return tiers;
 }

@@ -14,7 +14,7 @@ export async function makeBinDir(wrappers: Record<string, string>): Promise<stri
   const realDir = dirname(newest.path);
   const dir = await mkdtemp(join(tmpdir(), 'keepsake-bin-'));
   await chmod(dir, 0o755); // throwaway clusters run these as the postgres user
-  for (const tool of ['pg_dump', 'pg_restore', 'psql', 'initdb', 'postgres']) {
+  for (const tool of ['pg_dump', 'pg_restore', 'psql', 'initdb', 'postgres', 'pg_basebackup']) {
     const script = wrappers[tool];
     if (!script) {
       await symlink(join(realDir, tool), join(dir, tool));

@@ -132,6 +132,14 @@ describe('runCleanup (retention job) against recording storages', () => {
     expect(local.objects.has(kept) && local.objects.has('notes/old.dump')).toBe(true);
   });
 
+  it('counts a base backup cut short (a .tar without its manifest) as a leftover of this sidecar', async () => {
+    const local = new MemoryStorage('local');
+    await local.put('base/2026/05/20/cluster_20260520_010000.tar.zst', Buffer.alloc(7), new Date(NOW - 12 * DAY));
+    const sources = { databases: ['app'], excludeDatabases: [], globals: true, sqlitePaths: [] };
+    const summary = await runCleanup({ config: { retention, database, sources }, storages: [local], log: silentLogger }, { now: NOW });
+    expect(summary.leftovers.map((l) => [l.key, l.kind, l.action])).toEqual([['base/2026/05/20/cluster_20260520_010000.tar.zst', 'no-manifest', 'delete']]);
+  });
+
   it('reads restore-test records: the newest good backup is protected, old records are deleted on every target', async () => {
     const [local, s3] = [new MemoryStorage('local'), new MemoryStorage('s3')];
     const keys: string[] = [];

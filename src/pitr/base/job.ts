@@ -1,7 +1,41 @@
-import { UsageError } from '../../errors';
-import type { JobRunner } from '../../jobs/job';
+import { runBackup } from '../../backup/run-backup';
+import type { Manifest } from '../../backup/manifest';
+import { readCatalog } from '../../catalog/catalog';
+import { InterruptedError, coerceError } from '../../errors';
+import type { LastGoodBackup } from '../../report/events';
+import { baseBackupSource } from '../../sources';
+import { report, type JobDeps, type JobRunner } from '../../jobs/job';
 
-/** The base-backup job (PITR=on). Filled in by the base-backup work; until then it says so plainly. */
-export const baseBackupJob: JobRunner = async () => {
-  throw new UsageError('Base backups are not built yet');
+/** The newest base backup before this attempt, for a failure report; undefined when the catalog is unreadable. */
+async function lastGoodBase(deps: JobDeps): Promise<LastGoodBackup | null | undefined> {
+  try {
+    const { backups } = await readCatalog(deps.storages, { tier: 'base' });
+    const newest = backups[0];
+    return newest ? { tier: newest.manifest.tier, id: newest.manifest.id, startedAt: newest.manifest.startedAt, targets: newest.copies.map((copy) => copy.storage.name) } : null;
+  } catch (error) {
+    deps.log.warn({ err: coerceError(error) }, 'could not read the last base backup for the report');
+    return undefined;
+  }
+}
+
+/** One base backup (tier base, source `cluster`) and its report; an interrupt is not reported. */
+export async function baseBackupAndReport(deps: JobDeps, options: { signal?: AbortSignal; onProgress?: (progress: { storedBytes: number }) => void } = {}): Promise<Manifest> {
+  const started = new Date();
+  try {
+    const manifest = await runBackup(deps, { tier: 'base', source: baseBackupSource(deps.config), signal: options.signal, onProgress: options.onProgress });
+    await report(deps, { kind: 'base-backup-succeeded', manifest, nextRun: deps.nextRun });
+    return manifest;
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) {
+      const durationMs = Date.now() - started.getTime();
+      await report(deps, { kind: 'base-backup-failed', host: deps.config.database.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood: await lastGoodBase(deps) });
+    }
+    throw error;
+  }
+}
+
+/** The base-backup job (PITR=on; SCHEDULE_BASE_BACKUP, and once at daemon start when there is none). */
+export const baseBackupJob: JobRunner = async (deps, signal) => {
+  const manifest = await baseBackupAndReport(deps, { signal });
+  return { summary: `base backup ${manifest.id}: ${manifest.storedBytes} bytes stored`, storedBytes: manifest.storedBytes, backupId: manifest.id };
 };

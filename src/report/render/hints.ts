@@ -53,6 +53,14 @@ export function describeFailure(error: string): FailureText {
 
 const HINTS: { pattern: RegExp; checks: string[] }[] = [
   {
+    // Base backups and WAL streaming (PITR) use a replication connection: its own pg_hba line, role attribute and senders.
+    pattern: /pg_hba\.conf entry for replication connection|must be superuser or replication role|permission denied to start WAL sender|exceeds max_wal_senders/i,
+    checks: [
+      'the server needs a replication line for this role in pg_hba.conf, e.g. `host replication <user> <sidecar network> scram-sha-256`, then `SELECT pg_reload_conf()` (a line for `all` databases does not cover replication)',
+      'the role needs REPLICATION (`ALTER ROLE <user> REPLICATION;`) and the server `max_wal_senders` > 0 (README "Point-in-time recovery")',
+    ],
+  },
+  {
     pattern: /server version mismatch|aborting because of server version|unsupported (server )?version/i,
     checks: [
       "pg_dump must be of the server's major version or newer: install postgresql-client-<server major> in the image",

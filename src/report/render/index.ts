@@ -2,6 +2,7 @@ import { KEEPSAKE_VERSION } from '../../version';
 import type { ReportEvent } from '../events';
 import { backupFailed, backupSucceeded } from './backup';
 import { backupRun } from './backup-run';
+import { baseBackupFailed, baseBackupSucceeded } from './base-backup';
 import { cleanupSummary } from './cleanup';
 import { at } from './common';
 import type { ReportDocument } from './document';
@@ -62,6 +63,10 @@ function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocum
     case 'offsite-succeeded':
     case 'offsite-failed':
       return offsiteReport(event, prefix);
+    case 'base-backup-succeeded':
+      return baseBackupSucceeded(event, prefix);
+    case 'base-backup-failed':
+      return baseBackupFailed(event, prefix);
     case 'test':
       return testReport(event, prefix, now);
   }

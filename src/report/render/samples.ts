@@ -1,6 +1,7 @@
 import type { Manifest } from '../../backup/manifest';
 import type { RestoreTestResult } from '../../restore/restore-test';
 import type { CleanupSummary } from '../../retention/apply';
+import { baseBackupSamples } from './base-backup-samples';
 import type { HealthCheckResult, ReportEvent, ReportEventKind, Sidecar } from '../events';
 
 /**
@@ -284,6 +285,7 @@ export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
       },
     ],
   },
+  ...baseBackupSamples(SAMPLE_SIDECAR),
   test: { kind: 'test', sidecar: SAMPLE_SIDECAR },
 };
 
