@@ -14,6 +14,7 @@ import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
 import { updateState, type DaemonState } from '../state/daemon-state';
 import { JobQueue } from './queue';
+import { startWalStreaming } from '../pitr/receive';
 
 export interface DaemonDeps extends Deps {
   runners: Record<JobName, JobRunner>;
@@ -171,6 +172,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');
   for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job, reason: idleReason(job, deps.storages, deps.config) }, 'job is off');
 
+  // PITR: pg_receivewal and the shipper run for the daemon's whole life, beside the queue.
+  const walStreaming = config.pitr.enabled ? await startWalStreaming(deps) : undefined;
+
   if (config.schedule.backupOnStart) queue.enqueue('daily', 'BACKUP_ON_START');
   // A health run right after start (behind any catch-up backups, so it judges their results)
   // gives /healthz and --quick a verdict at once and tells the operator whether the setup works.
@@ -203,7 +207,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       clearInterval(heartbeat);
       clearInterval(outboxTimer);
       clearInterval(lockWatch);
-      await queue.stop(reason);
+      await Promise.all([queue.stop(reason), walStreaming?.stop(config.schedule.shutdownGraceMs)]);
       await healthServer?.close();
       if (!lostLock) await saveState((state) => (state.stoppedAt = new Date().toISOString()));
       await stateChain;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AlertSpell } from '../health/alerts';
 import { writeFileAtomic } from './files';
 import { statePaths } from './paths';
 
@@ -26,6 +27,15 @@ export interface WalStatus {
   spool: { files: number; bytes: number; oldest?: string };
   /** Why shipping fails, when it does (a target is down). */
   shipError?: string;
+  /** Since when shipping has failed without a success in between. */
+  shipFailingSince?: string;
+  /**
+   * When the archive last held everything pg_receivewal had written (no completed file waiting,
+   * the partial archived as it is): on an idle server nothing new is shipped, yet nothing lags.
+   */
+  caughtUpAt?: string;
+  /** The wal-streaming report spell (health alerts' rules), kept across daemon restarts. */
+  alert?: AlertSpell & { troubleSince?: string };
   updatedAt: string;
 }
 

@@ -1,0 +1,136 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import type { DatabaseConfig } from '../../config';
+import { coerceError } from '../../errors';
+import type { Logger } from '../../log';
+import { chooseBinaryFor, findPgBinaries, type PgBinary } from '../../postgres/binaries';
+import { libpqEnv, serverVersion, withClient } from '../../postgres/connection';
+import { describeExit, spawnChild, type ChildHandle } from '../../process/run-process';
+import type { WalStatusKeeper } from './status-keeper';
+
+export interface ReceiverOptions {
+  database: DatabaseConfig;
+  slot: string;
+  spoolDir: string;
+  pgBinDir?: string;
+  log: Logger;
+  status: WalStatusKeeper;
+  /** First restart delay, doubled up to maxBackoffMs; back to the first after streamingResetMs of streaming. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  streamingResetMs?: number;
+}
+
+export interface Receiver {
+  /** The pg_receivewal streaming now, if any (tests kill it to prove the restart). */
+  current(): ChildHandle | undefined;
+  /** SIGTERM to pg_receivewal (it flushes what it received), no restart; resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** pg_receivewal -v says this once it streams. */
+const STREAMING = /starting log streaming at/;
+
+/**
+ * Keeps `pg_receivewal` streaming from the replication slot into the spool: creates the slot when
+ * missing, restarts the child whenever it exits (server gone, connection cut, killed) after a
+ * backoff, and tells the status file whether it streams and, when not, why. The password reaches
+ * the child through its environment only.
+ */
+export function startReceiver(options: ReceiverOptions): Receiver {
+  const { log, status } = options;
+  const firstBackoff = options.backoffMs ?? 1_000;
+  const maxBackoff = options.maxBackoffMs ?? 60_000;
+  const resetAfter = options.streamingResetMs ?? 60_000;
+  const env = { ...libpqEnv(options.database), PGAPPNAME: 'keepsake-wal' };
+  let stopping = false;
+  let child: ChildHandle | undefined;
+  let wake: (() => void) | undefined;
+  let binary: PgBinary | undefined;
+
+  const markDown = (reason: string) =>
+    status.update((s) => {
+      if (s.receiver.state !== 'down') s.receiver.since = new Date().toISOString();
+      s.receiver.state = 'down';
+      s.receiver.lastError = reason;
+    });
+
+  async function runOnce(): Promise<{ streamedMs: number }> {
+    binary ??= await receivewalFor(options.database, options.pgBinDir);
+    await prepareSpool(options.spoolDir);
+    await spawnChild(binary.path, ['--create-slot', '--if-not-exists', '--slot', options.slot], { env, stdout: 'ignore' }).succeeded();
+    if (stopping) return { streamedMs: 0 };
+    let streamingAt: number | undefined;
+    const handle = spawnChild(binary.path, ['-D', options.spoolDir, '--slot', options.slot, '--no-loop', '--status-interval', '10', '-v'], { env, stdout: 'ignore', stopSignal: 'SIGTERM' });
+    child = handle;
+    handle.child.stderr?.on('data', (chunk: Buffer) => {
+      if (streamingAt !== undefined || !STREAMING.test(chunk.toString('utf8'))) return;
+      streamingAt = Date.now();
+      log.info({ slot: options.slot, spoolDir: options.spoolDir }, 'WAL streaming');
+      status.update((s) => {
+        s.receiver = { state: 'streaming', since: new Date(streamingAt!).toISOString(), restarts: s.receiver.restarts };
+      });
+    });
+    const result = await handle.finished;
+    child = undefined;
+    if (!stopping) markDown(`pg_receivewal ${describeExit(result)}${lastWords(result.stderrTail)}`);
+    return { streamedMs: streamingAt === undefined ? 0 : Date.now() - streamingAt };
+  }
+
+  const loop = (async () => {
+    let backoff = firstBackoff;
+    while (!stopping) {
+      let streamedMs = 0;
+      try {
+        ({ streamedMs } = await runOnce());
+      } catch (error) {
+        if (!stopping) markDown(coerceError(error).message);
+      }
+      if (stopping) break;
+      if (streamedMs >= resetAfter) backoff = firstBackoff;
+      log.warn({ slot: options.slot, error: status.status.receiver.lastError, retryInMs: backoff }, 'WAL streaming stopped; restarting pg_receivewal');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, backoff);
+        wake = () => (clearTimeout(timer), resolve());
+      });
+      wake = undefined;
+      backoff = Math.min(backoff * 2, maxBackoff);
+      if (!stopping) status.update((s) => (s.receiver.restarts += 1));
+    }
+    status.update((s) => {
+      s.receiver = { state: 'stopped', since: new Date().toISOString(), restarts: s.receiver.restarts };
+    });
+  })();
+
+  return {
+    current: () => child,
+    async stop() {
+      stopping = true;
+      wake?.();
+      child?.kill('SIGTERM');
+      await loop;
+    },
+  };
+}
+
+/** The pg_receivewal of the server's major when installed, else the newest that is newer. */
+async function receivewalFor(database: DatabaseConfig, pgBinDir?: string): Promise<PgBinary> {
+  const { major } = await withClient(database, serverVersion);
+  const installed = await findPgBinaries('pg_receivewal', { pgBinDir });
+  return installed.find((binary) => binary.major === major) ?? chooseBinaryFor('pg_receivewal', installed, major);
+}
+
+/** The spool is keepsake's alone: WAL holds every row written, so only its owner may read it. */
+export async function prepareSpool(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+/** The end of pg_receivewal's stderr as a reason: its last lines, without the progress chatter. */
+function lastWords(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/finished segment|switched to timeline|starting log streaming/.test(line));
+  const tail = lines.slice(-3).join('; ');
+  return tail ? `: ${tail}` : '';
+}
