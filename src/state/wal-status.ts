@@ -50,3 +50,20 @@ export async function readWalStatus(stateDir: string): Promise<WalStatus | undef
 export async function writeWalStatus(stateDir: string, status: WalStatus): Promise<void> {
   await writeFileAtomic(statePaths.walStatus(stateDir), `${JSON.stringify(status, null, 2)}\n`);
 }
+
+/** A status not rewritten for this long comes from a receiver that is gone (the daemon stopped or hangs). */
+export const WAL_STATUS_STALE_MS = 30_000;
+
+/**
+ * When the archive last held all the WAL the receiver had: the newest of the last segment shipped,
+ * the last partial shipped and the last moment nothing waited. The age of this is the WAL lag.
+ */
+export function archiveCurrentAt(status: WalStatus): string | undefined {
+  const times = [status.lastShipped?.at, status.partial?.shippedAt, status.caughtUpAt].filter((time): time is string => Boolean(time));
+  return times.sort().pop();
+}
+
+/** pg_receivewal streams, as a status written recently says. */
+export function receiverUp(status: WalStatus, now: Date): boolean {
+  return status.receiver.state === 'streaming' && now.getTime() - Date.parse(status.updatedAt) < WAL_STATUS_STALE_MS;
+}
