@@ -49,9 +49,10 @@ export async function startWalStreaming(deps: Deps, options: WalStreamingOptions
     keeper,
     outages,
     async stop(graceMs) {
+      const deadline = Date.now() + graceMs;
       await outages.stop();
       await receiver.stop();
-      await shipper.stop(graceMs);
+      await shipper.stop(Math.max(1_000, deadline - Date.now()));
       await keeper.close();
     },
   };

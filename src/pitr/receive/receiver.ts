@@ -27,6 +27,9 @@ export interface Receiver {
   stop(): Promise<void>;
 }
 
+/** How long stop() waits for pg_receivewal to flush and exit (or a connection attempt to give up). */
+const STOP_WAIT_MS = 10_000;
+
 /** pg_receivewal -v says this once it streams. */
 const STREAMING = /starting log streaming at/;
 
@@ -57,7 +60,8 @@ export function startReceiver(options: ReceiverOptions): Receiver {
   async function runOnce(): Promise<{ streamedMs: number }> {
     binary ??= await receivewalFor(options.database, options.pgBinDir);
     await prepareSpool(options.spoolDir);
-    await spawnChild(binary.path, ['--create-slot', '--if-not-exists', '--slot', options.slot], { env, stdout: 'ignore' }).succeeded();
+    child = spawnChild(binary.path, ['--create-slot', '--if-not-exists', '--slot', options.slot], { env, stdout: 'ignore' });
+    await child.succeeded().finally(() => (child = undefined));
     if (stopping) return { streamedMs: 0 };
     let streamingAt: number | undefined;
     const handle = spawnChild(binary.path, ['-D', options.spoolDir, '--slot', options.slot, '--no-loop', '--status-interval', '10', '-v'], { env, stdout: 'ignore', stopSignal: 'SIGTERM' });
@@ -107,7 +111,14 @@ export function startReceiver(options: ReceiverOptions): Receiver {
       stopping = true;
       wake?.();
       child?.kill('SIGTERM');
-      await loop;
+      // A connection attempt to a server that does not answer can take minutes: the daemon does not wait for it.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([loop.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_WAIT_MS)))]);
+      clearTimeout(timer);
+      if (gaveUp) {
+        child?.kill('SIGKILL');
+        status.update((s) => (s.receiver = { state: 'stopped', since: new Date().toISOString(), restarts: s.receiver.restarts }));
+      }
     },
   };
 }

@@ -147,14 +147,14 @@ export function startShipper(options: ShipperOptions): Shipper {
 
   return {
     async stop(graceMs) {
-      const deadline = Date.now() + graceMs;
       stopping = true;
       watcher?.close();
       wake?.();
-      await loop;
+      // The pass under way, then one more that ships what is complete and the partial as it is: within the grace.
+      const finish = loop.then(() => pass(true)).catch((error) => log.error({ err: coerceError(error) }, 'cannot read the WAL spool'));
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
-      const outcome = await Promise.race([pass(true).catch((error) => log.error({ err: coerceError(error) }, 'cannot read the WAL spool')), timedOut]);
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+      const outcome = await Promise.race([finish, timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') log.warn({ spool: status.status.spool }, 'shutdown grace over: the WAL left in the spool ships at the next start');
     },
