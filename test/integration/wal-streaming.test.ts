@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
@@ -70,7 +70,7 @@ describe('WAL streaming (PITR=on): pg_receivewal into the spool, shipped to loca
       HEALTH_ALERT_REPEAT: '1h',
     });
     storages = createStorages(config);
-    streaming = await startWalStreaming({ config, storages, log: silentLogger }, { pollMs: 200, outageGraceMs: 1_500, outageCheckMs: 250, receiverBackoffMs: 200, shipBackoffMs: 200 });
+    streaming = await startWalStreaming({ config, storages, log: silentLogger }, { pollMs: 200, outageGraceMs: 1_500, outageCheckMs: 250, receiverBackoffMs: 200, receiverStableMs: 500, shipBackoffMs: 200 });
     await waitFor('pg_receivewal streaming', async () => (await readWalStatus(config.stateDir))?.receiver.state === 'streaming');
   });
   afterAll(async () => {
@@ -102,7 +102,7 @@ describe('WAL streaming (PITR=on): pg_receivewal into the spool, shipped to loca
     const started = Date.now();
     await waitFor(`${current}.partial archived`, holdsEverywhere(`${current}.partial`), 5_000);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect((await readWalStatus(config.stateDir))?.partial?.name).toBe(`${current}.partial`);
+    await waitFor('the status names the partial', async () => (await readWalStatus(config.stateDir))?.partial?.name === `${current}.partial`);
 
     expect(await writeAndSwitch(10)).toBe(current);
     await waitFor(`${current} archived`, holdsEverywhere(current));
@@ -112,10 +112,14 @@ describe('WAL streaming (PITR=on): pg_receivewal into the spool, shipped to loca
     });
   });
 
-  it('restarts pg_receivewal when it is killed: nothing is lost, and a restart in seconds is not reported', async () => {
+  it('restarts pg_receivewal when it is killed, even while it was preallocating a segment: nothing is lost, and a restart in seconds is not reported', async () => {
     const before = (await readWalStatus(config.stateDir))!.receiver.restarts;
     await writeAndSwitch();
     streaming.receiver.current()!.killGroup('SIGKILL');
+    // Killed while filling a new segment file with zeros, it leaves the file short; pg_receivewal then refuses to start.
+    while (streaming.keeper.status.receiver.state !== 'down') await new Promise((resolve) => setTimeout(resolve, 5));
+    const partial = (await spoolFiles()).find((name) => name.endsWith('.partial'))!;
+    await truncate(join(config.pitr.spoolDir, partial), 5 * 1024 * 1024);
     const written = await writeAndSwitch();
     await waitFor('restarted and streaming', async () => {
       const status = await readWalStatus(config.stateDir);

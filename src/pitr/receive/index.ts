@@ -12,6 +12,7 @@ export interface WalStreamingOptions {
   outageGraceMs?: number;
   outageCheckMs?: number;
   receiverBackoffMs?: number;
+  receiverStableMs?: number;
   shipBackoffMs?: number;
 }
 
@@ -31,7 +32,7 @@ export async function startWalStreaming(deps: Deps, options: WalStreamingOptions
   const { config, log } = deps;
   await prepareSpool(config.pitr.spoolDir);
   const keeper = await WalStatusKeeper.open(config.stateDir, log);
-  const receiver = startReceiver({ database: config.database, slot: config.pitr.slot, spoolDir: config.pitr.spoolDir, pgBinDir: config.pgBinDir, log, status: keeper, backoffMs: options.receiverBackoffMs });
+  const receiver = startReceiver({ database: config.database, slot: config.pitr.slot, spoolDir: config.pitr.spoolDir, pgBinDir: config.pgBinDir, log, status: keeper, backoffMs: options.receiverBackoffMs, stableStreamingMs: options.receiverStableMs });
   const shipper = startShipper({
     storages: primaryStorages(deps.storages),
     archive: { compression: config.compression, encryption: config.encryption },

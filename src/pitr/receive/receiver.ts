@@ -1,10 +1,12 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DatabaseConfig } from '../../config';
 import { coerceError } from '../../errors';
 import type { Logger } from '../../log';
 import { chooseBinaryFor, findPgBinaries, type PgBinary } from '../../postgres/binaries';
 import { libpqEnv, serverVersion, withClient } from '../../postgres/connection';
 import { describeExit, spawnChild, type ChildHandle } from '../../process/run-process';
+import { DEFAULT_SEGMENT_BYTES, parseWalName } from '../wal-names';
 import type { WalStatusKeeper } from './status-keeper';
 
 export interface ReceiverOptions {
@@ -18,6 +20,8 @@ export interface ReceiverOptions {
   backoffMs?: number;
   maxBackoffMs?: number;
   streamingResetMs?: number;
+  /** Streaming shorter than this before it fails again does not end an outage (it is still news). */
+  stableStreamingMs?: number;
 }
 
 export interface Receiver {
@@ -44,27 +48,32 @@ export function startReceiver(options: ReceiverOptions): Receiver {
   const firstBackoff = options.backoffMs ?? 1_000;
   const maxBackoff = options.maxBackoffMs ?? 60_000;
   const resetAfter = options.streamingResetMs ?? 60_000;
+  const stableMs = options.stableStreamingMs ?? 10_000;
   const env = { ...libpqEnv(options.database), PGAPPNAME: 'keepsake-wal' };
   let stopping = false;
   let child: ChildHandle | undefined;
   let wake: (() => void) | undefined;
-  let binary: PgBinary | undefined;
+  let binary: (PgBinary & { segmentBytes: number }) | undefined;
 
-  const markDown = (reason: string) =>
+  // When it last streamed for good: a child that fails right after it starts does not end an outage.
+  let downSince = status.status.receiver.since;
+  const markDown = (reason: string, streamedMs: number) =>
     status.update((s) => {
-      if (s.receiver.state !== 'down') s.receiver.since = new Date().toISOString();
-      s.receiver.state = 'down';
-      s.receiver.lastError = reason;
+      if (streamedMs >= stableMs) downSince = new Date().toISOString();
+      s.receiver = { state: 'down', since: downSince, lastError: reason, restarts: s.receiver.restarts };
     });
 
   async function runOnce(): Promise<{ streamedMs: number }> {
-    binary ??= await receivewalFor(options.database, options.pgBinDir);
+    const server = (binary ??= await receivewalFor(options.database, options.pgBinDir));
     await prepareSpool(options.spoolDir);
-    child = spawnChild(binary.path, ['--create-slot', '--if-not-exists', '--slot', options.slot], { env, stdout: 'ignore' });
+    for (const cut of await dropCutPreallocations(options.spoolDir, server.segmentBytes)) {
+      log.warn({ file: cut.name, bytes: cut.bytes }, 'removed a WAL file pg_receivewal was still preallocating when it was stopped (it holds no WAL; the slot kept the server\'s copy)');
+    }
+    child = spawnChild(server.path, ['--create-slot', '--if-not-exists', '--slot', options.slot], { env, stdout: 'ignore' });
     await child.succeeded().finally(() => (child = undefined));
     if (stopping) return { streamedMs: 0 };
     let streamingAt: number | undefined;
-    const handle = spawnChild(binary.path, ['-D', options.spoolDir, '--slot', options.slot, '--no-loop', '--status-interval', '10', '-v'], { env, stdout: 'ignore', stopSignal: 'SIGTERM' });
+    const handle = spawnChild(server.path, ['-D', options.spoolDir, '--slot', options.slot, '--no-loop', '--status-interval', '10', '-v'], { env, stdout: 'ignore', stopSignal: 'SIGTERM' });
     child = handle;
     handle.child.stderr?.on('data', (chunk: Buffer) => {
       if (streamingAt !== undefined || !STREAMING.test(chunk.toString('utf8'))) return;
@@ -76,8 +85,9 @@ export function startReceiver(options: ReceiverOptions): Receiver {
     });
     const result = await handle.finished;
     child = undefined;
-    if (!stopping) markDown(`pg_receivewal ${describeExit(result)}${lastWords(result.stderrTail)}`);
-    return { streamedMs: streamingAt === undefined ? 0 : Date.now() - streamingAt };
+    const streamedMs = streamingAt === undefined ? 0 : Date.now() - streamingAt;
+    if (!stopping) markDown(`pg_receivewal ${describeExit(result)}${lastWords(result.stderrTail)}`, streamedMs);
+    return { streamedMs };
   }
 
   const loop = (async () => {
@@ -87,7 +97,7 @@ export function startReceiver(options: ReceiverOptions): Receiver {
       try {
         ({ streamedMs } = await runOnce());
       } catch (error) {
-        if (!stopping) markDown(coerceError(error).message);
+        if (!stopping) markDown(coerceError(error).message, 0);
       }
       if (stopping) break;
       if (streamedMs >= resetAfter) backoff = firstBackoff;
@@ -123,11 +133,31 @@ export function startReceiver(options: ReceiverOptions): Receiver {
   };
 }
 
-/** The pg_receivewal of the server's major when installed, else the newest that is newer. */
-async function receivewalFor(database: DatabaseConfig, pgBinDir?: string): Promise<PgBinary> {
-  const { major } = await withClient(database, serverVersion);
+/** The pg_receivewal of the server's major when installed, else the newest that is newer; and the server's WAL segment size. */
+async function receivewalFor(database: DatabaseConfig, pgBinDir?: string): Promise<PgBinary & { segmentBytes: number }> {
+  const { major, segmentBytes } = await withClient(database, async (client) => {
+    const { rows } = await client.query<{ bytes: string }>("SELECT setting AS bytes FROM pg_settings WHERE name = 'wal_segment_size'");
+    return { major: (await serverVersion(client)).major, segmentBytes: Number(rows[0]?.bytes ?? DEFAULT_SEGMENT_BYTES) };
+  });
   const installed = await findPgBinaries('pg_receivewal', { pgBinDir });
-  return installed.find((binary) => binary.major === major) ?? chooseBinaryFor('pg_receivewal', installed, major);
+  return { ...(installed.find((binary) => binary.major === major) ?? chooseBinaryFor('pg_receivewal', installed, major)), segmentBytes };
+}
+
+/**
+ * pg_receivewal fills a new segment file with zeros to its full size before it writes any WAL
+ * into it, and refuses to start next to one cut short there (killed mid-way). Such a file holds
+ * no WAL: it goes, and pg_receivewal starts that segment again from the server, whose slot kept it.
+ */
+async function dropCutPreallocations(dir: string, segmentBytes: number): Promise<{ name: string; bytes: number }[]> {
+  const dropped: { name: string; bytes: number }[] = [];
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.partial') || !parseWalName(name, segmentBytes)) continue;
+    const { size } = await stat(join(dir, name));
+    if (size === 0 || size === segmentBytes) continue;
+    await rm(join(dir, name), { force: true });
+    dropped.push({ name, bytes: size });
+  }
+  return dropped;
 }
 
 /** The spool is keepsake's alone: WAL holds every row written, so only its owner may read it. */
