@@ -8,7 +8,7 @@ import { startWalStreaming, type WalStreaming } from '../../src/pitr/receive';
 import { listWalArchive } from '../../src/pitr/wal-archive';
 import { walManifestKey } from '../../src/pitr/wal-names';
 import { listOutbox } from '../../src/state/outbox';
-import { readWalStatus } from '../../src/state/wal-status';
+import { archiveCurrentAt, readWalStatus } from '../../src/state/wal-status';
 import { createStorages, type Storage } from '../../src/storage';
 import { databaseEnv } from '../support/cli';
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
@@ -137,6 +137,8 @@ describe('WAL streaming (PITR=on): pg_receivewal into the spool, shipped to loca
     await waitFor('wal-streaming-failed filed', async () => (await filed()).includes('wal-streaming-failed'));
     const down = await readWalStatus(config.stateDir);
     expect(down?.receiver).toMatchObject({ state: 'down', lastError: expect.stringMatching(/pg_receivewal|connect/) });
+    // The WAL lag keeps growing while nothing streams: the archive is not "caught up" with a receiver that is down.
+    expect(Date.now() - Date.parse(archiveCurrentAt(down!)!)).toBeGreaterThanOrEqual(1_000);
     await pg.resume!();
     const after = await writeAndSwitch();
     await waitFor(`${after} archived after the server came back`, holdsEverywhere(after), 30_000);

@@ -114,7 +114,8 @@ export function startShipper(options: ShipperOptions): Shipper {
       status.update((s) => {
         s.shipError = undefined;
         s.shipFailingSince = undefined;
-        if (!partial || sameAsShipped(partial)) s.caughtUpAt = new Date().toISOString();
+        // Caught up with a receiver that streams: one that is down may have WAL the archive lacks.
+        if (s.receiver.state === 'streaming' && (!partial || sameAsShipped(partial))) s.caughtUpAt = new Date().toISOString();
       });
     } catch (error) {
       const message = coerceError(error).message;
