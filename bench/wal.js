@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `npm run bench:wal`: can PITR's WAL shipping keep up with a busy server? One throwaway PostgreSQL
- * (wal_level=replica), a write load of about BENCH_WAL_MB of WAL (INSERT ... SELECT of ~0.6 KB
+ * (wal_level=replica), a write load of about BENCH_WAL_MB of WAL (INSERT ... SELECT of 0.6 KB
  * hex-text rows into an indexed table: WAL that zstd shrinks ~2x, like real data), BENCH_RUNS
  * interleaved rounds of:
  *
@@ -26,7 +26,6 @@ const { startPostgres, startS3Server } = require('./lib/servers');
 exitCleanlyOnSignals();
 
 const WAL_MB = Number(process.env.BENCH_WAL_MB || 1024);
-const ROW_BYTES = 640;
 const SETTINGS = { wal_level: 'replica', max_wal_senders: '10', max_replication_slots: '10', full_page_writes: 'on', wal_keep_size: '0', max_wal_size: '4GB', synchronous_commit: 'on' };
 const cpuSeconds = (usage) => (usage.user + usage.system) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
