@@ -17,6 +17,9 @@ import { makeWorkspace } from '../support/workspace';
 
 jest.setTimeout(120_000);
 
+/** Seconds instead of minutes: polls, backoffs and the outage grace. */
+const OPTIONS = { pollMs: 200, outageGraceMs: 1_500, outageCheckMs: 250, receiverBackoffMs: 200, receiverStableMs: 500, shipBackoffMs: 200 };
+
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -70,7 +73,7 @@ describe('WAL streaming (PITR=on): pg_receivewal into the spool, shipped to loca
       HEALTH_ALERT_REPEAT: '1h',
     });
     storages = createStorages(config);
-    streaming = await startWalStreaming({ config, storages, log: silentLogger }, { pollMs: 200, outageGraceMs: 1_500, outageCheckMs: 250, receiverBackoffMs: 200, receiverStableMs: 500, shipBackoffMs: 200 });
+    streaming = await startWalStreaming({ config, storages, log: silentLogger }, OPTIONS);
     await waitFor('pg_receivewal streaming', async () => (await readWalStatus(config.stateDir))?.receiver.state === 'streaming');
   });
   afterAll(async () => {
@@ -112,20 +115,31 @@ describe('WAL streaming (PITR=on): pg_receivewal into the spool, shipped to loca
     });
   });
 
-  it('restarts pg_receivewal when it is killed, even while it was preallocating a segment: nothing is lost, and a restart in seconds is not reported', async () => {
+  it('restarts pg_receivewal when it is killed: nothing is lost, and a restart in seconds is not reported', async () => {
     const before = (await readWalStatus(config.stateDir))!.receiver.restarts;
     await writeAndSwitch();
     streaming.receiver.current()!.killGroup('SIGKILL');
-    // Killed while filling a new segment file with zeros, it leaves the file short; pg_receivewal then refuses to start.
-    while (streaming.keeper.status.receiver.state !== 'down') await new Promise((resolve) => setTimeout(resolve, 5));
-    const partial = (await spoolFiles()).find((name) => name.endsWith('.partial'))!;
-    await truncate(join(config.pitr.spoolDir, partial), 5 * 1024 * 1024);
     const written = await writeAndSwitch();
     await waitFor('restarted and streaming', async () => {
       const status = await readWalStatus(config.stateDir);
       return status?.receiver.state === 'streaming' && status.receiver.restarts > before;
     });
     await waitFor(`${written} archived after the restart`, holdsEverywhere(written));
+    await expectNoGap();
+    expect(await filed()).toEqual([]);
+  });
+
+  it('starts again beside a segment file pg_receivewal was cut off preallocating, which it would refuse', async () => {
+    await sql("INSERT INTO events (at, note) VALUES (now(), 'opens the next segment')");
+    await waitFor('the segment being written in the spool', async () => (await spoolFiles()).some((name) => name.endsWith('.partial')));
+    await streaming.stop(5_000);
+    // Killed while filling a new segment file to its full size, pg_receivewal leaves it short and then refuses to start.
+    const partial = (await spoolFiles()).find((name) => name.endsWith('.partial'))!;
+    await truncate(join(config.pitr.spoolDir, partial), 5 * 1024 * 1024);
+    streaming = await startWalStreaming({ config, storages, log: silentLogger }, OPTIONS);
+    const written = await writeAndSwitch();
+    await waitFor(`${written} archived after the start`, holdsEverywhere(written));
+    expect((await readWalStatus(config.stateDir))?.receiver).toMatchObject({ state: 'streaming', restarts: 0 });
     await expectNoGap();
     expect(await filed()).toEqual([]);
   });
