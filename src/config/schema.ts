@@ -68,10 +68,10 @@ export const TARGET_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export const REPORT_EVENTS = [
   'backup-succeeded', 'backup-failed', 'restore-test-passed', 'restore-test-failed', 'cleanup-summary',
   'storage-report', 'health-alert', 'health-recovered', 'offsite-succeeded', 'offsite-failed', 'test',
-  'base-backup-succeeded', 'base-backup-failed',
+  'base-backup-succeeded', 'base-backup-failed', 'wal-streaming-failed', 'wal-streaming-recovered',
 ] as const;
 /** Events that say "all is well": NOTIFY_ON_SUCCESS=false silences these. */
-export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered', 'offsite-succeeded', 'base-backup-succeeded'] as const;
+export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered', 'offsite-succeeded', 'base-backup-succeeded', 'wal-streaming-recovered'] as const;
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 /** The tiers the daemon backs up on a schedule: those BACKUP_SCHEMA_ONLY_TIERS may name. */
 export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly'] as const;

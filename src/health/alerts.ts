@@ -4,7 +4,10 @@ import type { HealthReport } from './report';
  * The last health run as the daemon remembers it (STATE_DIR/health.json, state/health-memory.ts): what --quick, /healthz
  * and /metrics read, and what keeps alerts to transitions instead of one mail an hour.
  */
-export interface HealthMemory extends HealthReport {
+export interface HealthMemory extends HealthReport, AlertSpell {}
+
+/** What the alert rules remember about an unhealthy spell (health runs, and the WAL receiver's watch). */
+export interface AlertSpell {
   /** When the current unhealthy spell began; unset while healthy. */
   unhealthySince?: string;
   /** When the last alert (or reminder) about this spell was sent. */
@@ -13,7 +16,10 @@ export interface HealthMemory extends HealthReport {
   healthyRuns?: number;
 }
 
-export type AlertDecision = { send: 'alert' | 'reminder' | 'recovered' | undefined; memory: HealthMemory };
+/** A verdict the alert rules judge: a health run, or anything else that is ok, warn or fail at a time. */
+export type Verdict = Pick<HealthReport, 'status' | 'checkedAt'>;
+
+export type AlertDecision<R extends Verdict = HealthReport> = { send: 'alert' | 'reminder' | 'recovered' | undefined; memory: R & AlertSpell };
 
 /** Healthy runs in a row before a spell counts as over: a check that flaps does not mail every hour. */
 export const RECOVERY_RUNS = 2;
@@ -23,7 +29,7 @@ export const RECOVERY_RUNS = 2;
  * send no mail. One alert when the state turns unhealthy, a reminder every `repeatMs` while it
  * stays so, one recovery mail once it has been healthy for RECOVERY_RUNS runs in a row.
  */
-export function decideAlert(previous: HealthMemory | undefined, report: HealthReport, repeatMs: number): AlertDecision {
+export function decideAlert<R extends Verdict = HealthReport>(previous: (R & AlertSpell) | undefined, report: R, repeatMs: number): AlertDecision<R> {
   const now = report.checkedAt;
   const since = previous?.unhealthySince;
   const lastAlertAt = previous?.lastAlertAt ?? since;

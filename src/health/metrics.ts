@@ -9,6 +9,7 @@ import { readHealthMemory } from '../state/health-memory';
 import type { HealthMemory } from './alerts';
 import { SCHEDULED_TIERS } from './assess';
 import { defaultSourceName } from '../sources';
+import { archiveCurrentAt, readWalStatus, receiverUp, type WalStatus } from '../state/wal-status';
 
 const STATUS_VALUE = { ok: 0, warn: 1, fail: 2 } as const;
 const seconds = (iso: string) => Date.parse(iso) / 1000;
@@ -19,6 +20,7 @@ interface Snapshot {
   restoreTest?: RestoreTestResult;
   outbox: { count: number; oldestCreatedAt?: string };
   nextRuns: Record<string, string | null>;
+  wal?: WalStatus;
 }
 
 /**
@@ -131,6 +133,17 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
   gauge('keepsake_health_last_run_timestamp_seconds', 'When the last health run finished', [], (g, s) => {
     if (s.health) g.set(seconds(s.health.checkedAt));
   });
+  // PITR (STATE_DIR/wal-status.json, written by the daemon's WAL receiver and shipper).
+  gauge('keepsake_wal_lag_seconds', 'Age of the newest archived WAL: how much a point-in-time restore would lose now', [], (g, s) => {
+    const at = s.wal && archiveCurrentAt(s.wal);
+    if (at) g.set(Math.max(0, Date.now() / 1000 - seconds(at)));
+  });
+  gauge('keepsake_wal_last_shipped_segment_info', 'The newest WAL segment every primary target holds (value 1)', ['segment'], (g, s) => {
+    if (s.wal?.lastShipped) g.set({ segment: s.wal.lastShipped.name }, 1);
+  });
+  gauge('keepsake_wal_receiver_up', 'Whether pg_receivewal streams (1) or not (0)', [], (g, s) => {
+    if (s.wal) g.set(receiverUp(s.wal, new Date()) ? 1 : 0);
+  });
   gauge('keepsake_scheduler_heartbeat_timestamp_seconds', "The daemon's last heartbeat", [], (g, s) => {
     if (s.state.heartbeat) g.set(seconds(s.state.heartbeat));
   });
@@ -139,14 +152,15 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
     contentType: registry.contentType,
     /** Reads the files once per scrape, then lets every metric collect from that snapshot. */
     async render(): Promise<string> {
-      const [state, health, restoreTest, items] = await Promise.all([
+      const [state, health, restoreTest, items, wal] = await Promise.all([
         readState(config.stateDir).catch((): DaemonState => ({ jobs: {} })),
         readHealthMemory(config.stateDir),
         readLatestRestoreTest(config.stateDir),
         listOutbox(config.stateDir).catch(() => []),
+        config.pitr.enabled ? readWalStatus(config.stateDir) : undefined,
       ]);
       const oldest = items.map((item) => item.createdAt).sort()[0];
-      snapshot = { state, health, restoreTest, outbox: { count: items.length, oldestCreatedAt: oldest }, nextRuns: nextRuns() };
+      snapshot = { state, health, restoreTest, outbox: { count: items.length, oldestCreatedAt: oldest }, nextRuns: nextRuns(), wal };
       return registry.metrics();
     },
   };

@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { UnavailableError } from '../errors';
 import { runCapture } from '../process/run-process';
 
-export type PgTool = 'pg_dump' | 'pg_dumpall' | 'pg_restore' | 'initdb' | 'postgres' | 'pg_ctl' | 'psql' | 'pg_basebackup' | 'pg_verifybackup';
+export type PgTool = 'pg_dump' | 'pg_dumpall' | 'pg_restore' | 'initdb' | 'postgres' | 'pg_ctl' | 'psql' | 'pg_basebackup' | 'pg_verifybackup' | 'pg_receivewal';
 
 export interface PgBinary {
   path: string;

@@ -20,7 +20,8 @@ export type ReportEvent =
   | StorageReportEvent
   | OffsiteEvent
   | BaseBackupEvent
-  | TestEvent;
+  | TestEvent
+  | WalStreamingEvent;
 
 export type ReportEventKind = ReportEvent['kind'];
 
@@ -170,6 +171,26 @@ export type BaseBackupEvent =
   | { kind: 'base-backup-succeeded'; sidecar?: Sidecar; manifest: Manifest; nextRun?: string | null }
   | { kind: 'base-backup-failed'; sidecar?: Sidecar; host: string; startedAt: string; durationMs: number; error: string; nextRun?: string | null; lastGood?: LastGoodBackup | null };
 
+/**
+ * PITR's WAL streaming went wrong for longer than a short grace (pg_receivewal cannot stream, or
+ * the archive cannot be written), or is fine again: the receiver's and shipper's status then.
+ */
+export interface WalStreamingEvent {
+  kind: 'wal-streaming-failed' | 'wal-streaming-recovered';
+  sidecar?: Sidecar;
+  /** When the trouble began. */
+  since: string;
+  checkedAt: string;
+  /** A reminder of an outage already reported (every HEALTH_ALERT_REPEAT). */
+  reminder?: boolean;
+  /** What is wrong, one line each (empty on recovery). */
+  problems: string[];
+  slot: string;
+  receiver: { state: string; lastError?: string; restarts: number };
+  lastShipped?: { name: string; at: string };
+  spool: { files: number; bytes: number; oldest?: string };
+}
+
 /** `keepsake notify test`: proves the mail path end to end. */
 export interface TestEvent {
   kind: 'test';
@@ -191,6 +212,8 @@ export const REPORT_EVENT_KINDS = [
   'base-backup-succeeded',
   'base-backup-failed',
   'test',
+  'wal-streaming-failed',
+  'wal-streaming-recovered',
 ] as const satisfies readonly ReportEventKind[];
 
 /**

@@ -21,6 +21,10 @@ export interface EphemeralPostgres {
   readonly socketDir: string;
   /** Stops the server and removes every file it had; safe to call more than once. */
   stop(): Promise<void>;
+  /** Stops the server process only (fast shutdown), keeping its data directory: a server down for maintenance. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same data directory and port. */
+  resume(): Promise<void>;
 }
 
 export interface EphemeralPostgresOptions {
@@ -147,11 +151,20 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
     const tuning = options.tuning === 'default' ? { listen_addresses: '127.0.0.1' } : DISPOSABLE_SETTINGS;
     const settings = { ...tuning, ...options.settings, port: String(port), unix_socket_directories: root };
     const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
-    // Should keepsake die, SIGQUIT: an immediate shutdown that also removes its shared memory.
-    server = spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' }, stopSignal: 'SIGQUIT' });
     const database: DatabaseConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
-    await waitUntilReady(database, server, options.startTimeoutMs ?? 30_000);
-    return { major: initdb.major, version: initdb.version, binDir, database, socketDir: root, stop };
+    const launch = async () => {
+      // Should keepsake die, SIGQUIT: an immediate shutdown that also removes its shared memory.
+      server = spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' }, stopSignal: 'SIGQUIT' });
+      await waitUntilReady(database, server, options.startTimeoutMs ?? 30_000);
+    };
+    const pause = async () => {
+      const running = server;
+      server = undefined;
+      running?.kill('SIGINT');
+      await running?.finished;
+    };
+    await launch();
+    return { major: initdb.major, version: initdb.version, binDir, database, socketDir: root, stop, pause, resume: launch };
   } catch (error) {
     await stop();
     throw error;

@@ -15,6 +15,7 @@ import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
 import { updateState, type DaemonState } from '../state/daemon-state';
 import { JobQueue } from './queue';
+import { startWalStreaming } from '../pitr/receive';
 
 export interface DaemonDeps extends Deps {
   runners: Record<JobName, JobRunner>;
@@ -172,6 +173,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');
   for (const job of JOBS.filter((name) => !crons.has(name))) log.info({ job, reason: idleReason(job, deps.storages, deps.config) }, 'job is off');
 
+  // PITR: pg_receivewal and the shipper run for the daemon's whole life, beside the queue.
+  const walStreaming = config.pitr.enabled ? await startWalStreaming(deps) : undefined;
+
   if (config.schedule.backupOnStart) queue.enqueue('daily', 'BACKUP_ON_START');
   // PITR without a base backup: one now (WAL streamed before the first cannot be replayed), queued before the health run at start.
   const baseAtStart = baseBackupNeededAtStart(deps).then((why) => why && queue.enqueue('base-backup', why));
@@ -206,7 +210,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       clearInterval(heartbeat);
       clearInterval(outboxTimer);
       clearInterval(lockWatch);
-      await queue.stop(reason);
+      await Promise.all([queue.stop(reason), walStreaming?.stop(config.schedule.shutdownGraceMs)]);
       await healthServer?.close();
       if (!lostLock) await saveState((state) => (state.stoppedAt = new Date().toISOString()));
       await stateChain;

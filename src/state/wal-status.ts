@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AlertSpell } from '../health/alerts';
 import { writeFileAtomic } from './files';
 import { statePaths } from './paths';
 
@@ -26,6 +27,15 @@ export interface WalStatus {
   spool: { files: number; bytes: number; oldest?: string };
   /** Why shipping fails, when it does (a target is down). */
   shipError?: string;
+  /** Since when shipping has failed without a success in between. */
+  shipFailingSince?: string;
+  /**
+   * When the archive last held everything pg_receivewal had written (no completed file waiting,
+   * the partial archived as it is): on an idle server nothing new is shipped, yet nothing lags.
+   */
+  caughtUpAt?: string;
+  /** The wal-streaming report spell (health alerts' rules), kept across daemon restarts. */
+  alert?: AlertSpell & { troubleSince?: string };
   updatedAt: string;
 }
 
@@ -39,4 +49,21 @@ export async function readWalStatus(stateDir: string): Promise<WalStatus | undef
 
 export async function writeWalStatus(stateDir: string, status: WalStatus): Promise<void> {
   await writeFileAtomic(statePaths.walStatus(stateDir), `${JSON.stringify(status, null, 2)}\n`);
+}
+
+/** A status not rewritten for this long comes from a receiver that is gone (the daemon stopped or hangs). */
+export const WAL_STATUS_STALE_MS = 30_000;
+
+/**
+ * When the archive last held all the WAL the receiver had: the newest of the last segment shipped,
+ * the last partial shipped and the last moment nothing waited. The age of this is the WAL lag.
+ */
+export function archiveCurrentAt(status: WalStatus): string | undefined {
+  const times = [status.lastShipped?.at, status.partial?.shippedAt, status.caughtUpAt].filter((time): time is string => Boolean(time));
+  return times.sort().pop();
+}
+
+/** pg_receivewal streams, as a status written recently says. */
+export function receiverUp(status: WalStatus, now: Date): boolean {
+  return status.receiver.state === 'streaming' && now.getTime() - Date.parse(status.updatedAt) < WAL_STATUS_STALE_MS;
 }

@@ -17,6 +17,9 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<DatabaseConfig>;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(database: DatabaseConfig, sql: string, params?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
+  /** Throwaway clusters only: stop the server keeping its data, and start it again on the same port. */
+  pause?(): Promise<void>;
+  resume?(): Promise<void>;
 }
 
 /**
@@ -38,7 +41,7 @@ export async function startTestPostgres(options: { settings?: Record<string, str
 
 async function startEphemeral(settings?: Record<string, string>) {
   const cluster = await startEphemeralPostgres({ settings });
-  return { major: cluster.major, admin: cluster.database, stop: cluster.stop };
+  return { major: cluster.major, admin: cluster.database, stop: cluster.stop, pause: cluster.pause, resume: cluster.resume };
 }
 
 async function startContainer() {

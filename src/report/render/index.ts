@@ -12,6 +12,7 @@ import { offsiteReport } from './offsite';
 import { restoreTest } from './restore-test';
 import { storageReport } from './storage';
 import { toText } from './text';
+import { walStreaming } from './wal-streaming';
 
 export { escapeHtml } from './html';
 
@@ -69,5 +70,8 @@ function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocum
       return baseBackupFailed(event, prefix);
     case 'test':
       return testReport(event, prefix, now);
+    case 'wal-streaming-failed':
+    case 'wal-streaming-recovered':
+      return walStreaming(event, prefix);
   }
 }

@@ -1,4 +1,5 @@
 import type { Manifest } from '../../backup/manifest';
+import { walSamples } from './samples-wal';
 import type { RestoreTestResult } from '../../restore/restore-test';
 import type { CleanupSummary } from '../../retention/apply';
 import { baseBackupSamples } from './base-backup-samples';
@@ -287,6 +288,7 @@ export const SAMPLE_EVENTS: Record<ReportEventKind, ReportEvent> = {
   },
   ...baseBackupSamples(SAMPLE_SIDECAR),
   test: { kind: 'test', sidecar: SAMPLE_SIDECAR },
+  ...walSamples(SAMPLE_SIDECAR),
 };
 
 /** The clock each sample is rendered at: shortly after the event, as the email would be sent. */
