@@ -9,6 +9,7 @@ import { takeBaseBackup, streamWal, type WalStream } from '../support/pitr-archi
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { makeWorkspace } from '../support/workspace';
+import { startPostgresOn } from '../support/pitr-archive';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -28,6 +29,7 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
   let storages: Storage[];
   let wal: WalStream;
   let baseFinishedAt: string;
+  let baseStartedAt: string;
 
   const idsIn = async (db: DatabaseConfig) => (await server.query<{ id: string }>(db, 'SELECT id FROM events ORDER BY id')).map((row) => Number(row.id));
   /** A moment between two commits, as text with microseconds, and the rows committed by then. */
@@ -64,11 +66,8 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
       }
     })();
     await sleep(300);
-    console.log('writing', Date.now());
-    baseFinishedAt = (await takeBaseBackup(server, storages, config)).finishedAt;
-    console.log('base', Date.now());
+    ({ finishedAt: baseFinishedAt, startedAt: baseStartedAt } = await takeBaseBackup(server, storages, config));
     for (let round = 0; round < 4; round += 1) {
-      console.log('round', Date.now());
       await sleep(500);
       await wal.switchAndWait();
       await wal.ship(storages, config);
@@ -97,4 +96,50 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
     expect(result.code).toBe(0);
     expect(await idsIn({ ...app, database: `at_${index}` })).toEqual(expected);
   }, 60_000);
+
+  it('--at latest replays everything archived', async () => {
+    const result = await runCli(['restore', '--at', 'latest', '--target-db', 'at_latest', '--yes'], env);
+    expect(result.stdout).toMatch(/OK restored app as of .* \(asked: the end of the archive \(latest\)\)/);
+    expect(result.code).toBe(0);
+    expect(await idsIn({ ...app, database: 'at_latest' })).toEqual(await idsIn(app));
+  }, 60_000);
+
+  it('--data-dir writes a data directory a PostgreSQL started on it recovers from, to the same rows', async () => {
+    const { t, expected } = await momentAfterRow(150);
+    const dir = join(env.TMPDIR!, 'recovered');
+    const result = await runCli(['restore', '--at', t, '--data-dir', dir], env);
+    expect(result.stdout).toMatch(/OK wrote .*recovered: base backup base\/cluster_/);
+    expect(result.stdout).toMatch(/chown -R postgres:postgres/);
+    expect(result.code).toBe(0);
+    expect(await readFile(join(dir, 'postgresql.auto.conf'), 'utf8')).toMatch(/restore_command = 'false'[\s\S]*recovery_target_time = '/);
+
+    const again = await runCli(['restore', '--at', t, '--data-dir', dir], env);
+    expect(again.stderr).toMatch(/--data-dir .*recovered is not empty/);
+    expect(again.code).toBe(64);
+
+    const started = await startPostgresOn(dir);
+    try {
+      expect(await idsIn(started.database('app'))).toEqual(expected);
+    } finally {
+      await started.stop();
+    }
+  }, 60_000);
+
+  it('refuses a time without a UTC offset, a time before the oldest base backup, and a time past the end of the archive', async () => {
+    const noOffset = await runCli(['restore', '--at', '2026-11-30 11:59:00', '--target-db', 'never', '--yes'], env);
+    expect(noOffset.stderr).toMatch(/has no UTC offset: add one, like "2026-11-30 11:59:00\+00"/);
+    expect(noOffset.code).toBe(64);
+
+    const tooOld = new Date(Date.parse(baseStartedAt) - 60_000).toISOString();
+    const old = await runCli(['restore', '--at', tooOld, '--target-db', 'never', '--yes'], env);
+    expect(old.stderr).toMatch(/No base backup is old enough .* the oldest point a restore can reach is .*cluster_/);
+    expect(old.code).toBe(66);
+
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const late = await runCli(['restore', '--at', future, '--target-db', 'never', '--yes'], env);
+    expect(late.stderr).toMatch(/recovery ended before configured recovery target was reached.*The WAL archive ends at 0000000100000000000000/);
+    expect(late.code).toBe(65);
+    expect(await server.query(server.admin, "SELECT 1 FROM pg_database WHERE datname = 'never'")).toEqual([]);
+  }, 60_000);
 });
+

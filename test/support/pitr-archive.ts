@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CountingStream } from '../../src/backup/digest';
 import { backupId, dataKey, manifestKeyFor } from '../../src/backup/keys';
 import { serializeManifest, type Manifest } from '../../src/backup/manifest';
-import type { Config } from '../../src/config';
+import type { Config, DatabaseConfig } from '../../src/config';
+import { withClient } from '../../src/postgres/connection';
+import { clusterOwner, freePort, spawnPostgres, stopPostgres } from '../../src/restore/ephemeral-postgres';
 import { libpqEnv } from '../../src/postgres/connection';
 import { spawnChild, type ChildHandle } from '../../src/process/run-process';
 import { storeWalFile } from '../../src/pitr/wal-archive';
@@ -123,4 +126,23 @@ export async function streamWal(pg: TestPostgres, spool: string, slot = 'keepsak
       await pg.query(pg.admin, 'SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
     },
   };
+}
+
+/** Starts the test machine's PostgreSQL on a data directory keepsake wrote (--data-dir), as its owner, and waits until it has recovered and promoted. */
+export async function startPostgresOn(dataDir: string): Promise<{ database(name: string): DatabaseConfig; stop(): Promise<void> }> {
+  const owner = await clusterOwner();
+  if (owner) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dataDir]);
+  const sockets = await mkdtemp(join(tmpdir(), 'keepsake-sock-'));
+  if (owner) await chown(sockets, owner.uid, owner.gid);
+  const port = await freePort();
+  const server = spawnPostgres(BIN, dataDir, { port: String(port), listen_addresses: '', unix_socket_directories: sockets, max_locks_per_transaction: '256' }, owner); // the test server's own command-line value: recovery needs at least the primary's
+  const database = (name: string): DatabaseConfig => ({ host: sockets, port, user: 'postgres', database: name });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const recovering = await withClient(database('postgres'), async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r).catch(() => true);
+    if (!recovering) break;
+    if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`PostgreSQL did not recover from ${dataDir}: ${server.stderrTail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { database, stop: async () => (await stopPostgres(server), await rm(sockets, { recursive: true, force: true })) };
 }
