@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config, type DatabaseConfig } from '../../src/config';
 import { createStorages, type Storage } from '../../src/storage';
+import { listWalArchive } from '../../src/pitr/wal-archive';
+import { walManifestKey } from '../../src/pitr/wal-names';
 import { runCli } from '../support/cli';
 import { databaseEnv } from '../support/cli';
 import { takeBaseBackup, streamWal, type WalStream } from '../support/pitr-archive';
@@ -141,5 +143,30 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
     expect(late.code).toBe(65);
     expect(await server.query(server.admin, "SELECT 1 FROM pg_database WHERE datname = 'never'")).toEqual([]);
   }, 60_000);
+
+  // Last: it deletes a segment from the archive.
+  it('restore-test replays the newest base backup with all archived WAL, and fails naming a segment missing from the archive', async () => {
+    expect((await runCli(['backup'], env)).code).toBe(0);
+    const passed = await runCli(['restore-test', 'latest'], env);
+    expect(passed.stdout).toMatch(/^PASSED restore test/m);
+    expect(passed.stdout).toMatch(/point-in-time: base backup cluster_\d+_\d+ replayed with every archived WAL file from 0000000100000000000000\w\w to 0000000100000000000000\w\w/);
+    expect(passed.stdout).toMatch(/point-in-time: recovery time \d/);
+    expect(passed.stdout).toMatch(/point-in-time: recovery point reached: 20\d\d-/);
+    expect(passed.stdout).toMatch(/point-in-time: pg_verifybackup: ok/);
+    expect(passed.stdout).toMatch(/point-in-time: 1 of 1 tables of the newest dump exist in the recovered cluster/);
+    expect(passed.code).toBe(0);
+
+    const segments = (await listWalArchive(storages[0]!)).filter((entry) => entry.file.kind === 'segment');
+    const victim = segments[2]!;
+    for (const storage of storages) {
+      await storage.delete(walManifestKey(victim.file));
+      await storage.delete(victim.dataKey);
+    }
+    const failed = await runCli(['restore-test', 'latest'], env);
+    expect(failed.stdout).toMatch(/^FAILED restore test/m);
+    expect(failed.stdout).toContain(`the WAL archive has a gap after base backup cluster_`);
+    expect(failed.stdout).toContain(`${victim.file.name} on timeline 1 missing`);
+    expect(failed.code).toBe(65);
+  }, 90_000);
 });
 

@@ -52,7 +52,15 @@ async function postgresBinDir(major: number, pgBinDir?: string): Promise<string>
  * keepsake serving the WAL, to the target, then promoted. The caller reads from it, then stop()s it
  * (which removes every file). The point reached is checked against the target.
  */
-export async function recoverToPoint(deps: Deps, request: { target: RecoveryTarget; from?: string; signal?: AbortSignal }): Promise<RecoveredCluster> {
+export interface RecoverRequest {
+  target: RecoveryTarget;
+  from?: string;
+  signal?: AbortSignal;
+  /** Runs on the unpacked base before any recovery setting is written (the restore test's pg_verifybackup). */
+  afterExtract?: (dataDir: string, binDir: string) => Promise<void>;
+}
+
+export async function recoverToPoint(deps: Deps, request: RecoverRequest): Promise<RecoveredCluster> {
   const { config, log } = deps;
   const storages = recoveryStorages(deps.storages, request.from);
   const base = await chooseBase(storages, request.target);
@@ -81,6 +89,7 @@ export async function recoverToPoint(deps: Deps, request: { target: RecoveryTarg
   try {
     const extracted = await extractBase(base, dataDir, config.encryption, owner, request.signal);
     log.info({ base: base.manifest.id, from: extracted.from, ms: extracted.durationMs }, 'base backup unpacked');
+    await request.afterExtract?.(dataDir, binDir);
     const wal = await startWalServer({ storages, encryption: config.encryption, socketPath: join(root, 'wal.sock'), owner, log });
     cleanups.push(() => wal.close());
     const client = join(__dirname, 'wal-fetch-client.js');
