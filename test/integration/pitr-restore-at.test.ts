@@ -99,11 +99,23 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
     expect(await idsIn({ ...app, database: `at_${index}` })).toEqual(expected);
   }, 60_000);
 
-  it('--at latest replays everything archived', async () => {
+  it('--at latest replays everything archived, the partial segment last', async () => {
+    // Rows in a segment not finished yet: archived only as its .partial (the shipper sends it every WAL_SHIP_INTERVAL).
+    await server.query(app, "INSERT INTO events (note) SELECT 'in the partial ' || n FROM generate_series(1, 3) n");
+    const lsn = (await server.query<{ lsn: string }>(server.admin, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+    for (let tries = 0; !(await server.query(server.admin, 'SELECT 1 FROM pg_stat_replication WHERE write_lsn >= $1::pg_lsn', [lsn])).length; tries += 1) {
+      if (tries > 100) throw new Error('pg_receivewal did not receive the rows');
+      await sleep(100);
+    }
+    expect((await wal.ship(storages, config, { partial: true })).some((name) => name.endsWith('.partial'))).toBe(true);
+
     const result = await runCli(['restore', '--at', 'latest', '--target-db', 'at_latest', '--yes'], env);
     expect(result.stdout).toMatch(/OK restored app as of .* \(asked: the end of the archive \(latest\)\)/);
+    expect(result.stderr).toMatch(/the last one the partial 0000000100000000000000\w\w\.partial/);
     expect(result.code).toBe(0);
-    expect(await idsIn({ ...app, database: 'at_latest' })).toEqual(await idsIn(app));
+    const all = await idsIn(app);
+    expect(await idsIn({ ...app, database: 'at_latest' })).toEqual(all);
+    expect((await server.query<{ n: string }>({ ...app, database: 'at_latest' }, "SELECT count(*) AS n FROM events WHERE note LIKE 'in the partial%'"))[0]!.n).toBe('3');
   }, 60_000);
 
   it('--data-dir writes a data directory a PostgreSQL started on it recovers from, to the same rows', async () => {
