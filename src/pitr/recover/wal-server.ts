@@ -6,7 +6,7 @@ import { NotFoundError, coerceError } from '../../errors';
 import type { Logger } from '../../log';
 import type { Storage } from '../../storage';
 import { readWalFile } from '../wal-archive';
-import { parseWalName, type WalFileName } from '../wal-names';
+import { nextSegmentName, parseWalName, type WalFileName } from '../wal-names';
 
 export interface WalServer {
   readonly socketPath: string;
@@ -45,6 +45,22 @@ export async function startWalServer(options: { storages: readonly Storage[]; en
   const { storages, encryption, socketPath, log } = options;
   const failures: string[] = [];
   const served: WalServer['served'] = { files: 0, bytes: 0 };
+  // While PostgreSQL replays one segment, the next is read from the target: fetching overlaps replay.
+  const ahead = new Map<string, Promise<Buffer | undefined>>();
+  const read = async (name: string): Promise<Buffer | undefined> => {
+    const early = ahead.get(name);
+    ahead.delete(name);
+    // A read ahead that found nothing is done again, so a damaged file's failure is recorded.
+    return (early && (await early)) || readFromTargets(storages, parseWalName(name)!, encryption, failures);
+  };
+  const readAhead = (name: string) => {
+    const next = nextSegmentName(name);
+    if (ahead.has(next)) return;
+    ahead.clear();
+    const reading = readFromTargets(storages, parseWalName(next)!, encryption, []);
+    reading.catch(() => undefined);
+    ahead.set(next, reading);
+  };
   const server: Server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '').replace(/^\/wal\//, ''));
     const file = parseWalName(name);
@@ -53,12 +69,13 @@ export async function startWalServer(options: { storages: readonly Storage[]; en
       return;
     }
     void (async () => {
-      let bytes = await readFromTargets(storages, file, encryption, failures);
+      let bytes = await read(name);
       let sent = name;
       if (!bytes && file.kind === 'segment') {
         bytes = await readFromTargets(storages, parseWalName(`${name}.partial`)!, encryption, failures);
         sent = `${name}.partial`;
       }
+      if (bytes && sent === name && file.kind === 'segment') readAhead(name);
       if (!bytes) {
         log.debug({ wal: name }, 'WAL file not archived');
         res.writeHead(failures.some((failure) => failure.startsWith(name)) ? 500 : 404).end();
