@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { VerifyError } from '../errors';
 import { restoreTestAndReport } from '../jobs/restore-test';
+import { describeReplay } from '../pitr/recover/replay-summary';
 import { describeContents } from '../backup/contents';
 import type { CommandContext } from './context';
 import { formatBytes, formatDuration } from '../format';
@@ -37,6 +38,7 @@ export function registerRestoreTest(program: Command, context: CommandContext): 
             const excluded = result.tables.filter((table) => table.dataExcluded).length;
             context.out(`  ${matching} of ${result.tables.length} tables match the row counts recorded at backup time${excluded ? ` (${excluded} with excluded data: expected empty)` : ''}`);
           }
+          if (result.replay) for (const line of describeReplay(result.replay, formatDuration)) context.out(`  point-in-time: ${line}`);
           for (const problem of result.problems) context.out(`  FAIL ${problem}`);
           for (const note of result.notes) context.out(`  note: ${note}`);
         }

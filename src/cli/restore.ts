@@ -14,8 +14,11 @@ import type { TableName, TableSelection } from '../restore/table-selection';
 import { withJobLock } from './job-lock';
 import { applyGlobalsNear } from '../sources/globals/with-globals';
 import { restoreIfSqlite } from './restore-sqlite';
+import { restoreAt } from './restore-at';
 
-interface RestoreOptions {
+export interface RestoreOptions {
+  at?: string;
+  dataDir?: string;
   from?: string;
   targetDb?: string;
   targetUrl?: string;
@@ -44,7 +47,7 @@ function parseTables(values: string[] | undefined, options: RestoreOptions): Tab
   });
 }
 
-function describePlan(plan: RestorePlan): string[] {
+export function describePlan(plan: RestorePlan): string[] {
   const { manifest } = plan.entry;
   const { state } = plan;
   const name = plan.target.database;
@@ -88,7 +91,7 @@ function describeSelection(selection: TableSelection): string[] {
  * a number from `keepsake list` can point at another database's backup, and typing its name is
  * what proves the warning was read. --yes skips the first question, never the second.
  */
-async function confirm(plan: RestorePlan, options: RestoreOptions): Promise<void> {
+export async function confirm(plan: RestorePlan, options: RestoreOptions): Promise<void> {
   const origin = options.allowOtherDatabase ? undefined : plan.otherOrigin;
   if (origin && (options.yes || !process.stdin.isTTY)) {
     throw new UsageError(`Refusing to restore a backup of database "${origin}" into ${plan.target.database} without --allow-other-database (or typing "${origin}" at the prompt); nothing was changed`);
@@ -116,7 +119,9 @@ export function registerRestore(program: Command, context: CommandContext): void
   program
     .command('restore')
     .description('restore a backup into the configured database, another database (--target-db) or another server (--target-url)')
-    .argument('<backup>', 'latest, a number from `keepsake list`, or an id')
+    .argument('[backup]', 'latest, a number from `keepsake list`, or an id (not with --at)')
+    .option('--at <time>', 'point-in-time recovery (PITR=on): the data as it was at this time ("2026-11-30 11:59:00+01", 2026-11-30T10:59:00Z; an offset is required) or latest (everything archived)')
+    .option('--data-dir <dir>', 'with --at: write a ready data directory (base backup, its WAL in pg_wal, recovery settings) into this empty folder instead of restoring into a database')
     .option('--target-db <name>', 'restore into this database on the same server (created if missing)')
     .option('--target-url <url>', 'restore into the database of this postgres:// URL (password better in PGPASSWORD)')
     .option('--from <target>', 'restore the copy on this target (a name from BACKUP_TARGETS or OFFSITE_TARGETS)')
@@ -131,7 +136,9 @@ export function registerRestore(program: Command, context: CommandContext): void
     .option('--table <schema.name>', 'restore only this table (repeat for more), with the types, sequences and functions it needs, into a new database (--target-db)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--keep-ownership', 'restore owners and grants too (default: --no-owner --no-privileges; the roles must exist)')
     .option('--force', 'SQLite: replace the file even while an application is writing to it (it loses what it writes meanwhile)')
-    .action(async (selector: string, options: RestoreOptions) => {
+    .action(async (selector: string | undefined, options: RestoreOptions) => {
+      if (options.at !== undefined || options.dataDir !== undefined) return restoreAt(context, selector, options);
+      if (selector === undefined) throw new UsageError('Name the backup to restore (latest, a number from `keepsake list`, or an id), or give --at TIME for a point-in-time restore');
       // A SQLite backup is written back to its file (src/cli/restore-sqlite.ts); the rest is PostgreSQL's.
       if (await restoreIfSqlite(context, selector, options)) return;
       if (options.force) throw new UsageError('--force is for restoring a SQLite file; a PostgreSQL restore is confirmed with --yes');

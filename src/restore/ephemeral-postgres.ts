@@ -61,7 +61,7 @@ const DISPOSABLE_SETTINGS: Record<string, string> = {
 };
 
 /** The account that owns the cluster: postgres refuses to run as root. */
-async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined> {
+export async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const passwd = await readFile('/etc/passwd', 'utf8');
   const entry = passwd.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === 'postgres');
@@ -69,7 +69,7 @@ async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined>
   return { uid: Number(entry[2]), gid: Number(entry[3]) };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -80,7 +80,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilReady(database: DatabaseConfig, server: ChildHandle, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(database: DatabaseConfig, server: ChildHandle, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void server.finished.then(() => (exited = true));
@@ -95,6 +95,21 @@ async function waitUntilReady(database: DatabaseConfig, server: ChildHandle, tim
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** Starts `postgres` on a data directory with these settings on its command line (they win over its files). */
+export function spawnPostgres(binDir: string, dataDir: string, settings: Record<string, string>, owner?: { uid: number; gid: number }, stderrTailBytes?: number): ChildHandle {
+  const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  // Should keepsake die, SIGQUIT: an immediate shutdown that also removes its shared memory.
+  return spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' }, stopSignal: 'SIGQUIT', stderrTailBytes });
+}
+
+/** Fast shutdown (SIGINT: disconnect clients, no checkpoint wait), SIGKILL after 10 s. */
+export async function stopPostgres(server: ChildHandle): Promise<void> {
+  server.kill('SIGINT');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+  await server.finished;
+  clearTimeout(timer);
 }
 
 /**
@@ -123,12 +138,7 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
     if (stopped) return;
     stopped = true;
     unregister();
-    if (server) {
-      server.kill('SIGINT'); // fast shutdown: disconnect clients, no checkpoint wait
-      const timer = setTimeout(() => server?.kill('SIGKILL'), 10_000);
-      await server.finished;
-      clearTimeout(timer);
-    }
+    if (server) await stopPostgres(server);
     await rm(root, { recursive: true, force: true });
     forgetFolder(root);
   };
@@ -150,11 +160,9 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
     const port = await freePort();
     const tuning = options.tuning === 'default' ? { listen_addresses: '127.0.0.1' } : DISPOSABLE_SETTINGS;
     const settings = { ...tuning, ...options.settings, port: String(port), unix_socket_directories: root };
-    const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
     const database: DatabaseConfig = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
     const launch = async () => {
-      // Should keepsake die, SIGQUIT: an immediate shutdown that also removes its shared memory.
-      server = spawnChild(join(binDir, 'postgres'), args, { ...owner, stdout: 'ignore', env: { LC_ALL: 'C' }, stopSignal: 'SIGQUIT' });
+      server = spawnPostgres(binDir, dataDir, settings, owner);
       await waitUntilReady(database, server, options.startTimeoutMs ?? 30_000);
     };
     const pause = async () => {

@@ -4,7 +4,7 @@ import type { EncryptionConfig } from '../config';
 import { checkDecryptionKeys } from '../encryption/keys-check';
 import { ConfigError, InterruptedError, StorageError, VerifyError, coerceError } from '../errors';
 import type { Storage } from '../storage';
-import { readArchive } from './read-archive';
+import { readArchive, type ArchiveRead } from './read-archive';
 
 export interface FetchedArchive {
   path: string;
@@ -26,10 +26,20 @@ export async function fetchArchive(storage: Storage, manifest: Manifest, path: s
   // An encrypted backup without the key to it is refused before anything is downloaded.
   await checkDecryptionKeys(manifest, encryption);
   const read = await readArchive(storage, manifest, createWriteStream(path, { mode: 0o600, highWaterMark: 1024 * 1024 }), { signal, encryption });
+  throwUnlessIntact(read, manifest, where, { sink: `the decompressed archive to ${path}`, signal });
+  return { path, rawBytes: read.rawBytes, durationMs: Date.now() - started };
+}
+
+/**
+ * The verdicts on one read of a stored backup, in order: interrupted; could not write to the sink
+ * (ours, not the backup's fault); could not read the stored object (storage); only then size,
+ * sha256, decryption, decompression and raw size, which mean the backup itself is damaged.
+ */
+export function throwUnlessIntact(read: ArchiveRead, manifest: Manifest, where: string, options: { sink: string; signal?: AbortSignal }): void {
   const { readError, writeError, codec: codecResult } = read;
 
-  if (signal?.aborted) throw new InterruptedError(`Fetching ${where} was interrupted`);
-  if (writeError) throw new StorageError(`Cannot write the decompressed archive to ${path}: ${coerceError(writeError).message}; free space or set RESTORE_WORK_DIR`, { cause: writeError });
+  if (options.signal?.aborted) throw new InterruptedError(`Fetching ${where} was interrupted`);
+  if (writeError) throw new StorageError(`Cannot write ${options.sink}: ${coerceError(writeError).message}; free space or set RESTORE_WORK_DIR`, { cause: writeError });
   if (readError) throw readError instanceof StorageError ? readError : new StorageError(`Cannot read ${where}: ${coerceError(readError).message}`, { cause: readError });
   if (read.storedBytes !== manifest.storedBytes) {
     throw new VerifyError(`${where} is ${read.storedBytes} bytes, its manifest says ${manifest.storedBytes}: the backup is damaged or was cut short`);
@@ -52,5 +62,4 @@ export async function fetchArchive(storage: Storage, manifest: Manifest, path: s
   if (read.rawBytes !== manifest.rawBytes) {
     throw new VerifyError(`${where} decompresses to ${read.rawBytes} bytes, its manifest says ${manifest.rawBytes}`);
   }
-  return { path, rawBytes: read.rawBytes, durationMs: Date.now() - started };
 }

@@ -64,6 +64,11 @@ export interface RestoreRequest {
 export async function planRestore(deps: Deps, request: RestoreRequest): Promise<RestorePlan> {
   const entry = selectBackup(await readCatalog(storagesFrom(deps.storages, request.from)), request.selector, { database: request.db ?? deps.config.database.database });
   refuseBaseBackup(entry.manifest, 'restore');
+  return planRestoreOf(deps, entry, request);
+}
+
+/** The plan for restoring this backup (a listed one, or restore --at's dump of a recovered cluster) into the request's target. */
+export async function planRestoreOf(deps: Deps, entry: CatalogEntry, request: Omit<RestoreRequest, 'selector' | 'from'>): Promise<RestorePlan> {
   if (request.tables?.length) refuseUnknownTables(entry, request.tables);
   const state = await inspectTarget(request.target);
   if (request.tables?.length && state.exists) {

@@ -18,6 +18,7 @@ import type { TableCheck } from './check-restored';
 import { fetchArchive } from './fetch';
 import { openScratchDatabase, type ScratchDatabase } from './scratch-database';
 import { withWorkDir } from './work-dir';
+import { replayNewestBase, type ReplayResult } from '../pitr/recover/replay-test';
 
 export interface RestoreTestResult {
   format: 1;
@@ -32,6 +33,8 @@ export interface RestoreTestResult {
   timings: { fetchMs?: number; restoreMs?: number; verifyMs?: number; totalMs: number };
   restoredBytes?: number;
   tables: TableCheck[];
+  /** PITR=on: the newest base backup replayed with all archived WAL (src/pitr/recover/replay-test.ts). */
+  replay?: ReplayResult;
   problems: string[];
   notes: string[];
   error?: string;
@@ -113,6 +116,12 @@ export async function runRestoreTest(deps: Deps, request: RestoreTestRequest): P
       const check = await source.verifyRestored(target, manifest);
       result.timings.verifyMs = Date.now() - verifyStarted;
       Object.assign(result, { ok: check.ok, tables: check.tables, problems: check.problems, notes: [...globalsNotes, ...check.notes], restoredBytes: check.restoredBytes });
+      // PITR: the dumps' database also proves its point-in-time recovery; that failing fails the test.
+      if (config.pitr.enabled && source.kind === 'postgres' && source.name === config.database.database) {
+        result.replay = await replayNewestBase(deps, { from: request.from, dump: manifest, signal });
+        if (!result.replay) result.notes.push('PITR is on but there is no base backup yet: point-in-time recovery was not tested (`keepsake base-backup`)');
+        else if (!result.replay.ok) Object.assign(result, { ok: false, problems: [...result.problems, `point-in-time recovery of base backup ${result.replay.base.id}: ${result.replay.error ?? result.replay.problems.join('; ')}`] });
+      }
     } catch (error) {
       failure = signal.aborted ? interrupted() : coerceError(error);
       result.error = failure.message;

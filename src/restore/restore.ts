@@ -31,7 +31,7 @@ export interface RestoreOutcome {
   tables?: TableSelection;
 }
 
-type Archive = { path: string; manifest: Manifest; pgRestore: PgBinary; useList?: string };
+export type Archive = { path: string; manifest: Manifest; pgRestore: PgBinary; useList?: string };
 
 /**
  * Replaces the target with the backup. The archive is fetched and verified before anything is
@@ -47,23 +47,31 @@ export async function executeRestore(deps: Deps, plan: RestorePlan, signal?: Abo
   return withWorkDir(deps.config, async (dir) => {
     const fetched = await fetchArchive(plan.storage, manifest, join(dir, 'backup.dump'), deps.config.encryption, signal);
     const archive = { path: fetched.path, manifest, pgRestore: await findBinaryFor('pg_restore', postgresFacts(manifest).pgDump.major, deps.config.pgBinDir) };
-    // Look again now: the confirmation prompt may have waited a while.
-    const current = await inspectTarget(plan.target);
-    const missing = missingRights(plan.target, current);
-    if (missing.length) throw new UnavailableError(`Cannot restore into ${plan.target.database}: role ${current.rights.role} lacks ${missing.join('; and ')}. Nothing was changed.`);
-    const taken = await takenNames(plan);
-    if (taken.length) throw new UnavailableError(`Database ${taken.join(' and ')} exists already: drop it or run the restore again in a second. Nothing was changed.`);
-    const job: RestoreJob = { ...deps, plan, current, dir, signal };
-    if (plan.tables) {
-      if (current.exists) throw new UnavailableError(`Database ${plan.target.database} exists now: restore --table restores into a new database only. Nothing was changed.`);
-      const { useList, manifest: chosen, selection } = await prepareTableRestore(archive, plan.tables, dir);
-      return { ...(await restoreFresh(job, { ...archive, manifest: chosen, useList })), durationMs: Date.now() - started, warnings: [], tables: selection };
-    }
-
-    if (!current.exists) return { ...(await restoreFresh(job, archive)), durationMs: Date.now() - started, warnings: [] };
-    if (plan.mode === 'in-place') return { ...(await restoreInPlace(job, archive)), durationMs: Date.now() - started, warnings: [] };
-    return { ...(await restoreAndSwap(job, archive)), durationMs: Date.now() - started };
+    return restoreArchive(deps, plan, archive, dir, signal, started);
   });
+}
+
+/**
+ * The restore proper, from a verified custom-format archive in the work directory `dir`: a fetched
+ * backup, or the dump of a cluster recovered to a point in time (restore --at).
+ */
+export async function restoreArchive(deps: Deps, plan: RestorePlan, archive: Archive, dir: string, signal?: AbortSignal, started = Date.now()): Promise<RestoreOutcome> {
+  // Look again now: the confirmation prompt may have waited a while.
+  const current = await inspectTarget(plan.target);
+  const missing = missingRights(plan.target, current);
+  if (missing.length) throw new UnavailableError(`Cannot restore into ${plan.target.database}: role ${current.rights.role} lacks ${missing.join('; and ')}. Nothing was changed.`);
+  const taken = await takenNames(plan);
+  if (taken.length) throw new UnavailableError(`Database ${taken.join(' and ')} exists already: drop it or run the restore again in a second. Nothing was changed.`);
+  const job: RestoreJob = { ...deps, plan, current, dir, signal };
+  if (plan.tables) {
+    if (current.exists) throw new UnavailableError(`Database ${plan.target.database} exists now: restore --table restores into a new database only. Nothing was changed.`);
+    const { useList, manifest: chosen, selection } = await prepareTableRestore(archive, plan.tables, dir);
+    return { ...(await restoreFresh(job, { ...archive, manifest: chosen, useList })), durationMs: Date.now() - started, warnings: [], tables: selection };
+  }
+
+  if (!current.exists) return { ...(await restoreFresh(job, archive)), durationMs: Date.now() - started, warnings: [] };
+  if (plan.mode === 'in-place') return { ...(await restoreInPlace(job, archive)), durationMs: Date.now() - started, warnings: [] };
+  return { ...(await restoreAndSwap(job, archive)), durationMs: Date.now() - started };
 }
 
 /** The target does not exist: restore beside it, check, and give the copy its name. */

@@ -1,6 +1,7 @@
 import { formatBytes, formatDuration } from '../../format';
 import type { TableCheck } from '../../restore/check-restored';
 import { describeContents } from '../../backup/contents';
+import { describeReplay } from '../../pitr/recover/replay-summary';
 import type { RestoreTestEvent } from '../events';
 import { at, humanTimes, oneLine, ratio, sidecarName, subjectLine } from './common';
 import { capRows, facts, plural, type Block, type ReportDocument, type Section, type TableRow } from './document';
@@ -83,6 +84,7 @@ export function restoreTest(event: RestoreTestEvent, prefix: string): ReportDocu
   const sections: Section[] = [{ blocks }];
   const details = restoreDetails(result.problems, result.notes, failure.stderr, failure.command);
   if (details.length) sections.push({ title: passed ? 'Notes' : 'Problems', blocks: details });
+  if (result.replay) sections.push({ title: 'Point-in-time recovery', blocks: [{ type: 'list', items: describeReplay(result.replay, formatDuration) }] });
   if (result.tables.length) sections.push({ title: 'Tables (in schema public unless named)', blocks: [tableResults(result.tables)] });
   if (!passed) sections.push({ title: 'What to check', blocks: [{ type: 'list', items: checksFor(failureText, restoreTestChecks(name)) }] });
 
