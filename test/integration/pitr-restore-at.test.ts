@@ -7,7 +7,8 @@ import { listWalArchive } from '../../src/pitr/wal-archive';
 import { walManifestKey } from '../../src/pitr/wal-names';
 import { runCli } from '../support/cli';
 import { databaseEnv } from '../support/cli';
-import { takeBaseBackup, streamWal, type WalStream } from '../support/pitr-archive';
+import { streamWal, type WalStream } from '../support/pitr-archive';
+import { readCatalog } from '../../src/catalog/catalog';
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { makeWorkspace } from '../support/workspace';
@@ -68,7 +69,12 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
       }
     })();
     await sleep(300);
-    ({ finishedAt: baseFinishedAt, startedAt: baseStartedAt } = await takeBaseBackup(server, storages, config));
+    // The product's own base backup, stored on both targets.
+    const base = await runCli(['base-backup'], env);
+    expect(base.code).toBe(0);
+    const [entry] = (await readCatalog(storages, { tier: 'base' })).backups;
+    expect(entry!.copies.map((copy) => copy.storage.name).sort()).toEqual(['local', 's3']);
+    ({ finishedAt: baseFinishedAt, startedAt: baseStartedAt } = entry!.manifest);
     for (let round = 0; round < 4; round += 1) {
       await sleep(500);
       await wal.switchAndWait();

@@ -45,10 +45,11 @@ export async function listArchivedWal(storages: Storage[]): Promise<ArchivedWal[
 }
 
 /**
- * The WAL a recovery to `target` needs, from the base's first segment: for latest, everything
- * archived; for a time, every segment up to the first one archived at or after it (segments are
- * shipped in order, so that one holds the moment, or an earlier one does). Files past it do not
- * matter to this restore; when none was archived after the time, everything is needed.
+ * The WAL a recovery to `target` certainly needs, from the base's first segment: for latest,
+ * everything archived; for a time, every segment up to the first one archived at or after it (the
+ * segment holding the moment completed after it, so it is that one or a later one). Later segments
+ * may be needed too (after an outage, old segments are archived late); PostgreSQL finds that out
+ * and refuses to stop short of the target. When none was archived after the time, everything.
  */
 export function walNeeded(archived: readonly ArchivedWal[], target: RecoveryTarget, startSegment: string): WalFileName[] {
   if (target.kind === 'latest') return archived.map((entry) => entry.file);
@@ -59,13 +60,19 @@ export function walNeeded(archived: readonly ArchivedWal[], target: RecoveryTarg
   return archived.filter((entry) => entry.file.segno === undefined || entry.file.segno <= cutoff).filter((entry) => entry.file.kind !== 'partial').map((entry) => entry.file);
 }
 
-/** Throws naming the first hole between the base's first segment and what the target needs. */
-export function refuseGaps(base: ChosenBase, files: readonly WalFileName[], target: RecoveryTarget): WalGap[] {
+/**
+ * Throws naming the first hole between the base's first segment and what the target needs (a hole
+ * after that is left to PostgreSQL, which refuses to stop short of the target), or when no target
+ * holds the base's end yet (checked against the whole archive: `archived`).
+ */
+export function refuseGaps(base: ChosenBase, files: readonly WalFileName[], target: RecoveryTarget, archived: readonly ArchivedWal[]): WalGap[] {
   const { physical } = base.manifest;
   const gaps = findWalGaps(files, physical.startSegment, physical.segmentBytes);
-  // The base is consistent only once its WAL up to the stop position has been replayed.
-  const stopSegno = segnoOfLsn(parseLsn(physical.stopLsn), physical.segmentBytes);
-  if (!files.some((file) => file.segno !== undefined && file.timeline >= physical.timeline && file.segno >= stopSegno)) {
+  // The base is consistent only once its WAL up to the stop position has been replayed. stopLsn is
+  // where the server's WAL stood after the backup, which ends with a segment switch: most often the
+  // very start of the next, still empty, segment. The end itself lies before it.
+  const stopSegno = segnoOfLsn(parseLsn(physical.stopLsn) - 1n, physical.segmentBytes);
+  if (!archived.some(({ file }) => file.kind === 'segment' && file.timeline >= physical.timeline && file.segno! >= stopSegno)) {
     throw new VerifyError(`The WAL archive does not hold the end of base backup ${base.manifest.id} yet (segment ${segmentName(physical.timeline, stopSegno, physical.segmentBytes)}): without it the base is not consistent. Wait for the WAL to be shipped (WAL_SHIP_INTERVAL), or restore from an older base backup`);
   }
   if (gaps.length) {

@@ -19,13 +19,16 @@ async function refuseNonEmpty(dir: string): Promise<void> {
   if (entries.length) throw new UsageError(`--data-dir ${dir} is not empty (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}): give an empty or new folder; nothing was written`);
 }
 
-/** The WAL files to put in pg_wal: from the base's first segment to what the target needs; a partial goes under its segment's name. */
-function walToCopy(archived: readonly ArchivedWal[], target: RecoveryTarget, startSegment: string): { file: ArchivedWal['file']; as: string }[] {
+/**
+ * The WAL files to put in pg_wal: everything archived from the base's first segment on (PostgreSQL
+ * stops at the target by itself; which segment holds a moment is not known in advance: a segment
+ * shipped late after an outage was archived long after its writes); a partial goes under its
+ * segment's name.
+ */
+function walToCopy(archived: readonly ArchivedWal[], startSegment: string): { file: ArchivedWal['file']; as: string }[] {
   const start = parseWalName(startSegment)!;
-  const needed = new Set(walNeeded(archived, target, startSegment).map((file) => file.name));
   const whole = new Set(archived.filter((entry) => entry.file.kind === 'segment').map((entry) => entry.file.name));
   return archived
-    .filter((entry) => needed.has(entry.file.name))
     .filter((entry) => entry.file.kind === 'history' || (entry.file.timeline >= start.timeline && entry.file.segno! >= start.segno!))
     .filter((entry) => entry.file.kind !== 'partial' || !whole.has(entry.file.name.replace(/\.partial$/, '')))
     .map((entry) => ({ file: entry.file, as: entry.file.name.replace(/\.partial$/, '') }));
@@ -56,8 +59,8 @@ export async function writeDataDir(deps: Deps, request: { target: RecoveryTarget
   const storages = recoveryStorages(deps.storages, request.from);
   const base = await chooseBase(storages, request.target);
   const archived = await listArchivedWal(storages);
-  refuseGaps(base, walNeeded(archived, request.target, base.manifest.physical.startSegment), request.target);
-  const wal = walToCopy(archived, request.target, base.manifest.physical.startSegment);
+  refuseGaps(base, walNeeded(archived, request.target, base.manifest.physical.startSegment), request.target, archived);
+  const wal = walToCopy(archived, base.manifest.physical.startSegment);
   if (!wal.some((entry) => entry.file.kind !== 'history')) throw new NotFoundError(`No archived WAL after base backup ${base.manifest.id}: nothing to recover with`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await extractBase(base, dir, deps.config.encryption, undefined, request.signal);

@@ -65,7 +65,7 @@ export async function recoverToPoint(deps: Deps, request: RecoverRequest): Promi
   const storages = recoveryStorages(deps.storages, request.from);
   const base = await chooseBase(storages, request.target);
   const archived = await listArchivedWal(storages);
-  refuseGaps(base, walNeeded(archived, request.target, base.manifest.physical.startSegment), request.target);
+  refuseGaps(base, walNeeded(archived, request.target, base.manifest.physical.startSegment), request.target, archived);
   const archiveEnd = archived.filter((entry) => entry.file.kind !== 'history').pop()?.file.name;
   const binDir = await postgresBinDir(base.manifest.server!.major, config.pgBinDir);
   const owner = await clusterOwner();
