@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { databaseEnv } from '../support/cli';
 import { docker, DockerResources, dockerOk, envFlags, followContainerLog, HARDENED, IMAGE, uniqueName } from '../support/docker';
 import { freePort } from '../support/http';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { FIXTURE_SQL } from '../support/workspace';
 import type { Manifest } from '../../src/backup/manifest';
 import type { DatabaseConfig } from '../../src/config';
@@ -24,7 +24,8 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
   let volumes: string[];
 
   beforeAll(async () => {
-    pg = await startTestPostgres();
+    // A server that also accepts replication connections, for the base backup (PITR).
+    pg = await startTestPostgres({ settings: PITR_SERVER_SETTINGS });
     db = await pg.createDatabase('app');
     await pg.query(db, FIXTURE_SQL);
     volumes = [
@@ -54,7 +55,8 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
     const shell = [
       'for dir in /usr/lib/postgresql/*/bin; do for tool in pg_dump pg_restore pg_dumpall psql; do test -x "$dir/$tool" || echo "missing $dir/$tool"; done; done',
       'newest=$(ls /usr/lib/postgresql | sort -n | tail -n 1); for tool in initdb postgres pg_ctl; do test -x "/usr/lib/postgresql/$newest/bin/$tool" || echo "missing $tool $newest"; done',
-      'for tool in tini zstd gzip logrotate node keepsake pg_dump psql; do command -v "$tool" >/dev/null || test -x "/usr/sbin/$tool" || echo "missing $tool"; done',
+      'for tool in pg_basebackup pg_receivewal pg_verifybackup; do test -x "/usr/lib/postgresql/$newest/bin/$tool" || echo "missing $tool $newest"; done',
+      'for tool in tini zstd gzip logrotate node keepsake pg_dump psql tar; do command -v "$tool" >/dev/null || test -x "/usr/sbin/$tool" || echo "missing $tool"; done',
       // No cluster, no apt lists, no LLVM JIT, no Perl beyond Debian's essential perl-base.
       'test -e /etc/postgresql && echo "a cluster configuration"; ls /var/lib/apt/lists | grep -v -x -e lock -e partial -e auxfiles',
       'ls /usr/lib/postgresql/*/lib | grep -i llvm; ls /usr/lib/x86_64-linux-gnu | grep -i -e libLLVM -e libz3; for pkg in perl postgresql-common; do dpkg-query -W -f "\\${db:Status-Status}" "$pkg" 2>/dev/null | grep -qx installed && echo "$pkg"; done',
@@ -81,6 +83,16 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
     const restoreTest = await keepsake(['restore-test', 'latest', '--json']);
     expect([restoreTest.code, restoreTest.stderr]).toEqual([0, expect.any(String)]);
     expect(JSON.parse(restoreTest.stdout)).toMatchObject({ ok: true, backup: { id: manifest.id } });
+  });
+
+  it('takes a base backup for point-in-time recovery (pg_basebackup streamed into the pipeline) and verifies it', async () => {
+    const own = ['-v', `${await resources.volume('pitr-backups')}:/backups`, '-v', `${await resources.volume('pitr-state')}:/var/lib/keepsake`];
+    const base = await keepsake(['base-backup', '--json'], own, { PITR: 'on' });
+    expect([base.code, base.stderr]).toEqual([0, expect.any(String)]);
+    const manifest = JSON.parse(base.stdout) as Manifest;
+    expect(manifest).toMatchObject({ tier: 'base', archiveFormat: 'tar', physical: { timeline: 1, startSegment: expect.stringMatching(/^[0-9A-F]{24}$/) } });
+    const verify = await keepsake(['verify', manifest.id], own, { PITR: 'on' });
+    expect([verify.code, verify.stderr]).toEqual([0, expect.any(String)]);
   });
 
   it('encrypts with age, to a public key and with a passphrase, and restore-tests both', async () => {
