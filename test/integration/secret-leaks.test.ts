@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { PITR_SERVER_SETTINGS } from '../support/postgres';
 import { startScenario, type Scenario } from '../support/scenario';
 import { listAllKeys, startTestS3, type TestS3 } from '../support/s3';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
@@ -54,7 +55,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   return found;
 }
 
-const LIBPQ_PROGRAMS = /^(pg_dump|pg_dumpall|pg_restore|psql)$/;
+const LIBPQ_PROGRAMS = /^(pg_dump|pg_dumpall|pg_restore|psql|pg_basebackup|pg_receivewal)$/;
 
 /** The one secret a child may be given, in its environment: libpq's password, the passphrase worker's passphrase. */
 function allowedInEnvironment(exec: ExecRecord): string[] {
@@ -97,7 +98,8 @@ describe('no secret reaches an output, a stored object or a child process', () =
 
   beforeAll(async () => {
     [s, s3, cold, smtp, ping] = await Promise.all([
-      startScenario({ sql: 'CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 500) g;' }),
+      // A server that accepts replication: the daemon's run streams WAL and takes a base backup (PITR).
+      startScenario({ sql: 'CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 500) g;', settings: PITR_SERVER_SETTINGS }),
       startTestS3({ key: { id: SECRETS.s3KeyId, secret: SECRETS.s3Secret } }),
       startTestS3({ bucket: 'cold', key: { id: SECRETS.coldKeyId, secret: SECRETS.coldSecret } }),
       startTestSmtp({ auth: { user: 'keepsake', pass: SECRETS.smtpPassword } }),
@@ -185,9 +187,11 @@ describe('no secret reaches an output, a stored object or a child process', () =
     const dir = join(traces, 'daemon');
     await mkdir(dir);
     const daemon = startTracedDaemon(
-      { ...env, ...SCHEDULES_OFF, BACKUP_ON_START: 'true', SCHEDULE_HEALTH: '*/2 * * * * *', BACKUP_CATCH_UP: 'false', HEALTHCHECK_PORT: String(port) },
+      { ...env, ...SCHEDULES_OFF, BACKUP_ON_START: 'true', SCHEDULE_HEALTH: '*/2 * * * * *', BACKUP_CATCH_UP: 'false', HEALTHCHECK_PORT: String(port), PITR: 'on', WAL_SHIP_INTERVAL: '1s' },
       dir,
     );
+    // PITR: pg_receivewal and pg_basebackup hold the password in their environment only.
+    await daemon.waitFor((line) => line.job === 'base-backup' && line.outcome !== undefined, 120_000);
     await daemon.waitFor((line) => line.job === 'daily' && line.outcome !== undefined, 120_000);
     await daemon.waitFor((line) => line.job === 'health' && line.outcome !== undefined, 30_000);
     for (const path of ['/metrics', '/healthz']) {
@@ -197,8 +201,12 @@ describe('no secret reaches an output, a stored object or a child process', () =
     expect(await daemon.stop()).toBe(0);
     outputs.push({ what: 'daemon log', text: daemon.lines.map((line) => JSON.stringify(line)).join('\n') }, { what: 'daemon stderr', text: daemon.stderr() });
     const execs = await readExecs(dir);
+    expect(execs.some((exec) => basename(exec.file) === 'pg_receivewal' && exec.env.includes(`PGPASSWORD=${SECRETS.dbPassword}`))).toBe(true);
     leaks.push(...childLeaks(execs).map((leak) => `${leak} (daemon)`));
     expect(ping.paths.length).toBeGreaterThan(0);
+    // The archived WAL (age-encrypted here) is served to the recovering postgres by keepsake: its restore_command holds no key.
+    const restoredAt = await run(['restore', '--at', 'latest', '--target-db', 'recovered', '--yes']);
+    expect([restoredAt.code, restoredAt.stderr]).toEqual([0, expect.any(String)]);
   });
 
   it('finds the secrets in none of it', async () => {

@@ -16,8 +16,8 @@ export interface Scenario {
   stop(): Promise<void>;
 }
 
-export async function startScenario(options: { database?: string; sql: string }): Promise<Scenario> {
-  const [pg, workspace] = await Promise.all([startTestPostgres(), makeWorkspace()]);
+export async function startScenario(options: { database?: string; sql: string; settings?: Record<string, string> }): Promise<Scenario> {
+  const [pg, workspace] = await Promise.all([startTestPostgres({ settings: options.settings }), makeWorkspace()]);
   const db = await pg.createDatabase(options.database ?? 'app');
   await pg.query(db, options.sql);
   const tmpDir = join(workspace.root, 'tmp');
