@@ -108,7 +108,8 @@ describe('keepsake restore --at: point-in-time recovery from a base backup and a
   it('--at latest replays everything archived, the partial segment last', async () => {
     // Rows in a segment not finished yet: archived only as its .partial (the shipper sends it every WAL_SHIP_INTERVAL).
     await server.query(app, "INSERT INTO events (note) SELECT 'in the partial ' || n FROM generate_series(1, 3) n");
-    const lsn = (await server.query<{ lsn: string }>(server.admin, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+    // The insert position: the test server commits asynchronously, so the write position may not hold the commit yet.
+    const lsn = (await server.query<{ lsn: string }>(server.admin, 'SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]!.lsn;
     for (let tries = 0; !(await server.query(server.admin, 'SELECT 1 FROM pg_stat_replication WHERE write_lsn >= $1::pg_lsn', [lsn])).length; tries += 1) {
       if (tries > 100) throw new Error('pg_receivewal did not receive the rows');
       await sleep(100);

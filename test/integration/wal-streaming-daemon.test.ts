@@ -11,7 +11,8 @@ import { parsePrometheusText } from '../support/prometheus';
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { makeWorkspace } from '../support/workspace';
 
-jest.setTimeout(60_000);
+// The daemon also takes its first base backup at start (PITR=on, none yet): give a busy machine time.
+jest.setTimeout(150_000);
 
 describe('the daemon with PITR=on', () => {
   let pg: TestPostgres;
@@ -38,7 +39,7 @@ describe('the daemon with PITR=on', () => {
       await pg.query(pg.admin, "INSERT INTO events (note) SELECT repeat('x', 100) FROM generate_series(1, 1000)");
       const segment = (await pg.query<{ name: string }>(pg.admin, 'SELECT pg_walfile_name(pg_switch_wal()) AS name'))[0]!.name;
       const storage = createStorages(loadConfig(env))[0]!;
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 45_000;
       while (!(await listWalArchive(storage)).some((entry) => entry.file.name === segment) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect((await listWalArchive(storage)).map((entry) => entry.file.name)).toContain(segment);
 
@@ -55,7 +56,12 @@ describe('the daemon with PITR=on', () => {
       expect(value('keepsake_wal_lag_seconds')).toBeLessThan(60);
 
       await pg.query(pg.admin, "INSERT INTO events (note) VALUES ('written just before the shutdown')");
-      await new Promise((resolve) => setTimeout(resolve, 500)); // pg_receivewal has it on disk
+      // pg_receivewal has it on disk: the test server commits asynchronously, so wait for the insert position, not the write one.
+      const inserted = (await pg.query<{ lsn: string }>(pg.admin, 'SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]!.lsn;
+      for (let tries = 0; !(await pg.query(pg.admin, 'SELECT 1 FROM pg_stat_replication WHERE write_lsn >= $1::pg_lsn', [inserted])).length; tries += 1) {
+        if (tries > 300) throw new Error('pg_receivewal did not receive the last insert');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       daemon.process.kill('SIGTERM');
       expect(await daemon.exited).toBe(0);
     } finally {
