@@ -39,7 +39,8 @@ describe('the daemon with PITR=on and no base backup yet', () => {
     expect(sampleValue(samples, 'keepsake_base_backup_age_seconds')).toBeLessThan(600);
     expect(sampleValue(samples, 'keepsake_base_backup_size_bytes')).toBe(stored.storedBytes);
 
-    // The limit is HEALTH_MAX_AGE_BASE: a tiny one makes the same base backup too old.
+    // The limit is HEALTH_MAX_AGE_BASE: a tiny one makes the same base backup too old (once it is more than that old).
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     const strict = await runCli(['health', '--json'], { ...env, HEALTH_MAX_AGE_BASE: '1s' });
     const checks = (JSON.parse(strict.stdout) as { checks: { name: string; status: string; message: string }[] }).checks;
     expect(checks.find((check) => check.name === 'freshness:base:cluster')).toMatchObject({ status: 'fail', message: expect.stringContaining('HEALTH_MAX_AGE_BASE') });
