@@ -106,6 +106,3 @@ export function startDecompressor(algorithm: CompressionConfig['algorithm']): Co
 export function startCompressor(config: Pick<CompressionConfig, 'algorithm' | 'level'>): Codec {
   return startCodec({ zstd: ['zstd', `-${config.level}`, '-T1', '-q', '-c'], gzip: ['gzip', '-c', `-${config.level}`], none: undefined }[config.algorithm]);
 }
-
-/** What a compressed object's name ends in. */
-export const COMPRESSION_SUFFIX: Record<CompressionConfig['algorithm'], string> = { zstd: '.zst', gzip: '.gz', none: '' };

@@ -5,7 +5,8 @@ export type Tier = (typeof TIERS)[number];
 
 export const MANIFEST_SUFFIX = '.manifest.json';
 
-const COMPRESSED_SUFFIX: Record<CompressionAlgorithm, string> = { zstd: '.zst', gzip: '.gz', none: '' };
+/** What a compressed object's name ends in. */
+export const COMPRESSED_SUFFIX: Record<CompressionAlgorithm, string> = { zstd: '.zst', gzip: '.gz', none: '' };
 
 /**
  * What a source's data object is before compression: a pg_dump custom archive (`.dump`), plain SQL

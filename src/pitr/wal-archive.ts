@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { COMPRESSION_SUFFIX, startCompressor } from '../backup/compress';
+import { startCompressor } from '../backup/compress';
+import { COMPRESSED_SUFFIX } from '../backup/keys';
 import { DigestStream } from '../backup/digest';
 import { FanOut } from '../backup/fan-out';
 import { COMPRESSIONS } from '../config/schema';
@@ -93,7 +94,7 @@ export async function storeWalFile(storages: readonly Storage[], config: WalArch
     }
   }
   const encryption = encryptionOf(config.encryption);
-  const key = walDataKey(file, COMPRESSION_SUFFIX[config.compression.algorithm], Boolean(encryption));
+  const key = walDataKey(file, COMPRESSED_SUFFIX[config.compression.algorithm], Boolean(encryption));
   const manifestBase = { format: 1 as const, name: file.name, kind: file.kind, timeline: file.timeline, key, compression: { ...config.compression }, ...(encryption ? { encryption } : {}) };
   if (!wanted.length) return { manifest: (await readWalManifest(storages[0]!, file))!, written: [] };
 

@@ -1,3 +1,5 @@
+import { ENCRYPTED_SUFFIX } from '../backup/keys';
+
 /**
  * PostgreSQL's WAL names and positions, and where keepsake files each WAL file on a target
  * (docs/architecture.md "Point-in-time recovery"). Pure functions: no I/O.
@@ -76,7 +78,7 @@ export function walFolder(timeline: number): string {
 
 /** `wal/00000001/000000010000000000000003.zst[.age]`: the stored (compressed, maybe encrypted) WAL file. */
 export function walDataKey(file: WalFileName, compressionSuffix: string, encrypted: boolean): string {
-  return `${walFolder(file.timeline)}/${file.name}${compressionSuffix}${encrypted ? '.age' : ''}`;
+  return `${walFolder(file.timeline)}/${file.name}${compressionSuffix}${encrypted ? ENCRYPTED_SUFFIX : ''}`;
 }
 
 /** `wal/00000001/000000010000000000000003.json`: the WAL manifest, written after the data object. */

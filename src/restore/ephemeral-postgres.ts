@@ -168,8 +168,7 @@ export async function startEphemeralPostgres(options: EphemeralPostgresOptions =
     const pause = async () => {
       const running = server;
       server = undefined;
-      running?.kill('SIGINT');
-      await running?.finished;
+      if (running) await stopPostgres(running);
     };
     await launch();
     return { major: initdb.major, version: initdb.version, binDir, database, socketDir: root, stop, pause, resume: launch };

@@ -15,21 +15,20 @@ export interface WalGap {
  * Segment continuity from `startSegment` (a base backup's first WAL file) to the newest archived
  * segment: every segment in between must be archived, on the timeline in force at that point. A
  * timeline switch (a newer timeline's first segment, with its .history file archived) continues
- * the chain on the new timeline from the segment where it branched. A partial segment counts as
- * the last one of the chain, never as a filler in the middle. Pure: takes names, returns holes.
+ * the chain on the new timeline from the segment where it branched. Partial segments are left out:
+ * one is only ever the end of the chain, never a filler in the middle. Pure: takes names, returns holes.
  */
 export function findWalGaps(archived: readonly WalFileName[], startSegment: string, segmentBytes?: number): WalGap[] {
   const start = parseWalName(startSegment, segmentBytes);
   if (start?.segno === undefined) throw new Error(`not a WAL segment name: ${startSegment}`);
   const segments = new Map<number, Set<bigint>>();
-  const partials = new Map<number, Set<bigint>>();
   let newest: WalFileName | undefined;
   for (const file of archived) {
-    if (file.segno === undefined) continue;
-    const bucket = file.kind === 'partial' ? partials : segments;
-    if (!bucket.has(file.timeline)) bucket.set(file.timeline, new Set());
-    bucket.get(file.timeline)!.add(file.segno);
-    if (file.kind === 'segment' && file.timeline >= start.timeline && (!newest || file.timeline > newest.timeline || (file.timeline === newest.timeline && file.segno > newest.segno!))) newest = file;
+    // Partial segments never fill a hole, and the chain is checked up to the newest whole segment.
+    if (file.kind !== 'segment') continue;
+    if (!segments.has(file.timeline)) segments.set(file.timeline, new Set());
+    segments.get(file.timeline)!.add(file.segno!);
+    if (file.timeline >= start.timeline && (!newest || file.timeline > newest.timeline || (file.timeline === newest.timeline && file.segno! > newest.segno!))) newest = file;
   }
   if (!newest) return [];
   const has = (timeline: number, segno: bigint) => segments.get(timeline)?.has(segno) ?? false;

@@ -13,8 +13,9 @@ import { describeGap, type WalGap } from './gaps';
  * `wal:slot` (what the replication slot holds back on the server; measured: bytes).
  */
 
-/** The receiver writes its status every few seconds while the daemon runs; older than this, nobody runs it. */
-export const WAL_STATUS_STALE_MS = 2 * 60_000;
+// One rule for "nobody runs the receiver", shared with /metrics' keepsake_wal_receiver_up and `status`.
+import { WAL_STATUS_STALE_MS } from '../../state/wal-status';
+export { WAL_STATUS_STALE_MS };
 
 /** The slot as the server reports it; `missing`: no slot of that name. */
 export type SlotFact = { state: 'found'; retainedBytes: number | null; active: boolean; walStatus?: string } | { state: 'missing' } | { state: 'unknown'; error: string };

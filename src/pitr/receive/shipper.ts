@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { COMPRESSION_SUFFIX } from '../../backup/compress';
+import { COMPRESSED_SUFFIX } from '../../backup/keys';
 import { encryptionOf } from '../../encryption/age-stages';
 import { coerceError } from '../../errors';
 import type { Logger } from '../../log';
@@ -165,7 +165,7 @@ export function startShipper(options: ShipperOptions): Shipper {
 /** Once a segment is archived its partial copy is not needed: its manifest goes first, so no reader takes a half-deleted one. */
 async function dropArchivedPartial(storages: Storage[], archive: WalArchiveConfig, segment: WalFileName): Promise<void> {
   const partial = parseWalName(`${segment.name}.partial`)!;
-  const dataKey = walDataKey(partial, COMPRESSION_SUFFIX[archive.compression.algorithm], Boolean(encryptionOf(archive.encryption)));
+  const dataKey = walDataKey(partial, COMPRESSED_SUFFIX[archive.compression.algorithm], Boolean(encryptionOf(archive.encryption)));
   await Promise.all(
     storages.map(async (storage) => {
       await storage.delete(walManifestKey(partial));

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Deps } from '../../deps';
 import { NotFoundError, StorageError, UsageError, coerceError } from '../../errors';
@@ -37,11 +37,15 @@ function walToCopy(archived: readonly ArchivedWal[], startSegment: string): { fi
 async function copyWal(storages: readonly Storage[], file: ArchivedWal['file'], path: string, encryption: EncryptionConfig): Promise<void> {
   const problems: string[] = [];
   for (const storage of storages) {
+    const sink = createWriteStream(`${path}.tmp`, { mode: 0o600 });
     try {
-      await readWalFile(storage, file, createWriteStream(`${path}.tmp`, { mode: 0o600 }), encryption);
+      await readWalFile(storage, file, sink, encryption);
       await rename(`${path}.tmp`, path);
       return;
     } catch (error) {
+      // This target lacks it or holds it damaged: close and drop the half-written copy before the next.
+      sink.destroy();
+      await rm(`${path}.tmp`, { force: true });
       problems.push(`${storage.name}: ${coerceError(error).message}`);
     }
   }
