@@ -24,7 +24,7 @@ async function recentSizes(deps: JobDeps, manifest: Manifest): Promise<{ started
 }
 
 /** The newest complete backup of this source, any tier: what a failure report says is safe. Undefined when unreadable. */
-async function lastGoodBackup(deps: JobDeps, source: string): Promise<LastGoodBackup | null | undefined> {
+export async function lastGoodBackup(deps: JobDeps, source: string): Promise<LastGoodBackup | null | undefined> {
   try {
     const { backups } = await readCatalog(deps.storages);
     const newest = backups.find((entry) => sourceName(entry.manifest) === source);

@@ -1,23 +1,12 @@
 import { runBackup } from '../../backup/run-backup';
 import type { Manifest } from '../../backup/manifest';
-import { readCatalog } from '../../catalog/catalog';
 import { InterruptedError, coerceError } from '../../errors';
-import type { LastGoodBackup } from '../../report/events';
+import { lastGoodBackup } from '../../jobs/backup';
+import { CLUSTER_SOURCE_NAME } from './cluster-source';
 import { baseBackupSource } from '../../sources';
 import { report, type JobDeps, type JobRunner } from '../../jobs/job';
 
 /** The newest base backup before this attempt, for a failure report; undefined when the catalog is unreadable. */
-async function lastGoodBase(deps: JobDeps): Promise<LastGoodBackup | null | undefined> {
-  try {
-    const { backups } = await readCatalog(deps.storages, { tier: 'base' });
-    const newest = backups[0];
-    return newest ? { tier: newest.manifest.tier, id: newest.manifest.id, startedAt: newest.manifest.startedAt, targets: newest.copies.map((copy) => copy.storage.name) } : null;
-  } catch (error) {
-    deps.log.warn({ err: coerceError(error) }, 'could not read the last base backup for the report');
-    return undefined;
-  }
-}
-
 /** One base backup (tier base, source `cluster`) and its report; an interrupt is not reported. */
 export async function baseBackupAndReport(deps: JobDeps, options: { signal?: AbortSignal; onProgress?: (progress: { storedBytes: number }) => void } = {}): Promise<Manifest> {
   const started = new Date();
@@ -28,7 +17,7 @@ export async function baseBackupAndReport(deps: JobDeps, options: { signal?: Abo
   } catch (error) {
     if (!(error instanceof InterruptedError)) {
       const durationMs = Date.now() - started.getTime();
-      await report(deps, { kind: 'base-backup-failed', host: deps.config.database.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood: await lastGoodBase(deps) });
+      await report(deps, { kind: 'base-backup-failed', host: deps.config.database.host, startedAt: started.toISOString(), durationMs, error: coerceError(error).message, nextRun: deps.nextRun, lastGood: await lastGoodBackup(deps, CLUSTER_SOURCE_NAME) });
     }
     throw error;
   }

@@ -9,6 +9,7 @@ import { withClient } from '../../postgres/connection';
 import type { Archive } from '../../restore/restore';
 import { postgresSource } from '../../sources/postgres/postgres-source';
 import { KEEPSAKE_VERSION } from '../../version';
+import { backupId } from '../../backup/keys';
 import type { RecoveredCluster } from './recover';
 
 /**
@@ -35,7 +36,7 @@ export async function dumpRecovered(recovered: RecoveredCluster, database: strin
   const manifest: Manifest = {
     ...snapshot.facts,
     format: 1,
-    id: `${database}_at_${at.toISOString().replace(/[-:]/g, '').replace('T', '_').replace(/\..*$/, '')}`,
+    id: backupId(`${database}_at`, at),
     tier: 'base',
     source: { kind: 'postgres', name: database },
     database,
