@@ -29,18 +29,25 @@ export function isTargetSecret(name: string): boolean {
   return TARGET_SECRET.test(name);
 }
 
+/** NOTIFY_<NAME>_URL and _SECRET: a chat webhook's URL is its password (NOTIFY_ON is no channel). */
+const CHANNEL_SECRET = /^NOTIFY_(?!ON_)[A-Z][A-Z0-9_]*_(URL|SECRET)$/;
+
+export function isChannelSecret(name: string): boolean {
+  return CHANNEL_SECRET.test(name);
+}
+
 /** Variables also accepted as <NAME>_FILE: the secrets, and public keys that are long enough to want a file. */
 export const FILE_VARIABLES = [...SECRET_VARIABLES, 'AGE_RECIPIENTS'] as const;
 
 export function isSecret(name: string): boolean {
-  return (SECRET_VARIABLES as readonly string[]).includes(name) || isTargetSecret(name) || /PASSWORD|SECRET|TOKEN/.test(name);
+  return (SECRET_VARIABLES as readonly string[]).includes(name) || isTargetSecret(name) || isChannelSecret(name) || /PASSWORD|SECRET|TOKEN/.test(name);
 }
 
-/** The variables `env` may give as <NAME>_FILE: the fixed ones, and each named target's keys set directly or as _FILE. */
+/** The variables `env` may give as <NAME>_FILE: the fixed ones, and each named target's or channel's secrets set directly or as _FILE. */
 function fileVariablesIn(env: Env): string[] {
   const targetSecrets = Object.keys(env)
     .map((name) => name.replace(/_FILE$/, ''))
-    .filter((name) => TARGET_SECRET.test(name));
+    .filter((name) => TARGET_SECRET.test(name) || CHANNEL_SECRET.test(name));
   return [...new Set([...FILE_VARIABLES, ...targetSecrets])];
 }
 
@@ -90,7 +97,18 @@ export function resolveSecretFiles(env: Env, problems: string[]): Env {
 export function displayValue(name: string, value: string | undefined): string {
   if (value === undefined) return '(unset)';
   if (name.endsWith('DATABASE_URL')) return redactUrl(value);
+  // A channel's URL: its host says which service; the path and query are the token.
+  if (isChannelSecret(name) && name.endsWith('_URL')) return hostOnly(value);
   return isSecret(name) ? '***' : JSON.stringify(value);
+}
+
+/** "https://hooks.slack.com/***": where a secret URL points, without its token. */
+export function hostOnly(text: string): string {
+  try {
+    return `${new URL(text).origin}/***`;
+  } catch {
+    return '***';
+  }
 }
 
 export function redactUrl(text: string): string {

@@ -6,8 +6,9 @@ import { databaseFromEnv, type SettingSource } from './database';
 import { crossVariableProblems } from './cross-checks';
 import { encryptionConfig, encryptionProblems } from './encryption';
 import { FILE_VARIABLES, displayValue, resolveSecretFiles, withDotenv, type Env } from './env-source';
-import { REPORT_EVENTS, SUCCESS_EVENTS, envSchema } from './schema';
+import { REPORT_EVENTS, envSchema } from './schema';
 import { readTargets } from './targets';
+import { defaultChannelEvents, readChannels } from './channels';
 import { sourcesFromEnv } from './sources';
 import type { CompressionAlgorithm, Config } from './types';
 
@@ -17,6 +18,8 @@ const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { zstd: 3, gzip: 6, 
 
 /** Every variable keepsake reads, secrets' <NAME>_FILE included. */
 const KNOWN_VARIABLES = new Set<string>([...Object.keys(envSchema.shape), ...FILE_VARIABLES.map((name) => `${name}_FILE`)]);
+/** Families whose names carry a target's or a channel's name (TARGET_<NAME>_*, NOTIFY_<NAME>_*). */
+const isKnownVariable = (name: string) => KNOWN_VARIABLES.has(name) || name.startsWith('TARGET_') || name.startsWith('NOTIFY_');
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -39,7 +42,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   const problems: string[] = [];
   const { env: withFile, dotenv: fileRead } = withDotenv(rawEnv, options.dotenvPath);
   // Only what keepsake reads: a compose .env also holds the other services' settings.
-  const dotenv = fileRead && { ...fileRead, variables: fileRead.variables.filter((name) => KNOWN_VARIABLES.has(name) || name.startsWith('TARGET_')) };
+  const dotenv = fileRead && { ...fileRead, variables: fileRead.variables.filter(isKnownVariable) };
   const env = dropEmpty(resolveSecretFiles(withFile, problems));
   const result = envSchema.safeParse(env);
   if (!result.success) {
@@ -53,6 +56,9 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
   // Read even when other variables are wrong: the user sees every problem at once.
   const named = readTargets(env, result.success ? result.data : undefined);
   problems.push(...named.problems);
+  const channelDefaults = result.success ? defaultChannelEvents(result.data.NOTIFY_ON, result.data.NOTIFY_ON_SUCCESS) : [...REPORT_EVENTS];
+  const { channels, problems: channelProblems } = readChannels(env, channelDefaults);
+  problems.push(...channelProblems);
   if (!result.success || problems.length) throw new ConfigError(problems);
   const e = result.data;
 
@@ -108,7 +114,8 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       from: e.MAIL_FROM ?? `keepsake@${hostname()}`,
       to: e.MAIL_TO ?? [],
       subjectPrefix: e.MAIL_SUBJECT_PREFIX,
-      events: (e.NOTIFY_ON ?? [...REPORT_EVENTS]).filter((event) => e.NOTIFY_ON_SUCCESS || !(SUCCESS_EVENTS as readonly string[]).includes(event)),
+      channels,
+      events: channelDefaults,
       outbox: { maxAgeMs: e.OUTBOX_MAX_AGE, maxReports: e.OUTBOX_MAX_REPORTS, digestAfter: e.OUTBOX_DIGEST_AFTER },
     },
     health: {

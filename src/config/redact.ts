@@ -9,7 +9,8 @@ export function redactedConfig(config: Config): unknown {
       if (value === undefined) return undefined;
       if (key === 'origin') sources.add(value as object);
       if (sources.has(this as object)) return value;
-      if (key === 'pingUrl') return `${new URL(String(value)).origin}/***`;
+      // The ping URL's and a channel's path are their tokens: the origin says enough.
+      if (key === 'pingUrl' || key === 'url') return `${new URL(String(value)).origin}/***`;
       return /password|secret|passphrase/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
     }),
   );

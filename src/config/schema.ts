@@ -72,6 +72,18 @@ export const REPORT_EVENTS = [
 ] as const;
 /** Events that say "all is well": NOTIFY_ON_SUCCESS=false silences these. */
 export const SUCCESS_EVENTS = ['backup-succeeded', 'restore-test-passed', 'cleanup-summary', 'storage-report', 'health-recovered', 'offsite-succeeded', 'base-backup-succeeded', 'wal-streaming-recovered'] as const;
+/** The bad news: every event but the good news and the test message (NOTIFY_ON=failures). */
+export const BAD_NEWS_EVENTS = REPORT_EVENTS.filter((event) => event !== 'test' && !(SUCCESS_EVENTS as readonly string[]).includes(event));
+
+/** NOTIFY_ON and NOTIFY_<NAME>_ON: `all`, `failures`, or a comma list of events (which may add to `failures`). */
+export function parseEventList(text: string): (typeof REPORT_EVENTS)[number][] {
+  const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((name) => name !== 'all' && name !== 'failures' && !(REPORT_EVENTS as readonly string[]).includes(name));
+  if (unknown.length || !names.length) throw new Error(`expected "all", "failures" or a comma list of ${REPORT_EVENTS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`);
+  if (names.includes('all')) return [...REPORT_EVENTS];
+  const wanted = new Set(names.flatMap((name) => (name === 'failures' ? BAD_NEWS_EVENTS : [name])));
+  return REPORT_EVENTS.filter((event) => wanted.has(event));
+}
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 /** The tiers the daemon backs up on a schedule: those BACKUP_SCHEMA_ONLY_TIERS may name. */
 export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly'] as const;
@@ -225,12 +237,7 @@ export const envSchema = z.object({
     return addresses;
   }).optional(),
   MAIL_SUBJECT_PREFIX: z.string().default('[keepsake]'),
-  NOTIFY_ON: parsed((text) => {
-    const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
-    const unknown = names.filter((name) => name !== 'all' && !(REPORT_EVENTS as readonly string[]).includes(name));
-    if (unknown.length || !names.length) throw new Error(`expected "all" or a comma list of ${REPORT_EVENTS.join(', ')}`);
-    return names.includes('all') ? [...REPORT_EVENTS] : (names as (typeof REPORT_EVENTS)[number][]);
-  }).optional(),
+  NOTIFY_ON: parsed(parseEventList).optional(),
   NOTIFY_ON_SUCCESS: boolean.default(true),
   OUTBOX_MAX_AGE: parsed(parseAge).default(30 * 86_400_000),
   OUTBOX_MAX_REPORTS: integer(1, 100_000).default(200),

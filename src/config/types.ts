@@ -139,9 +139,27 @@ export interface SmtpConfig {
   password?: string;
 }
 
+export type ChannelFormat = 'webhook' | 'slack' | 'discord' | 'teams' | 'ntfy';
+
+/** A notification channel besides e-mail (NOTIFY_<NAME>_*, src/config/channels.ts; src/notify/ delivers). */
+export interface ChannelConfig {
+  /** Lower case, as in `notify test --channel NAME` and the outbox. */
+  name: string;
+  format: ChannelFormat;
+  /** A secret: chat webhooks carry their token in the path. Show channelHost(url) only. */
+  url: string;
+  /** webhook: the HMAC-SHA256 signing key; ntfy: an access token. */
+  secret?: string;
+  events: readonly ReportEventName[];
+  /** FORMAT was not set and came from the URL's host (hooks.slack.com is slack, else webhook). */
+  formatInferred: boolean;
+}
+
 export interface ReportConfig {
   /** Unset: reports go to the outbox and STATE_DIR/reports as .html files only. */
   smtp?: SmtpConfig;
+  /** Webhook, chat and push channels, each with its own event filter; every one goes through the outbox. */
+  channels: readonly ChannelConfig[];
   from: string;
   to: readonly string[];
   subjectPrefix: string;
