@@ -43,7 +43,8 @@ export function renderReport(event: ReportEvent, options: RenderOptions): Render
   return { subject: doc.subject, html: toHtml(doc, footer), text: toText(doc, footer) };
 }
 
-function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocument {
+/** The report as a document: what the e-mail serializes, and what a channel's notice (src/notify) reads its title from. */
+export function documentFor(event: ReportEvent, prefix: string, now: Date): ReportDocument {
   switch (event.kind) {
     case 'backup-succeeded':
       return backupSucceeded(event, prefix);
