@@ -42,7 +42,7 @@ export interface Notice {
   };
   /** How long the job took, when known. */
   durationMs?: number;
-  /** Health events: each check that is not ok (or, on recovery, those that recovered). */
+  /** Health events: each check that is not ok, failures first (on recovery: every check, all ok now). */
   checks?: { name: string; status: 'ok' | 'warn' | 'fail'; message: string }[];
   /** Where to look: stored objects (`s3://bucket/key`, `file:///backups/...`) and the like. */
   links: { rel: string; href: string; title?: string }[];

@@ -5,6 +5,7 @@ import { buildProgram } from '../../src/cli';
 import type { CommandContext } from '../../src/cli/context';
 import { envSchema } from '../../src/config/schema';
 import { TARGET_SETTINGS } from '../../src/config/targets';
+import { CHANNEL_SETTINGS } from '../../src/config/channels';
 
 /**
  * The README is the product's front door: its commands, variables and defaults must be the code's.
@@ -48,6 +49,16 @@ describe('README configuration reference', () => {
     const family = tableRows(section('Configuration')).filter((cells) => (cells[0] ?? '').startsWith('`TARGET_<NAME>_'));
     const documented = family.flatMap((cells) => backticked(cells[0]!)).map((name) => /^TARGET_<NAME>_([A-Z_]+)$/.exec(name)?.[1]);
     expect(documented.filter((setting) => setting !== undefined).sort()).toEqual([...TARGET_SETTINGS].sort());
+  });
+
+  it('documents every NOTIFY_<NAME>_* setting keepsake reads, and no other', () => {
+    const family = tableRows(section('Configuration')).filter((cells) => (cells[0] ?? '').startsWith('`NOTIFY_<NAME>_'));
+    // "`NOTIFY_<NAME>_URL` (+`_FILE`)" documents URL and URL_FILE.
+    const documented = family.flatMap((cells) => {
+      const settings = backticked(cells[0]!).map((name) => /^NOTIFY_<NAME>_([A-Z_]+)$/.exec(name)?.[1]).filter((setting): setting is string => setting !== undefined);
+      return cells[0]!.includes('(+`_FILE`)') ? settings.flatMap((setting) => [setting, `${setting}_FILE`]) : settings;
+    });
+    expect(documented.sort()).toEqual([...CHANNEL_SETTINGS].sort());
   });
 
   it('gives each default as the code has it', () => {

@@ -1,11 +1,19 @@
+import { discordFormat } from './discord';
+import { ntfyFormat } from './ntfy';
+import { slackFormat } from './slack';
+import { teamsFormat } from './teams';
 import type { ChannelFormat, FormatMessage } from './types';
+import { webhookFormat } from './webhook';
 
-/**
- * PLACEHOLDER until the formats land: every format posts the notice as JSON.
- * (Replaced by the real webhook, slack, discord, teams and ntfy formatters.)
- */
-const asJson: FormatMessage = (notice, { deliveryId }) => ({ body: JSON.stringify({ id: deliveryId, ...notice }), headers: { 'Content-Type': 'application/json' } });
+const FORMATS: Record<ChannelFormat, FormatMessage> = {
+  webhook: webhookFormat,
+  slack: slackFormat,
+  discord: discordFormat,
+  teams: teamsFormat,
+  ntfy: ntfyFormat,
+};
 
-export function formatFor(_format: ChannelFormat): FormatMessage {
-  return asJson;
+/** The formatter of a channel's NOTIFY_<NAME>_FORMAT: pure, so the outbox can format a stored notice again. */
+export function formatFor(format: ChannelFormat): FormatMessage {
+  return FORMATS[format];
 }

@@ -5,7 +5,7 @@ import { at, between, nextRunText, oneLine, ratio, sidecarName, subjectLine } fr
 import { facts, type ReportDocument, type Section } from './document';
 import { checksFor, describeFailure } from './hints';
 
-const BASE_GENERAL_CHECKS = ['run `keepsake base-backup` by hand to watch it fail with the full output', '`keepsake config` prints the configuration keepsake sees, with secrets redacted'];
+export const BASE_GENERAL_CHECKS = ['run `keepsake base-backup` by hand to watch it fail with the full output', '`keepsake config` prints the configuration keepsake sees, with secrets redacted'];
 
 type Succeeded = Extract<BaseBackupEvent, { kind: 'base-backup-succeeded' }>;
 type Failed = Extract<BaseBackupEvent, { kind: 'base-backup-failed' }>;

@@ -10,7 +10,7 @@ import { checksFor, describeFailure } from './hints';
 /** Enough rows to see the shape of the database; more would push the mail past 100 KB. */
 const MAX_TABLE_ROWS = 100;
 
-const restoreTestChecks = (name: string) => [
+export const restoreTestChecks = (name: string) => [
   `\`keepsake verify ${name}\` re-reads every stored copy: size, sha256 and the archive itself`,
   `run \`keepsake restore-test ${name}\` by hand to watch it with the full output`,
 ];
