@@ -89,7 +89,7 @@ describe('server-side copies above 5 GiB go part by part', () => {
 });
 
 describe('which backups belong on an off-site target, by its own retention', () => {
-  const rules = (daily: number) => ({ keep: { daily, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {} });
+  const rules = (daily: number) => ({ keep: { daily, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {} });
 
   it('is only the newest ones when the target keeps fewer than the primaries', () => {
     const belongs = wantedOffsite([sunday, friday, monday], [], rules(2), NOW);
