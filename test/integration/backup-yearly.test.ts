@@ -7,6 +7,7 @@ import type { CleanupSummary } from '../../src/retention/apply';
 import { createStorages } from '../../src/storage';
 import { validManifest } from '../unit/manifest-fixture';
 import { runCli } from '../support/cli';
+import { SCHEDULES_OFF, startDaemonProcess } from '../support/daemon';
 import { useScenario } from '../support/scenario';
 import { allFiles } from '../support/workspace';
 
@@ -64,6 +65,35 @@ describe('the yearly tier, end to end', () => {
     expect(strict.stdout).toMatch(/DELETE/);
     expect(await listYearly(s.env)).toEqual(ids.slice(0, 2));
     expect((await allFiles(s.workspace.backupDir)).filter((file) => file.startsWith('yearly/')).map((file) => file.split('/')[1]).sort()).toEqual([String(year - 1), String(year - 1), String(year), String(year)]);
+  });
+
+  it('the daemon schedules the yearly job, catches up a missed Jan 1st once, and status shows it', async () => {
+    const s = scenario();
+    // SCHEDULE_YEARLY's default; every other job off.
+    const env = { ...s.env, ...SCHEDULES_OFF, SCHEDULE_YEARLY: '0 5 1 1 *' };
+    const daemon = startDaemonProcess(env);
+    const queued = await daemon.waitFor((line) => line.msg === 'job queued' && line.job === 'yearly');
+    const lastSlot = `${new Date().getUTCFullYear()}-01-01T05:00:00.000Z`;
+    expect(queued.why).toBe(`catch-up: no yearly backup since its slot at ${lastSlot}`);
+    const finished = await daemon.waitFor((line) => line.msg === 'job finished' && line.job === 'yearly');
+    expect(finished.outcome).toBe('ok');
+    daemon.process.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+
+    const listed = JSON.parse((await runCli(['list', '--json'], s.env)).stdout) as Listed[];
+    expect(listed.map((backup) => backup.tier)).toEqual(['yearly']);
+    const status = await runCli(['status'], env);
+    expect(status.stdout).toMatch(/^yearly +0 5 1 1 \* .* ok /m);
+    const json = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { jobs: Record<string, { outcome?: string }>; nextRuns: Record<string, string | null> };
+    expect(json.jobs.yearly).toMatchObject({ outcome: 'ok' });
+    expect(json.nextRuns.yearly).toBe(`${new Date().getUTCFullYear() + 1}-01-01T05:00:00.000Z`);
+
+    // Started again, it has this year's backup: nothing to catch up (the health run at start comes after the catch-up).
+    const again = startDaemonProcess({ ...env, SCHEDULE_HEALTH: '0 * * * *' });
+    await again.waitFor((line) => line.msg === 'job finished' && line.job === 'health');
+    again.process.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+    expect(again.lines.filter((line) => line.msg === 'job queued' && line.job === 'yearly')).toEqual([]);
   });
 
   it('a yearly tier named in BACKUP_SCHEMA_ONLY_TIERS is backed up without data', async () => {
