@@ -244,10 +244,11 @@ async function main() {
         SMTP_SECURE: 'none',
         MAIL_TO: 'you@example.com',
         MAIL_FROM: 'keepsake-demo@localhost',
-        // The demo runs the daily backup only; with weekly and monthly schedules on, health would
-        // rightly fail because those tiers have no backup.
+        // The demo runs the daily backup only; with weekly, monthly and yearly schedules on, health
+        // would rightly fail because those tiers have no backup.
         SCHEDULE_WEEKLY: 'off',
         SCHEDULE_MONTHLY: 'off',
+        SCHEDULE_YEARLY: 'off',
         ...(PG_BIN_DIR && { PG_BIN_DIR }),
       };
       await runJobs(env);

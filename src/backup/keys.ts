@@ -1,6 +1,6 @@
 import type { CompressionAlgorithm } from '../config';
 
-export const TIERS = ['daily', 'weekly', 'monthly', 'manual', 'pre-restore', 'base'] as const;
+export const TIERS = ['daily', 'weekly', 'monthly', 'yearly', 'manual', 'pre-restore', 'base'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export const MANIFEST_SUFFIX = '.manifest.json';
@@ -49,6 +49,8 @@ export function tierFolder(tier: Tier, at: Date): string {
     }
     case 'monthly':
       return `monthly/${year}/${month}`;
+    case 'yearly':
+      return `yearly/${year}`;
     default:
       return `${tier}/${year}/${month}/${day}`;
   }

@@ -26,7 +26,7 @@ export function registerBackup(program: Command, context: CommandContext): void 
     .option('--no-wait', 'fail at once if another job is running instead of waiting for it')
     .action(async (options: { tier: Tier; json?: boolean; wait: boolean; db?: string; schemaOnly?: boolean }) => {
       if (options.schemaOnly && options.tier !== 'manual') {
-        // A daily, weekly or monthly backup stands in for that tier in health checks and retention: one without data would too.
+        // A daily, weekly, monthly or yearly backup stands in for that tier in health checks and retention: one without data would too.
         throw new UsageError(`--schema-only makes manual backups only, not ${options.tier} ones; to make every ${options.tier} backup schema-only set BACKUP_SCHEMA_ONLY_TIERS=${options.tier}`);
       }
       const config = context.config();

@@ -81,6 +81,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
         daily: e.SCHEDULE_DAILY,
         weekly: e.SCHEDULE_WEEKLY,
         monthly: e.SCHEDULE_MONTHLY,
+        yearly: e.SCHEDULE_YEARLY,
         health: e.SCHEDULE_HEALTH,
         cleanup: e.SCHEDULE_CLEANUP,
         'restore-test': e.SCHEDULE_RESTORE_TEST,
@@ -95,11 +96,12 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       shutdownGraceMs: e.SHUTDOWN_GRACE,
     },
     retention: {
-      keep: { daily: e.BACKUP_KEEP_DAILY, weekly: e.BACKUP_KEEP_WEEKLY, monthly: e.BACKUP_KEEP_MONTHLY, manual: e.BACKUP_KEEP_MANUAL, 'pre-restore': e.BACKUP_KEEP_PRE_RESTORE, base: e.BACKUP_KEEP_BASE },
+      keep: { daily: e.BACKUP_KEEP_DAILY, weekly: e.BACKUP_KEEP_WEEKLY, monthly: e.BACKUP_KEEP_MONTHLY, yearly: e.BACKUP_KEEP_YEARLY, manual: e.BACKUP_KEEP_MANUAL, 'pre-restore': e.BACKUP_KEEP_PRE_RESTORE, base: e.BACKUP_KEEP_BASE },
       maxAgeMs: {
         daily: e.BACKUP_MAX_AGE_DAILY,
         weekly: e.BACKUP_MAX_AGE_WEEKLY,
         monthly: e.BACKUP_MAX_AGE_MONTHLY,
+        yearly: e.BACKUP_MAX_AGE_YEARLY,
         manual: e.BACKUP_MAX_AGE_MANUAL,
         'pre-restore': e.BACKUP_MAX_AGE_PRE_RESTORE,
         base: e.BACKUP_MAX_AGE_BASE,
@@ -119,7 +121,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { dotenvPath?: st
       outbox: { maxAgeMs: e.OUTBOX_MAX_AGE, maxReports: e.OUTBOX_MAX_REPORTS, digestAfter: e.OUTBOX_DIGEST_AFTER },
     },
     health: {
-      maxAgeMs: { daily: e.HEALTH_MAX_AGE_DAILY, weekly: e.HEALTH_MAX_AGE_WEEKLY, monthly: e.HEALTH_MAX_AGE_MONTHLY },
+      maxAgeMs: { daily: e.HEALTH_MAX_AGE_DAILY, weekly: e.HEALTH_MAX_AGE_WEEKLY, monthly: e.HEALTH_MAX_AGE_MONTHLY, yearly: e.HEALTH_MAX_AGE_YEARLY },
       restoreTestMaxAgeMs: e.HEALTH_MAX_AGE_RESTORE_TEST,
       offsiteMaxAgeMs: e.HEALTH_MAX_AGE_OFFSITE,
       minSizeRatio: e.HEALTH_MIN_SIZE_RATIO,

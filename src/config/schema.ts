@@ -86,7 +86,7 @@ export function parseEventList(text: string): (typeof REPORT_EVENTS)[number][] {
 }
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 /** The tiers the daemon backs up on a schedule: those BACKUP_SCHEMA_ONLY_TIERS may name. */
-export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly'] as const;
+export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export const ENCRYPTIONS = ['none', 'age'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -197,6 +197,7 @@ export const envSchema = z.object({
   SCHEDULE_DAILY: schedule.default('0 2 * * *'),
   SCHEDULE_WEEKLY: schedule.default('0 3 * * 0'),
   SCHEDULE_MONTHLY: schedule.default('0 4 1 * *'),
+  SCHEDULE_YEARLY: schedule.default('0 5 1 1 *'),
   SCHEDULE_HEALTH: schedule.default('0 * * * *'),
   SCHEDULE_CLEANUP: schedule.default('30 5 * * 0'),
   SCHEDULE_RESTORE_TEST: schedule.default('0 6 1 * *'),
@@ -212,11 +213,13 @@ export const envSchema = z.object({
   BACKUP_KEEP_DAILY: integer(1, 100_000).default(7),
   BACKUP_KEEP_WEEKLY: integer(1, 100_000).default(4),
   BACKUP_KEEP_MONTHLY: integer(1, 100_000).default(12),
+  BACKUP_KEEP_YEARLY: integer(1, 100_000).default(5),
   BACKUP_KEEP_MANUAL: integer(1, 100_000).default(10),
   BACKUP_KEEP_PRE_RESTORE: integer(1, 100_000).default(3),
   BACKUP_MAX_AGE_DAILY: parsed(parseAge).optional(),
   BACKUP_MAX_AGE_WEEKLY: parsed(parseAge).optional(),
   BACKUP_MAX_AGE_MONTHLY: parsed(parseAge).optional(),
+  BACKUP_MAX_AGE_YEARLY: parsed(parseAge).optional(),
   BACKUP_MAX_AGE_MANUAL: parsed(parseAge).optional(),
   BACKUP_MAX_AGE_PRE_RESTORE: parsed(parseAge).optional(),
   BACKUP_KEEP_BASE: integer(1, 100_000).default(2),
@@ -246,6 +249,9 @@ export const envSchema = z.object({
   HEALTH_MAX_AGE_DAILY: parsed(parseDuration).default(26 * 3_600_000),
   HEALTH_MAX_AGE_WEEKLY: parsed(parseDuration).default(8 * 86_400_000),
   HEALTH_MAX_AGE_MONTHLY: parsed(parseDuration).default(32 * 86_400_000),
+  // A leap year's 366 days between two Jan 1st runs, plus 4 days for a run delayed by a long queue,
+  // a restart or a retry (the other tiers allow about a day, 1/30 of a month; a year gets a little more).
+  HEALTH_MAX_AGE_YEARLY: parsed(parseDuration).default(370 * 86_400_000),
   HEALTH_MAX_AGE_RESTORE_TEST: parsed(parseDuration).default(35 * 86_400_000),
   HEALTH_MAX_AGE_OFFSITE: parsed(parseDuration).default(8 * 86_400_000),
   HEALTH_MAX_AGE_BASE: parsed(parseDuration).default(8 * 86_400_000),

@@ -12,7 +12,7 @@ import { parseAge } from './parse';
 import { TARGET_KINDS, TARGET_NAME, boolean, integer, oneOf, parsed, storageClass, url, type ParsedEnv } from './schema';
 import type { RetentionTier, S3Config, TargetConfig } from './types';
 
-const RETENTION_TIERS: Record<string, RetentionTier> = { DAILY: 'daily', WEEKLY: 'weekly', MONTHLY: 'monthly', MANUAL: 'manual', PRE_RESTORE: 'pre-restore', BASE: 'base' };
+const RETENTION_TIERS: Record<string, RetentionTier> = { DAILY: 'daily', WEEKLY: 'weekly', MONTHLY: 'monthly', YEARLY: 'yearly', MANUAL: 'manual', PRE_RESTORE: 'pre-restore', BASE: 'base' };
 
 /** Every target's own retention; each defaults to the BACKUP_KEEP_* / BACKUP_MAX_AGE_* value. */
 const RETENTION_SETTINGS = Object.fromEntries(

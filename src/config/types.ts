@@ -71,7 +71,7 @@ export interface RestoreConfig {
   testTimeoutMs: number;
 }
 
-export const JOBS = ['daily', 'weekly', 'monthly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate', 'offsite', 'base-backup'] as const;
+export const JOBS = ['daily', 'weekly', 'monthly', 'yearly', 'health', 'cleanup', 'restore-test', 'storage-report', 'logrotate', 'offsite', 'base-backup'] as const;
 export type JobName = (typeof JOBS)[number];
 
 export interface ScheduleConfig {
@@ -83,7 +83,7 @@ export interface ScheduleConfig {
   shutdownGraceMs: number;
 }
 
-export type RetentionTier = 'daily' | 'weekly' | 'monthly' | 'manual' | 'pre-restore' | 'base';
+export type RetentionTier = 'daily' | 'weekly' | 'monthly' | 'yearly' | 'manual' | 'pre-restore' | 'base';
 
 export interface RetentionConfig {
   /** Keep at least this many newest backups per tier. */
@@ -179,7 +179,7 @@ export interface OutboxLimits {
 
 export interface HealthConfig {
   /** The newest backup of each scheduled tier must be younger than this. */
-  maxAgeMs: Record<'daily' | 'weekly' | 'monthly', number>;
+  maxAgeMs: Record<'daily' | 'weekly' | 'monthly' | 'yearly', number>;
   restoreTestMaxAgeMs: number;
   /** The oldest backup an off-site target lacks must be younger than this. */
   offsiteMaxAgeMs: number;

@@ -12,7 +12,7 @@ import { fail, ok, warn, type HealthCheckResult } from './report';
  * disk numbers). Every message says what is wrong and what to do about it.
  */
 
-export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly'] as const;
+export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 export type ScheduledTier = (typeof SCHEDULED_TIERS)[number];
 
 /** The daemon refreshes its heartbeat every minute; three missed beats mean it is gone. */

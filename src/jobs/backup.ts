@@ -125,9 +125,9 @@ export async function backupSources(deps: JobDeps, request: BackupRunRequest): P
   return { manifests };
 }
 
-/** The daemon's daily, weekly and monthly jobs: every source in turn. */
+/** The daemon's daily, weekly, monthly and yearly jobs: every source in turn. */
 export const backupJob =
-  (tier: 'daily' | 'weekly' | 'monthly'): JobRunner =>
+  (tier: 'daily' | 'weekly' | 'monthly' | 'yearly'): JobRunner =>
   async (deps, signal) => {
     const { manifests } = await backupSources(deps, { tier, signal });
     const storedBytes = manifests.reduce((sum, manifest) => sum + manifest.storedBytes, 0);

@@ -17,6 +17,7 @@ export function jobRunners(): Record<JobName, JobRunner> {
     daily: backupJob('daily'),
     weekly: backupJob('weekly'),
     monthly: backupJob('monthly'),
+    yearly: backupJob('yearly'),
     'restore-test': restoreTestJob,
     cleanup: cleanupJob,
     health: healthCheckJob,

@@ -5,7 +5,7 @@ import { coerceError } from '../errors';
 import type { Deps } from '../deps';
 import { ownBackup } from '../sources';
 
-const BACKUP_JOBS = ['daily', 'weekly', 'monthly'] as const;
+const BACKUP_JOBS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 
 /**
  * Backup tiers whose last scheduled slot passed without a backup (the sidecar was down, say):

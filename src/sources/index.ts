@@ -62,7 +62,7 @@ export function sourceFor(config: SourcesDeps, ref: SourceRef, recordedPath?: st
 
 /**
  * The whole cluster, for base backups (PITR): the base-backup job's source only, never one of a
- * run's sources (sourceNames), so daily, weekly and monthly runs never pick it up.
+ * run's sources (sourceNames), so daily, weekly, monthly and yearly runs never pick it up.
  */
 export function baseBackupSource(config: SourcesDeps): Source {
   return clusterSource({ db: config.database, pgBinDir: config.pgBinDir, compression: config.compression.algorithm });

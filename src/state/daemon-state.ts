@@ -69,10 +69,10 @@ export async function updateState(stateDir: string, change: (state: DaemonState)
  * never finished: a crash): retention deletes nothing in them. `base` is the base-backup job's
  * tier: while it fails, no base backup and no WAL is deleted either.
  */
-export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly' | 'base'> {
+export function failedBackupTiers(state: DaemonState): Set<'daily' | 'weekly' | 'monthly' | 'yearly' | 'base'> {
   const unsuccessful = (job: JobState | undefined) =>
     job !== undefined && ((job.outcome !== undefined && job.outcome !== 'ok') || (job.lastStart !== undefined && (!job.lastEnd || job.lastStart > job.lastEnd)));
-  const tiers = new Set<'daily' | 'weekly' | 'monthly' | 'base'>((['daily', 'weekly', 'monthly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
+  const tiers = new Set<'daily' | 'weekly' | 'monthly' | 'yearly' | 'base'>((['daily', 'weekly', 'monthly', 'yearly'] as const).filter((tier) => unsuccessful(state.jobs[tier])));
   // The base tier is filled by the base-backup job (PITR): while its last run failed, no base backup is deleted.
   if (unsuccessful(state.jobs['base-backup'])) tiers.add('base');
   return tiers;

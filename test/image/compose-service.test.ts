@@ -76,9 +76,9 @@ describe("docker-compose.yml's backup service, on the image's default command", 
     const modes = await dockerOk(['exec', name, 'stat', '-c', '%n %u:%g %a', '/run/secrets/postgres_password', '/run/secrets/s3_access_key_id', '/run/secrets/s3_secret_access_key']);
     expect(modes.split('\n').map((line) => line.split(' ').slice(1).join(' '))).toEqual(['0:0 444', '0:0 444', '0:0 444']);
 
-    // BACKUP_ON_START makes today's daily; catch-up adds the weekly and monthly; health runs after them.
+    // BACKUP_ON_START makes today's daily; catch-up adds the weekly, monthly and yearly; health runs after them.
     await log.waitFor((line) => line.msg === 'job finished' && line.job === 'health', 120_000);
-    const backups = log.lines.filter((line) => line.msg === 'job finished' && ['daily', 'weekly', 'monthly'].includes(line.job ?? ''));
+    const backups = log.lines.filter((line) => line.msg === 'job finished' && ['daily', 'weekly', 'monthly', 'yearly'].includes(line.job ?? ''));
     expect(backups.map((line) => [line.job, line.outcome])).toEqual(expect.arrayContaining([['daily', 'ok']]));
     expect(backups.every((line) => line.outcome === 'ok')).toBe(true);
 

@@ -67,6 +67,6 @@ describe('selective backups: schema-only and excluded table data', () => {
     expect(daily.stderr).toContain('--schema-only makes manual backups only, not daily ones; to make every daily backup schema-only set BACKUP_SCHEMA_ONLY_TIERS=daily');
     const config = await runCli(['backup'], { ...s.env, BACKUP_SCHEMA_ONLY_TIERS: 'daily,manual' });
     expect(config.code).toBe(78);
-    expect(config.stderr).toContain('BACKUP_SCHEMA_ONLY_TIERS="daily,manual": expected a comma list of daily, weekly, monthly (not manual); a manual backup is made schema-only with keepsake backup --schema-only');
+    expect(config.stderr).toContain('BACKUP_SCHEMA_ONLY_TIERS="daily,manual": expected a comma list of daily, weekly, monthly, yearly (not manual); a manual backup is made schema-only with keepsake backup --schema-only');
   });
 });

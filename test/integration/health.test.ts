@@ -11,9 +11,9 @@ import { startTestS3, type TestS3 } from '../support/s3';
 import { startScenario, type Scenario } from '../support/scenario';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
 
-/** The weekly and monthly tiers and restore tests are off, so one daily backup can make a sidecar healthy. */
+/** The weekly, monthly and yearly tiers and restore tests are off, so one daily backup can make a sidecar healthy. */
 const FILL = 'SELECT g, md5(g::text) AS h FROM generate_series(1, 20000) g';
-const DAILY_ONLY = { SCHEDULE_WEEKLY: 'off', SCHEDULE_MONTHLY: 'off', SCHEDULE_RESTORE_TEST: 'off' };
+const DAILY_ONLY = { SCHEDULE_WEEKLY: 'off', SCHEDULE_MONTHLY: 'off', SCHEDULE_YEARLY: 'off', SCHEDULE_RESTORE_TEST: 'off' };
 
 describe('keepsake health', () => {
   let s: Scenario;

@@ -3,7 +3,7 @@ import { failedBackupTiers } from '../../src/state/daemon-state';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-01T12:00:00Z');
-const policy: RetentionPolicy = { keep: { daily: 7, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAY, incompleteAfterMs: DAY };
+const policy: RetentionPolicy = { keep: { daily: 7, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAY, incompleteAfterMs: DAY };
 /** Weekly base backups of the cluster, newest first, beside daily dumps of app. */
 const bases = [0, 7, 14, 21].map((weeks) => ({ id: `cluster_${weeks}`, tier: 'base' as const, database: 'cluster', startedAt: new Date(NOW - weeks * 7 * DAY).toISOString() }));
 

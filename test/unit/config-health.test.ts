@@ -17,7 +17,7 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('health configuration', () => {
   it('has the documented defaults, with the HTTP server off', () => {
     expect(loadConfig({}).health).toEqual({
-      maxAgeMs: { daily: 26 * H, weekly: 8 * D, monthly: 32 * D },
+      maxAgeMs: { daily: 26 * H, weekly: 8 * D, monthly: 32 * D, yearly: 370 * D },
       restoreTestMaxAgeMs: 35 * D,
       offsiteMaxAgeMs: 8 * D,
       minSizeRatio: 0.5,

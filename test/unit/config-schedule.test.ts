@@ -5,13 +5,13 @@ describe('schedule and retention configuration', () => {
   it('has the documented defaults', () => {
     const { schedule, retention } = loadConfig({});
     expect(schedule).toEqual({
-      jobs: { daily: '0 2 * * *', weekly: '0 3 * * 0', monthly: '0 4 1 * *', health: '0 * * * *', cleanup: '30 5 * * 0', 'restore-test': '0 6 1 * *', 'storage-report': '0 7 * * 1', logrotate: '0 4 * * *', offsite: '0 4 * * 0', 'base-backup': '0 1 * * 0' },
+      jobs: { daily: '0 2 * * *', weekly: '0 3 * * 0', monthly: '0 4 1 * *', yearly: '0 5 1 1 *', health: '0 * * * *', cleanup: '30 5 * * 0', 'restore-test': '0 6 1 * *', 'storage-report': '0 7 * * 1', logrotate: '0 4 * * *', offsite: '0 4 * * 0', 'base-backup': '0 1 * * 0' },
       timeZone: 'UTC',
       catchUp: true,
       backupOnStart: false,
       shutdownGraceMs: 300_000,
     });
-    expect(retention.keep).toEqual({ daily: 7, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2 });
+    expect(retention.keep).toEqual({ daily: 7, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2 });
   });
 
   it('accepts 6-field expressions with seconds and "off"', () => {

@@ -29,7 +29,7 @@ function healthyFacts(env: Record<string, string> = {}, change: (facts: HealthFa
   const facts: HealthFacts = {
     now: NOW,
     config: loadConfig({ ...SMTP, ...env }),
-    backups: [backup('daily', 2), backup('weekly', 30), backup('monthly', 200)],
+    backups: [backup('daily', 2), backup('weekly', 30), backup('monthly', 200), backup('yearly', 2000)],
     state: { startedAt: hoursAgo(1000), firstStartedAt: hoursAgo(5000), heartbeat: hoursAgo(0.01), jobs: { daily: { ...ran(2), outcome: 'ok' } } },
     restoreTest: passedTest(48),
     outbox: { count: 0 },
@@ -81,6 +81,31 @@ describe('health verdicts', () => {
     expect(result.message).toMatch(message);
   });
 
+  describe('yearly freshness', () => {
+    const DAYS = 24;
+    const withoutYearly = (f: HealthFacts) => (f.backups = f.backups.filter((b) => b.tier !== 'yearly'));
+    it.each<Case>([
+      ['a yearly backup 360 days old', {}, (f: HealthFacts) => (f.backups[3] = backup('yearly', 360 * DAYS)), 'freshness:yearly', 'ok', /newest yearly backup app_yearly_8640 is 360d.*old \(limit 370d/],
+      ['a stale yearly backup', {}, (f: HealthFacts) => (f.backups[3] = backup('yearly', 371 * DAYS)), 'freshness:yearly', 'fail', /yearly backup is 371d.* old \(limit 370d.*, HEALTH_MAX_AGE_YEARLY\)/],
+      ['a tighter HEALTH_MAX_AGE_YEARLY', { HEALTH_MAX_AGE_YEARLY: '30d' }, (f: HealthFacts) => (f.backups[3] = backup('yearly', 31 * DAYS)), 'freshness:yearly', 'fail', /HEALTH_MAX_AGE_YEARLY/],
+      // A fresh install may wait up to a year for its first Jan 1st (without BACKUP_CATCH_UP): not a failure.
+      ['no yearly backup yet, installed an hour ago', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(1)), (f.state.jobs.yearly = { nextRun: '2027-01-01T05:00:00.000Z' })), 'freshness:yearly', 'warn', /^no yearly backup yet; the first is due 2027-01-01T05:00:00.000Z \(or run `keepsake backup --tier yearly`\)$/],
+      ['no yearly backup yet, installed 364 days ago', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(364 * DAYS))), 'freshness:yearly', 'warn', /no yearly backup yet/],
+      ['no yearly backup on an install older than the limit', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(371 * DAYS))), 'freshness:yearly', 'fail', /there is no yearly backup; .*keepsake backup --tier yearly/],
+      ['a failed last yearly run', {}, (f: HealthFacts) => (f.state.jobs.yearly = { ...ran(1), outcome: 'failed', error: 'disk full' }), 'last-run:yearly', 'fail', /the last scheduled yearly backup failed: disk full/],
+    ])('names %s', (_what, env, change, name, status, message) => {
+      const result = check(healthyFacts(env, change), name);
+      expect(result.status).toBe(status);
+      expect(result.message).toMatch(message);
+    });
+
+    it('is not checked when SCHEDULE_YEARLY is off', () => {
+      const results = assess(healthyFacts({ SCHEDULE_YEARLY: 'off' }, withoutYearly));
+      expect(results.map((r) => r.name).filter((name) => name.endsWith(':yearly'))).toEqual([]);
+      expect(worstStatus(results)).toBe('ok');
+    });
+  });
+
   it('does not check tiers whose schedule is off', () => {
     const names = assess(healthyFacts({ SCHEDULE_MONTHLY: 'off' }, (f) => (f.backups = f.backups.filter((b) => b.tier !== 'monthly')))).map((r) => r.name);
     expect(names).not.toContain('freshness:monthly');
@@ -93,7 +118,7 @@ describe('health verdicts', () => {
 
   describe('backup size', () => {
     const history = (newest: number, earlier: number[]) => (f: HealthFacts) =>
-      (f.backups = [backup('daily', 1, newest), ...earlier.map((bytes, index) => backup('daily', 25 + 24 * index, bytes)), backup('weekly', 30), backup('monthly', 200)]);
+      (f.backups = [backup('daily', 1, newest), ...earlier.map((bytes, index) => backup('daily', 25 + 24 * index, bytes)), backup('weekly', 30), backup('monthly', 200), backup('yearly', 2000)]);
 
     it.each([
       ['half the median or more', 500, [1000, 900, 1100], 'ok'],

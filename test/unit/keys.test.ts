@@ -56,6 +56,7 @@ describe('dataKey', () => {
     ['daily', 'daily/2026/03/05/app_20260305_020304.dump.zst'],
     ['weekly', 'weekly/2026/week-10/app_20260305_020304.dump.zst'],
     ['monthly', 'monthly/2026/03/app_20260305_020304.dump.zst'],
+    ['yearly', 'yearly/2026/app_20260305_020304.dump.zst'],
     ['manual', 'manual/2026/03/05/app_20260305_020304.dump.zst'],
     ['pre-restore', 'pre-restore/2026/03/05/app_20260305_020304.dump.zst'],
   ])('files a %s backup as %s', (tier, key) => {
@@ -68,6 +69,12 @@ describe('dataKey', () => {
     ['none', '.dump'],
   ] as const)('ends a %s backup in %s', (compression, extension) => {
     expect(dataKey('daily', 'app', when, compression)).toBe(`daily/2026/03/05/app_20260305_020304${extension}`);
+  });
+
+  it('files a yearly backup under its calendar year (UTC), not the ISO week-year', () => {
+    expect(dataKey('yearly', 'app', at('2026-01-01T05:00:00Z'), 'zstd')).toBe('yearly/2026/app_20260101_050000.dump.zst');
+    expect(dataKey('yearly', 'app', at('2027-01-01T00:30:00+02:00'), 'zstd')).toBe('yearly/2026/app_20261231_223000.dump.zst');
+    expect(dataKey('yearly', 'globals', at('2026-01-01T05:00:00Z'), 'zstd', true, '.sql')).toBe('yearly/2026/globals_20260101_050000.sql.zst.age');
   });
 
   it('files a weekly backup under its ISO week-year, which can differ from the calendar year', () => {

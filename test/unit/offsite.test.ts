@@ -1,4 +1,5 @@
 import { copyRanges } from '../../src/storage/s3-copy';
+import { loadConfig } from '../../src/config';
 import { offsiteChecks } from '../../src/health/offsite';
 import { offsiteLag } from '../../src/offsite/lag';
 import { wantedOffsite } from '../../src/offsite/wanted';
@@ -89,7 +90,7 @@ describe('server-side copies above 5 GiB go part by part', () => {
 });
 
 describe('which backups belong on an off-site target, by its own retention', () => {
-  const rules = (daily: number) => ({ keep: { daily, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {} });
+  const rules = (daily: number) => ({ keep: { daily, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {} });
 
   it('is only the newest ones when the target keeps fewer than the primaries', () => {
     const belongs = wantedOffsite([sunday, friday, monday], [], rules(2), NOW);
@@ -100,6 +101,12 @@ describe('which backups belong on an off-site target, by its own retention', () 
     const older = backup('app_20261110_020000', '2026-11-10T02:00:00.000Z');
     expect([sunday, friday, monday].filter(wantedOffsite([sunday, friday, monday], [older], rules(3), NOW)).length).toBe(3);
     expect([sunday, friday].filter(wantedOffsite([sunday, friday], [monday], rules(2), NOW)).map((manifest) => manifest.id)).toEqual([sunday.id, friday.id]);
+  });
+
+  it('holds as many yearly backups as its TARGET_<NAME>_KEEP_YEARLY says, however few the primaries keep', () => {
+    const years = [2026, 2025, 2024, 2023, 2022, 2021].map((year) => validManifest({ id: `app_${year}0101_050000`, tier: 'yearly', startedAt: `${year}-01-01T05:00:00.000Z`, key: `yearly/${year}/app_${year}0101_050000.dump.zst` }));
+    const vault = loadConfig({ BACKUP_KEEP_YEARLY: '1', OFFSITE_TARGETS: 'vault', TARGET_VAULT_KIND: 'local', TARGET_VAULT_DIR: '/vault', TARGET_VAULT_KEEP_YEARLY: '4' }).targets.find((target) => target.name === 'vault')!;
+    expect(years.filter(wantedOffsite(years, [], vault.retention, NOW)).map((manifest) => manifest.startedAt.slice(0, 4))).toEqual(['2026', '2025', '2024', '2023']);
   });
 
   it('is every backup when the target keeps more', () => {

@@ -23,17 +23,17 @@ describe('the health alert leads with what fails', () => {
 
   test('failing checks, then warnings, then one line for the passing ones, which are not listed', () => {
     const failing = text.indexOf('FAILING (2)');
-    const warnings = text.indexOf('WARNINGS (6)');
+    const warnings = text.indexOf('WARNINGS (7)');
     expect(failing).toBeGreaterThan(-1);
     expect(warnings).toBeGreaterThan(failing);
-    expect(text.indexOf('9 other checks ok.')).toBeGreaterThan(warnings);
+    expect(text.indexOf('10 other checks ok.')).toBeGreaterThan(warnings);
     for (const passing of ['storage:local', 'size:daily', 'scheduler', 'disk:logs']) expect(text).not.toContain(passing);
   });
 
   test('names the sidecar in the subject and the banner, and counts warnings in the plural', () => {
     expect(alert.subject).toContain('app@db-prod:5432');
     expect(alert.html).toMatch(/<td style="background:#b91c1c;[^"]*"><div style="[^"]*">app@db-prod:5432<\/div>/);
-    expect(alert.text).toContain('6 warnings');
+    expect(alert.text).toContain('7 warnings');
     expect(alert.text).not.toMatch(/\b6 warning\b/);
   });
 
@@ -45,7 +45,7 @@ describe('the health alert leads with what fails', () => {
   test('the samples use the check names src/health gives', () => {
     const config = loadConfig({ SMTP_HOST: 'mail.local', MAIL_TO: 'ops@example.com' });
     const facts = (backups: HealthFacts['backups']): HealthFacts => ({ now: SAMPLE_NOW.getTime(), config, backups, state: { jobs: {} }, outbox: { count: 0 }, inDaemon: true });
-    const tiers = ['daily', 'weekly', 'monthly'] as const;
+    const tiers = ['daily', 'weekly', 'monthly', 'yearly'] as const;
     const assessed = new Set([...assess(facts([])), ...assess(facts(tiers.map((tier) => validManifest({ tier }))))].map((check) => check.name));
     // The probes' names (src/health/probes.ts): they touch the world, so they are not run here.
     const probe = /^(database|privileges|pg_dump|logs|storage:(local|s3)|disk:(backups|state|work|logs)(\+(backups|state|work|logs))*)$/;

@@ -49,8 +49,8 @@ describe('subjects: status first, then what and where', () => {
     ['restore test passed', SAMPLE_EVENTS['restore-test-passed'], /^\[keepsake\] OK restore test app@db-prod:5432 daily\/app_20261122_020000: 13 tables verified, recovery 2m08s$/],
     ['restore test failed', SAMPLE_EVENTS['restore-test-failed'], /^\[keepsake\] FAILED restore test app@db-prod:5432 daily\/app_20261122_020000: table public\.order_items/],
     ['cleanup', SAMPLE_EVENTS['cleanup-summary'], /^\[keepsake\] OK cleanup app@db-prod:5432: deleted 2 of 9 backups, freed .* kept 7$/],
-    ['health alert', SAMPLE_EVENTS['health-alert'], '[keepsake] ALERT health app@db-prod:5432: database, last-run:daily failing; 6 warnings'],
-    ['health recovered', SAMPLE_EVENTS['health-recovered'], '[keepsake] RECOVERED health app@db-prod:5432: all 17 checks ok'],
+    ['health alert', SAMPLE_EVENTS['health-alert'], '[keepsake] ALERT health app@db-prod:5432: database, last-run:daily failing; 7 warnings'],
+    ['health recovered', SAMPLE_EVENTS['health-recovered'], '[keepsake] RECOVERED health app@db-prod:5432: all 19 checks ok'],
     ['storage report', SAMPLE_EVENTS['storage-report'], /^\[keepsake\] REPORT storage app@db-prod:5432: 1\.35 GB in 17 backups \(\+12\.6 MB since last report\)$/],
     ['test', SAMPLE_EVENTS.test, /^\[keepsake\] TEST /],
   ])('%s', (_name, event, expected) => {
@@ -83,7 +83,7 @@ describe('facts appear in both the HTML and the text part', () => {
     ['restore test passed', SAMPLE_EVENTS['restore-test-passed'], ['daily/app_20261122_020000', 'order_items', '512,907', '13 of 13 tables match', 'pg_restore 1m58s', '2m32s', '402.7 MB']],
     ['restore test failed', SAMPLE_EVENTS['restore-test-failed'], ['FAIL', '498,112', 'the backup recorded 512907', 'keepsake verify']],
     ['cleanup', SAMPLE_EVENTS['cleanup-summary'], ['app_20261115_020000', 'outside every rule (8th newest daily, 7d old, limit 7d)', '182.9 MB', 'db-backups/daily/2026/11/20/app_20261120_020000.dump.zst']],
-    ['health alert', SAMPLE_EVENTS['health-alert'], ['last-run:daily', 'Cannot connect to PostgreSQL: connection refused at db-prod:5432', 'freshness:weekly', '2026-11-22 02:00:02Z', '9 other checks ok']],
+    ['health alert', SAMPLE_EVENTS['health-alert'], ['last-run:daily', 'Cannot connect to PostgreSQL: connection refused at db-prod:5432', 'freshness:weekly', '2026-11-22 02:00:02Z', '10 other checks ok']],
     ['health recovered', SAMPLE_EVENTS['health-recovered'], ['Healthy again', 'freshness:weekly', '16m']],
     ['storage report', SAMPLE_EVENTS['storage-report'], ['app@db-prod:5432', '1.35 GB', 'weekly', '324.0 MB', '2026-W47', '+12.6 MB']],
   ])('%s', (_name, event, facts) => {

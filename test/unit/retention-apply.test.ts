@@ -62,7 +62,7 @@ async function addBackup(storages: MemoryStorage[], tier: Tier, daysAgo: number)
   return key;
 }
 
-const retention: RetentionPolicy = { keep: { daily: 2, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAY, incompleteAfterMs: DAY };
+const retention: RetentionPolicy = { keep: { daily: 2, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAY, incompleteAfterMs: DAY };
 // The fixtures' manifests are of database "app": retention only ever plans this sidecar's own database.
 const database = { host: 'db', port: 5432, user: 'app', database: 'app' };
 const cleanup = (storages: Storage[], request: Parameters<typeof runCleanup>[1] = {}) => runCleanup({ config: { retention, database }, storages, log: silentLogger }, { now: NOW, ...request });

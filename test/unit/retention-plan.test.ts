@@ -50,7 +50,7 @@ function history({ tier, database = 'app', days = 400, at, on = () => true, fail
 
 const END = START + 400 * DAY;
 const NOW = END + 6 * HOUR;
-const DEFAULT_KEEP = { daily: 7, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2 };
+const DEFAULT_KEEP = { daily: 7, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2 };
 const policy = (keep: Partial<RetentionPolicy['keep']> = {}, maxAgeMs: RetentionPolicy['maxAgeMs'] = {}): RetentionPolicy => ({
   keep: { ...DEFAULT_KEEP, ...keep },
   maxAgeMs,

@@ -15,7 +15,7 @@ function run(tier: Tier, days: number, options: { database?: string; newestAgo?:
 }
 
 const policy = (keep: Partial<RetentionPolicy['keep']> = {}, maxAgeMs: RetentionPolicy['maxAgeMs'] = {}): RetentionPolicy => ({
-  keep: { daily: 7, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base: 2, ...keep },
+  keep: { daily: 7, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base: 2, ...keep },
   maxAgeMs,
   restoreTestKeepMs: 90 * DAY,
   incompleteAfterMs: DAY,
@@ -128,7 +128,7 @@ describe('the newest backup that passed a restore test', () => {
       startedAt: new Date(now - daysAgo * DAYS).toISOString(),
       passedRestoreTest: daysAgo === 3,
     }));
-    const policy = { keep: { daily: 2, weekly: 1, monthly: 1, manual: 1, 'pre-restore': 1, base: 1 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAYS, incompleteAfterMs: DAYS };
+    const policy = { keep: { daily: 2, weekly: 1, monthly: 1, yearly: 1, manual: 1, 'pre-restore': 1, base: 1 }, maxAgeMs: {}, restoreTestKeepMs: 90 * DAYS, incompleteAfterMs: DAYS };
     const decisions = planRetention({ backups, policy, now }).backups;
     expect(decisions.map((d) => [d.id, d.action, d.rule])).toEqual([
       ['app_d0', 'keep', 'count'],

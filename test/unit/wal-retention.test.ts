@@ -79,7 +79,7 @@ describe('WAL retention after the backup plan, per target', () => {
   const NOW = Date.UTC(2026, 11, 1, 6);
   const held = (id: string, daysAgo: number, targets: string[]): HeldBackup => ({ id, tier: 'base', database: 'cluster', startedAt: new Date(NOW - daysAgo * DAY).toISOString(), targets });
   const listed = (b: HeldBackup, startSegment: string): ListedBase => ({ id: b.id, targets: b.targets, physical: { timeline: parseWalName(startSegment)!.timeline, startSegment } });
-  const keep = (base: number, maxAgeMs?: number) => ({ keep: { daily: 7, weekly: 4, monthly: 12, manual: 10, 'pre-restore': 3, base }, maxAgeMs: maxAgeMs ? { base: maxAgeMs } : {} });
+  const keep = (base: number, maxAgeMs?: number) => ({ keep: { daily: 7, weekly: 4, monthly: 12, yearly: 5, manual: 10, 'pre-restore': 3, base }, maxAgeMs: maxAgeMs ? { base: maxAgeMs } : {} });
   const archived = wal(S(1, 1), S(1, 2), S(1, 3), S(1, 4), S(1, 5), S(1, 6), `${S(1, 7)}.partial`);
   const b1 = held('cluster_a', 21, ['local', 's3']);
   const b2 = held('cluster_b', 14, ['local', 's3']);

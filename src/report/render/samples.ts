@@ -135,11 +135,13 @@ const healthChecks = (down: boolean): HealthCheckResult[] => [
   { name: 'freshness:daily', status: 'ok', message: 'newest daily backup app_20261121_020000 is 24h00m old (limit 26h00m)', value: '24h00m', measured: 86_400_000 },
   { name: 'freshness:weekly', status: 'warn', message: 'no weekly backup yet; the first is due 2026-11-23T03:00:00.000Z (or run `keepsake backup --tier weekly`)' },
   { name: 'freshness:monthly', status: 'warn', message: 'no monthly backup yet; the first is due 2026-12-01T04:00:00.000Z (or run `keepsake backup --tier monthly`)' },
+  { name: 'freshness:yearly', status: 'warn', message: 'no yearly backup yet; the first is due 2027-01-01T05:00:00.000Z (or run `keepsake backup --tier yearly`)' },
   down
     ? { name: 'last-run:daily', status: 'fail', message: 'the last scheduled daily backup failed: Cannot connect to PostgreSQL: connection refused at db-prod:5432; fix the cause, then run `keepsake backup --tier daily`', value: '2026-11-22T02:00:01.618Z' }
     : { name: 'last-run:daily', status: 'ok', message: 'the last scheduled daily backup succeeded', value: '2026-11-22T02:01:12.918Z' },
   { name: 'last-run:weekly', status: 'warn', message: 'the last weekly backup was interrupted (shutdown); the next run makes up for it', value: '2026-11-16T03:04:40.100Z' },
   { name: 'last-run:monthly', status: 'ok', message: 'no scheduled monthly run yet' },
+  { name: 'last-run:yearly', status: 'ok', message: 'no scheduled yearly run yet' },
   { name: 'size:daily', status: 'ok', message: 'newest daily backup is 42.1 MB, 101% of the recent median', value: '42.1 MB', measured: 42_108_554 },
   { name: 'restore-test', status: 'warn', message: 'no restore test yet; the first is due 2026-11-22T04:00:00.000Z (or run `keepsake restore-test` now)' },
   { name: 'outbox', status: 'ok', message: 'no reports waiting', value: '0', measured: 0 },
@@ -153,6 +155,7 @@ const healthChecks = (down: boolean): HealthCheckResult[] => [
 const RECOVERED: Record<string, HealthCheckResult> = {
   'freshness:weekly': { name: 'freshness:weekly', status: 'ok', message: 'newest weekly backup app_20261122_024500 is 16m old (limit 8d00h)', value: '16m', measured: 960_000 },
   'freshness:monthly': { name: 'freshness:monthly', status: 'ok', message: 'newest monthly backup app_20261122_025000 is 11m old (limit 32d00h)', value: '11m', measured: 660_000 },
+  'freshness:yearly': { name: 'freshness:yearly', status: 'ok', message: 'newest yearly backup app_20261122_025500 is 6m old (limit 370d00h)', value: '6m', measured: 360_000 },
   'last-run:weekly': { name: 'last-run:weekly', status: 'ok', message: 'the last scheduled weekly backup was interrupted; the newer weekly backup app_20261122_024500 makes up for it', value: '2026-11-16T03:04:40.100Z' },
   'restore-test': { name: 'restore-test', status: 'ok', message: 'the last restore test of app_20261122_020000 passed 59m ago', value: '59m', measured: 3_540_000 },
   logs: { name: 'logs', status: 'ok', message: 'the logs in /var/log/keepsake use 4.10 MB', value: '4.10 MB', measured: 4_100_000 },
