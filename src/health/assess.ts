@@ -2,6 +2,7 @@ import type { Manifest } from '../backup/manifest';
 import { describeUnreadable, type Unreadable } from '../postgres/privileges';
 import { plural } from '../report/render/document';
 import type { Config } from '../config';
+import { SCHEDULED_TIERS } from '../config/schema';
 import { formatBytes, formatDuration } from '../format';
 import type { RestoreTestResult } from '../restore/restore-test';
 import type { DaemonState } from '../state/daemon-state';
@@ -12,7 +13,7 @@ import { fail, ok, warn, type HealthCheckResult } from './report';
  * disk numbers). Every message says what is wrong and what to do about it.
  */
 
-export const SCHEDULED_TIERS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+export { SCHEDULED_TIERS };
 export type ScheduledTier = (typeof SCHEDULED_TIERS)[number];
 
 /** The daemon refreshes its heartbeat every minute; three missed beats mean it is gone. */
