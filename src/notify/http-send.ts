@@ -98,7 +98,7 @@ export async function sendHttp(channel: ChannelConfig, message: HttpMessage, opt
     return { kind: 'permanent', httpStatus: 0, error: `${variable} is not a URL keepsake can post to: set it to the webhook URL the service gave you` };
   }
   let response: Response;
-  let body = '';
+  let body: string;
   try {
     // redirect 'manual': webhook services do not redirect a POST; following one would hand the
     // message (and the Authorization header) to wherever the redirect points. A 3xx is a setting to fix.

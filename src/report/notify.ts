@@ -1,5 +1,5 @@
 import type { Config, ReportEventName } from '../config';
-import { KeepsakeError, coerceError } from '../errors';
+import { coerceError } from '../errors';
 import type { Logger } from '../log';
 import { listOutbox, putInOutbox } from '../state/outbox';
 import { flushOutbox, type FlushResult } from './outbox';
@@ -20,13 +20,6 @@ export interface NotifyDeps {
 /** The configured sender, or undefined when no SMTP server is configured. */
 export function configuredSender(config: Pick<Config, 'report'>): SendReport | undefined {
   return config.report.smtp ? smtpSender(config.report.smtp, config.report) : undefined;
-}
-
-/** The sender for commands that must send now (notify test, outbox flush): no SMTP is a config error. */
-export function requireSender(config: Pick<Config, 'report'>): SendReport {
-  const send = configuredSender(config);
-  if (!send) throw new KeepsakeError('No SMTP server is configured: set SMTP_HOST and MAIL_TO (reports meanwhile stay in STATE_DIR/outbox and as .html files in STATE_DIR/reports)', 'config');
-  return send;
 }
 
 /** Drops what is beyond OUTBOX_MAX_AGE / OUTBOX_MAX_REPORTS, and says so in the log. */
