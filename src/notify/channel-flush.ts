@@ -23,7 +23,9 @@ export function httpPoster(options: { timeoutMs?: number } = {}): PostNotice {
       // A formatter's bug, not the service's refusal: keep the message and try again later.
       return { kind: 'retry', error: `could not format the ${channel.format} message: ${coerceError(error).message}` };
     }
-    return sendHttp(channel, message, { timeoutMs: options.timeoutMs });
+    // The delivery id in a header too, whatever the format's body: receivers and proxies can dedupe on it.
+    const headers = { 'X-Keepsake-Delivery': deliveryId, ...message.headers };
+    return sendHttp(channel, { ...message, headers }, { timeoutMs: options.timeoutMs });
   };
 }
 
