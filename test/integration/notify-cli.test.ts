@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
+import { createMetrics } from '../../src/health/metrics';
 import { silentLogger } from '../../src/log';
 import { noticeFor } from '../../src/notify/notice-for';
 import { notify } from '../../src/report/notify';
@@ -10,6 +11,7 @@ import { listChannelOutbox } from '../../src/state/channel-outbox';
 import { runCli, type CliResult } from '../support/cli';
 import { SCHEDULES_OFF, startDaemonProcess, type RunningDaemon } from '../support/daemon';
 import { freePort } from '../support/http';
+import { parsePrometheusText, sampleValue } from '../support/prometheus';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
 import { startTestSmtp } from '../support/smtp';
 import { allFiles, makeWorkspace } from '../support/workspace';
@@ -124,6 +126,13 @@ describe('notification channels from the command line and the daemon', () => {
     expect((await cli(['outbox', 'flush'], env)).stdout).toContain('ops: 0 sent, 0 failed, 0 still waiting');
     expect(hook.requests).toHaveLength(3);
 
+    // Only keepsake's own: Node's event-loop histogram reads NaN in a registry made a moment ago.
+    const rendered = await createMetrics(config, () => ({})).render();
+    const metrics = parsePrometheusText(rendered.split('\n').filter((line) => /^(# (TYPE|HELP) )?keepsake_/.test(line)).join('\n'));
+    expect(sampleValue(metrics, 'keepsake_notify_given_up', { channel: 'ops' })).toBe(1);
+    expect(sampleValue(metrics, 'keepsake_notify_waiting', { channel: 'ops' })).toBe(0);
+    expect(sampleValue(metrics, 'keepsake_notify_last_delivery_timestamp_seconds', { channel: 'ops' })).toBeUndefined();
+
     const health = await cli(['health', '--json'], env);
     expect(health.code).toBe(1);
     const check = (JSON.parse(health.stdout) as { checks: { name: string; status: string; message: string }[] }).checks.find((c) => c.name === 'notify:ops');
@@ -163,9 +172,13 @@ describe('notification channels from the command line and the daemon', () => {
     expect(waiting).toMatchObject({ event: 'health-alert', attempts: 1 });
 
     const hook = await receiver({ port });
-    const second = startDaemonProcess({ ...env, HEALTHCHECK_PORT: String(await freePort()) });
+    const metricsPort = await freePort();
+    const second = startDaemonProcess({ ...env, HEALTHCHECK_PORT: String(metricsPort) });
     daemons.push(second);
     await second.waitFor((line) => line.msg === 'outbox of channel ops flushed', 30_000);
+    const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    expect(sampleValue(metrics, 'keepsake_notify_waiting', { channel: 'ops' })).toBe(0);
+    expect(sampleValue(metrics, 'keepsake_notify_last_delivery_timestamp_seconds', { channel: 'ops' })).toBeGreaterThan(Date.now() / 1000 - 120);
     const [delivered] = await hook.waitForDeliveries(1);
     expect(delivered!.headers['x-keepsake-delivery']).toBe(waiting!.id);
     expect(delivered!.path).toBe(`/hooks/${TOKEN}`);
