@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, KeepsakeError } from '../errors';
+import { KeepsakeError } from '../errors';
 import { formatTimestamp, table } from '../format';
 import { deliverAllChannels } from '../notify/deliver';
 import { configuredSender, deliverWaiting } from '../report/notify';
@@ -44,11 +44,15 @@ export function registerOutbox(program: Command, context: CommandContext): void 
       const config = context.config();
       const send = configuredSender(config);
       if (!send && !config.report.channels.length) {
-        throw new ConfigError(['No SMTP server and no notification channel is configured: set SMTP_HOST and MAIL_TO, or NOTIFY_<NAME>_URL (reports meanwhile stay in STATE_DIR/outbox and as .html files in STATE_DIR/reports)']);
+        throw new KeepsakeError('No SMTP server and no notification channel is configured: set SMTP_HOST and MAIL_TO, or NOTIFY_<NAME>_URL (reports meanwhile stay in STATE_DIR/outbox and as .html files in STATE_DIR/reports)', 'config');
       }
       const log = context.log();
       const [mail, channels] = await Promise.all([send ? deliverWaiting({ config, log, send }, { force: true }) : undefined, deliverAllChannels({ config, log }, { force: true })]);
       const failures: string[] = [];
+      if (!mail) {
+        const kept = (await listOutbox(config.stateDir)).length;
+        if (kept) context.out(`email: no SMTP server is configured (SMTP_HOST, MAIL_TO); ${kept} report(s) stay in STATE_DIR/outbox`);
+      }
       if (mail) {
         context.out(`email: ${mail.sent.length} sent${mail.digested ? ' (as one digest mail)' : ''}, ${mail.failed.length} failed, ${mail.waiting} still waiting`);
         for (const failure of mail.failed) context.err(`  email ${failure.id}: ${failure.error}`);

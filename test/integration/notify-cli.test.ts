@@ -95,6 +95,9 @@ describe('notification channels from the command line and the daemon', () => {
       const nothing = await cli(['notify', 'test'], base());
       expect(nothing.code).toBe(78);
       expect(nothing.stderr).toContain('Nothing to test: no SMTP server and no notification channel is configured');
+      const nothingToFlush = await cli(['outbox', 'flush'], base());
+      expect(nothingToFlush.code).toBe(78);
+      expect(nothingToFlush.stderr).toContain('No SMTP server and no notification channel is configured');
       await expectNoSecrets();
     } finally {
       await smtp.stop();
@@ -118,6 +121,7 @@ describe('notification channels from the command line and the daemon', () => {
     const second = await cli(['outbox', 'flush'], env); // try 2
     expect(second.code).toBe(69);
     expect(second.stdout).toContain('ops: 0 sent, 1 failed, 1 still waiting');
+    expect(second.stdout).toContain('email: no SMTP server is configured (SMTP_HOST, MAIL_TO); 1 report(s) stay in STATE_DIR/outbox');
     const third = await cli(['outbox', 'flush'], env); // try 3: given up
     expect(third.stdout).toContain('ops: 0 sent, 0 failed, 1 given up (kept in STATE_DIR/outbox/ops/given-up), 0 still waiting');
     expect(hook.requests).toHaveLength(3);
