@@ -127,6 +127,29 @@ describe('a channel that cannot take a message now gets it later', () => {
     expect(await listChannelOutbox(workspace.stateDir, 'hook')).toEqual([]);
   });
 
+  it('userinfo in the URL goes as Basic auth; a 429 waits as long as Retry-After says; a redirect is not followed and is a setting to fix', async () => {
+    const hook = await receiver();
+    const other = await receiver();
+    const url = hook.url('/hook').replace('http://', 'http://bot:pa%40ss@');
+    const config = loadConfig({ STATE_DIR: workspace.stateDir, NOTIFY_OPS_URL: url, NOTIFY_OPS_FORMAT: 'webhook' });
+    const channel = config.report.channels[0]!;
+    hook.script({ status: 429, retryAfter: '600' });
+    const before = Date.now();
+    await notify({ config, log: silentLogger }, 'test', mail('x'), noticeOf(testEvent));
+    expect(hook.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('bot:pa@ss').toString('base64')}`);
+    const [waiting] = await listChannelOutbox(workspace.stateDir, 'ops');
+    expect(waiting!.lastError).toMatch(/answered HTTP 429 Too Many Requests.*\(it asked to wait 10m00s\)$/);
+    const wait = Date.parse(waiting!.nextAttemptAt) - before;
+    expect(wait).toBeGreaterThanOrEqual(600_000);
+    expect(wait).toBeLessThan(610_000);
+
+    hook.script({ status: 308, body: '', headers: { location: other.url('/moved') } });
+    const moved = await flushChannel(workspace.stateDir, channel, { force: true });
+    expect(moved.failed[0]!.error).toBe(`127.0.0.1:${hook.port} answered HTTP 308 Permanent Redirect: it redirects to 127.0.0.1:${other.port}; set NOTIFY_OPS_URL to the address the service gives you now (keepsake does not follow redirects with the message)`);
+    expect(other.requests).toHaveLength(0);
+    expect((await listChannelOutbox(workspace.stateDir, 'ops'))[0]).toMatchObject({ attempts: 2, refusals: 1 });
+  });
+
   it('a channel down for long stays within OUTBOX_MAX_REPORTS, says so in the log, and health warns', async () => {
     const hook = await receiver({ reply: { status: 502 } });
     const config = loadConfig({ STATE_DIR: workspace.stateDir, BACKUP_DIR: workspace.backupDir, POSTGRES_PORT: '1', OUTBOX_MAX_REPORTS: '2', NOTIFY_OPS_URL: hook.url('/hook'), NOTIFY_OPS_FORMAT: 'webhook' });
