@@ -2,6 +2,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BASE_FRESHNESS_CHECK, BASE_SIZE_CHECK } from '../pitr/base/health';
 import type { Config } from '../config';
 import { listOutbox } from '../state/outbox';
+import { CHANNEL_MEMORY_MS } from '../state/channel-outbox';
+import { gatherChannelFacts, type ChannelFacts } from '../notify/channel-health';
 import type { RestoreTestResult } from '../restore/restore-test';
 import { readLatestRestoreTest } from '../state/restore-test-latest';
 import { readState, type DaemonState } from '../state/daemon-state';
@@ -21,6 +23,7 @@ interface Snapshot {
   outbox: { count: number; oldestCreatedAt?: string };
   nextRuns: Record<string, string | null>;
   wal?: WalStatus;
+  channels: ChannelFacts[];
 }
 
 /**
@@ -121,6 +124,16 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
   gauge('keepsake_outbox_oldest_age_seconds', 'How long the oldest waiting report has waited (0 when none)', [], (g, s) => {
     g.set(s.outbox.oldestCreatedAt ? Math.max(0, Date.now() / 1000 - seconds(s.outbox.oldestCreatedAt)) : 0);
   });
+  // Per notification channel (STATE_DIR/outbox/<channel>/ and channels/<channel>.json).
+  gauge('keepsake_notify_waiting', 'Messages waiting in the channel\'s outbox to be delivered', ['channel'], (g, s) => {
+    for (const channel of s.channels) g.set({ channel: channel.name }, channel.waiting);
+  });
+  gauge('keepsake_notify_given_up', 'Messages the channel refused and keepsake gave up, in the last 7 days', ['channel'], (g, s) => {
+    for (const channel of s.channels) g.set({ channel: channel.name }, channel.status.givenUp.filter((entry) => Date.now() - Date.parse(entry.at) < CHANNEL_MEMORY_MS).length);
+  });
+  gauge('keepsake_notify_last_delivery_timestamp_seconds', 'When the channel last accepted a message from the outbox', ['channel'], (g, s) => {
+    for (const channel of s.channels) if (channel.status.lastDelivery) g.set({ channel: channel.name }, seconds(channel.status.lastDelivery.at));
+  });
   gauge('keepsake_job_next_run_timestamp_seconds', 'When each scheduled job runs next', ['job'], (g, s) => {
     for (const [job, next] of Object.entries(s.nextRuns)) if (next) g.set({ job }, seconds(next));
   });
@@ -152,15 +165,16 @@ export function createMetrics(config: Config, nextRuns: () => Record<string, str
     contentType: registry.contentType,
     /** Reads the files once per scrape, then lets every metric collect from that snapshot. */
     async render(): Promise<string> {
-      const [state, health, restoreTest, items, wal] = await Promise.all([
+      const [state, health, restoreTest, items, wal, channels] = await Promise.all([
         readState(config.stateDir).catch((): DaemonState => ({ jobs: {} })),
         readHealthMemory(config.stateDir),
         readLatestRestoreTest(config.stateDir),
         listOutbox(config.stateDir).catch(() => []),
         config.pitr.enabled ? readWalStatus(config.stateDir) : undefined,
+        gatherChannelFacts(config.stateDir, config.report.channels).catch(() => []),
       ]);
       const oldest = items.map((item) => item.createdAt).sort()[0];
-      snapshot = { state, health, restoreTest, outbox: { count: items.length, oldestCreatedAt: oldest }, nextRuns: nextRuns(), wal };
+      snapshot = { state, health, restoreTest, outbox: { count: items.length, oldestCreatedAt: oldest }, nextRuns: nextRuns(), wal, channels };
       return registry.metrics();
     },
   };

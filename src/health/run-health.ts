@@ -8,6 +8,7 @@ import { coerceError } from '../errors';
 import { primaryStorages } from '../storage';
 import { PRUNE_WARNING_MS } from '../report/outbox-prune';
 import { listOutbox, readPruneMemory } from '../state/outbox';
+import { channelCheck, gatherChannelFacts } from '../notify/channel-health';
 import type { RestoreTestResult } from '../restore/restore-test';
 import { readLatestRestoreTest } from '../state/restore-test-latest';
 import { readState } from '../state/daemon-state';
@@ -120,7 +121,7 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
     return fallback;
   };
   const listing = listBackups(deps, timeoutMs);
-  const [database, storage, disks, logs, listed, state, restoreTest, outbox, offsite, wal] = await Promise.all([
+  const [database, storage, disks, logs, listed, state, restoreTest, outbox, offsite, wal, channels] = await Promise.all([
     // A sidecar of SQLite files alone has no server to probe.
     hasPostgres(config) ? databaseChecks(config, timeoutMs) : Promise.resolve([]),
     Promise.all(deps.storages.map((target) => storageCheck(target, timeoutMs))),
@@ -145,6 +146,11 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
           .then((listed) => gatherWalHealth(deps, listed.backups, { timeoutMs, now: (options.now?.() ?? new Date()).getTime() }))
           .then(walChecks, (error) => [fail('wal', `cannot check the WAL archive: ${coerceError(error).message.split('\n')[0]}`)])
       : Promise.resolve([]),
+    // One check per notification channel: given-up messages, or one waiting too long.
+    gatherChannelFacts(config.stateDir, config.report.channels).then(
+      (facts) => facts.map((channel) => channelCheck(channel, (options.now?.() ?? new Date()).getTime())),
+      (error) => [fail('notify', `cannot read the channels' outbox: ${coerceError(error).message.split('\n')[0]}; fix STATE_DIR (${config.stateDir})`)],
+    ),
   ]);
   const now = (options.now ?? (() => new Date()))();
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
@@ -160,6 +166,6 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   }
   // A fact that could not be read replaces its verdict: say what failed, never guess "fine".
   const broken = new Set(problems.map((problem) => problem.name));
-  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...offsite, ...wal, ...problems, ...disks, ...logs];
+  const checks = [...database, ...storage, ...verdicts.filter((check) => !broken.has(check.name)), ...offsite, ...wal, ...channels, ...problems, ...disks, ...logs];
   return { format: 1, status: worstStatus(checks), checkedAt: now.toISOString(), durationMs: Math.round(performance.now() - started), checks };
 }

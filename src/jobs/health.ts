@@ -1,5 +1,7 @@
 import { notify } from '../report/notify';
-import { sidecarOfConfig } from '../report/events';
+import { hostname } from 'node:os';
+import { sidecarOfConfig, type HealthEvent } from '../report/events';
+import { noticeFor } from '../notify/notice-for';
 import { renderReport } from '../report/render';
 import { decideAlert } from '../health/alerts';
 import { readHealthMemory, writeHealthMemory } from '../state/health-memory';
@@ -28,7 +30,9 @@ export async function healthJob(deps: Deps, options: { now?: () => Date } = {}):
   if (send) {
     const kind = send === 'recovered' ? 'health-recovered' : 'health-alert';
     const since = send === 'recovered' ? previous?.unhealthySince : memory.unhealthySince;
-    await notify({ config, log }, kind, () => renderReport({ kind, sidecar: sidecarOfConfig(config), checks: report.checks, since, checkedAt: report.checkedAt }, { subjectPrefix: config.report.subjectPrefix, now: new Date(report.checkedAt) }));
+    const event: HealthEvent = { kind, sidecar: sidecarOfConfig(config), checks: report.checks, since, checkedAt: report.checkedAt };
+    const now = new Date(report.checkedAt);
+    await notify({ config, log }, kind, () => renderReport(event, { subjectPrefix: config.report.subjectPrefix, now }), () => noticeFor(event, { now, hostname: hostname() }));
   }
   return { report, sent: send };
 }

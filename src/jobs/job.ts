@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import type { BackupDeps } from '../backup/run-backup';
 import { reportEventName, sidecarOfConfig, type ReportEvent } from '../report/events';
 import { notify } from '../report/notify';
 import { renderReport } from '../report/render';
+import { noticeFor } from '../notify/notice-for';
 
 /**
  * The jobs as the daemon and the CLI run them: the work, then its report. Reporting happens
@@ -20,10 +22,16 @@ export type JobResult = string | { summary: string; storedBytes: number; backupI
 export type JobRunner = (deps: JobDeps, signal: AbortSignal) => Promise<JobResult>;
 
 /**
- * Files the job's report (and sends it when SMTP is configured); never throws. Every report names
+ * Files the job's report for e-mail and every channel that wants it (and sends it); never throws. Every report names
  * the sidecar that sent it: several may mail one inbox.
  */
 export async function report(deps: JobDeps, event: ReportEvent): Promise<void> {
   const named: ReportEvent = { ...event, sidecar: sidecarOfConfig(deps.config) };
-  await notify({ config: deps.config, log: deps.log }, reportEventName(event), () => renderReport(named, { subjectPrefix: deps.config.report.subjectPrefix, now: new Date() }));
+  const now = new Date();
+  await notify(
+    { config: deps.config, log: deps.log },
+    reportEventName(event),
+    () => renderReport(named, { subjectPrefix: deps.config.report.subjectPrefix, now }),
+    () => noticeFor(named, { now, hostname: hostname() }),
+  );
 }

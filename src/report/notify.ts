@@ -1,9 +1,11 @@
 import type { Config, ReportEventName } from '../config';
-import { KeepsakeError, coerceError } from '../errors';
+import { coerceError } from '../errors';
 import type { Logger } from '../log';
 import { listOutbox, putInOutbox } from '../state/outbox';
 import { flushOutbox, type FlushResult } from './outbox';
 import { describePrune, pruneOutbox } from './outbox-prune';
+import { notifyChannels } from '../notify/deliver';
+import type { Notice } from '../notify/notice';
 import { smtpSender, type RenderedReport, type SendReport } from './transport';
 
 export interface NotifyDeps {
@@ -11,18 +13,13 @@ export interface NotifyDeps {
   log: Logger;
   /** Defaults to SMTP from the configuration; tests may pass their own. */
   send?: SendReport;
+  /** One channel POST's limit (notify/http-send.ts HTTP_TIMEOUT_MS); tests shorten it. */
+  httpTimeoutMs?: number;
 }
 
 /** The configured sender, or undefined when no SMTP server is configured. */
 export function configuredSender(config: Pick<Config, 'report'>): SendReport | undefined {
   return config.report.smtp ? smtpSender(config.report.smtp, config.report) : undefined;
-}
-
-/** The sender for commands that must send now (notify test, outbox flush): no SMTP is a config error. */
-export function requireSender(config: Pick<Config, 'report'>): SendReport {
-  const send = configuredSender(config);
-  if (!send) throw new KeepsakeError('No SMTP server is configured: set SMTP_HOST and MAIL_TO (reports meanwhile stay in STATE_DIR/outbox and as .html files in STATE_DIR/reports)', 'config');
-  return send;
 }
 
 /** Drops what is beyond OUTBOX_MAX_AGE / OUTBOX_MAX_REPORTS, and says so in the log. */
@@ -44,10 +41,17 @@ export async function deliverWaiting(deps: NotifyDeps & { send: SendReport }, op
 }
 
 /**
- * Files a report in the outbox, then tries to send it once right away. Never throws: a report
- * is news about a job, and must neither fail nor delay the job beyond the SMTP timeouts.
+ * Files a report in the outbox (the e-mail) and, when `notice` is given, a message in the outbox of
+ * every channel that wants the event; then tries each destination once right away, in parallel.
+ * Never throws: a report is news about a job, and must neither fail nor delay the job beyond the
+ * SMTP and HTTP timeouts. Returns what became of the e-mail.
  */
-export async function notify(deps: NotifyDeps, event: ReportEventName, render: () => RenderedReport): Promise<'sent' | 'queued' | 'off' | 'lost'> {
+export async function notify(deps: NotifyDeps, event: ReportEventName, render: () => RenderedReport, notice?: () => Notice): Promise<'sent' | 'queued' | 'off' | 'lost'> {
+  const [mail] = await Promise.all([notifyByMail(deps, event, render), notice ? notifyChannels(deps, event, notice) : undefined]);
+  return mail;
+}
+
+async function notifyByMail(deps: NotifyDeps, event: ReportEventName, render: () => RenderedReport): Promise<'sent' | 'queued' | 'off' | 'lost'> {
   const { config, log } = deps;
   if (!config.report.events.includes(event)) return 'off';
   try {

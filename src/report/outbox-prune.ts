@@ -17,17 +17,27 @@ export interface PruneSummary {
 export const PRUNE_WARNING_MS = 7 * 86_400_000;
 
 /**
+ * Pure: what goes when waiting items (oldest first) are over the limits: those older than
+ * OUTBOX_MAX_AGE, then the oldest beyond OUTBOX_MAX_REPORTS, successes before failures. The
+ * e-mail's outbox and every channel's (notify/channel-prune.ts) share the rule.
+ */
+export function choosePrunable<T extends { createdAt: string; event: string }>(items: readonly T[], limits: OutboxLimits, now: Date): { tooOld: T[]; overCount: T[] } {
+  const cutoff = now.getTime() - limits.maxAgeMs;
+  const tooOld = items.filter((item) => Date.parse(item.createdAt) < cutoff);
+  const young = items.filter((item) => Date.parse(item.createdAt) >= cutoff);
+  const excess = Math.max(0, young.length - limits.maxReports);
+  const overCount = [...young.filter((item) => !FAILURE_EVENTS.has(item.event)), ...young.filter((item) => FAILURE_EVENTS.has(item.event))].slice(0, excess);
+  return { tooOld, overCount };
+}
+
+/**
  * Keeps STATE_DIR bounded when mail does not go out (no SMTP, or a relay down for weeks): reports
  * older than OUTBOX_MAX_AGE are dropped, then the oldest beyond OUTBOX_MAX_REPORTS, successes
  * before failures. The .html copies in STATE_DIR/reports get the same bounds.
  */
 export async function pruneOutbox(stateDir: string, limits: OutboxLimits, now = new Date()): Promise<PruneSummary> {
   const cutoff = now.getTime() - limits.maxAgeMs;
-  const items = await listOutbox(stateDir); // oldest first
-  const tooOld = items.filter((item) => Date.parse(item.createdAt) < cutoff);
-  const young = items.filter((item) => Date.parse(item.createdAt) >= cutoff);
-  const excess = Math.max(0, young.length - limits.maxReports);
-  const overCount = [...young.filter((item) => !FAILURE_EVENTS.has(item.event)), ...young.filter((item) => FAILURE_EVENTS.has(item.event))].slice(0, excess);
+  const { tooOld, overCount } = choosePrunable(await listOutbox(stateDir), limits, now);
   const dropped = [...tooOld, ...overCount];
   for (const item of dropped) {
     await removeOutboxItem(stateDir, item.id);
@@ -52,11 +62,11 @@ async function remember(stateDir: string, summary: PruneSummary, now: Date): Pro
 }
 
 /** One line for the log: how many, why, and the failures among them by subject. */
-export function describePrune(summary: PruneSummary, limits: OutboxLimits): string {
+export function describePrune(summary: Omit<PruneSummary, 'copiesRemoved'>, limits: OutboxLimits, what = 'outbox'): string {
   const why = [
     summary.tooOld && `${summary.tooOld} older than ${formatDuration(limits.maxAgeMs)} (OUTBOX_MAX_AGE)`,
     summary.overCount && `${summary.overCount} beyond OUTBOX_MAX_REPORTS=${limits.maxReports}`,
   ].filter(Boolean);
   const failures = summary.failures.length ? `; ${summary.failures.length} of them failures: ${summary.failures.join('; ')}` : '';
-  return `outbox over its limits: dropped ${summary.dropped} undelivered report(s) (${why.join(', ')})${failures}`;
+  return `${what} over its limits: dropped ${summary.dropped} undelivered report(s) (${why.join(', ')})${failures}`;
 }

@@ -13,6 +13,7 @@ import { reapLeftovers } from '../process/reaper';
 import { HEARTBEAT_MS } from '../state/run-record';
 import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
+import { deliverAllChannels } from '../notify/deliver';
 import { updateState, type DaemonState } from '../state/daemon-state';
 import { JobQueue } from './queue';
 import { startWalStreaming } from '../pitr/receive';
@@ -136,17 +137,24 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     });
   }, HEARTBEAT_MS);
   lockWatch.unref();
-  // Reports that could not be sent are retried here, on their backoff, across restarts too.
+  // Reports and channel messages that could not be sent are retried here, on their backoff, across restarts too.
   const send = configuredSender(config);
   let flushing = false;
-  const flush = async (force = false) => {
-    if (!send || flushing) return;
-    flushing = true;
+  const flushMail = async (force: boolean) => {
+    if (!send) return;
     try {
       const result = await deliverWaiting({ config, log, send }, { force });
       if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, digested: result.digested, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
     } catch (error) {
       log.error({ err: coerceError(error) }, 'could not flush the outbox');
+    }
+  };
+  // E-mail and each channel independently: one that is down holds up none of the others.
+  const flush = async (force = false) => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      await Promise.all([flushMail(force), deliverAllChannels({ config, log }, { force })]);
     } finally {
       flushing = false;
     }

@@ -16,6 +16,9 @@ import { join } from 'node:path';
  *   outbox/<id>.json            outbox.ts           reports not yet accepted by the SMTP server
  *   reports/<id>.html           outbox.ts           readable copies of reports while no SMTP server is configured
  *   outbox-pruned.json          outbox.ts           undelivered reports dropped lately (health warns about them)
+ *   outbox/<channel>/<id>.json  channel-outbox.ts   a channel's (webhook, chat, push) messages not yet delivered
+ *   outbox/<channel>/given-up/<id>.json  channel-outbox.ts  messages the channel refused for good, kept for a person
+ *   channels/<channel>.json     channel-outbox.ts   each channel's last delivery, last failure, given-up messages (health reads it)
  *   storage-report-last.json    storage-report-memory.ts  the last storage report's total, for its growth
  *   wal-status.json             wal-status.ts       the WAL receiver and shipper (PITR): streaming or not, the last file archived
  *   logrotate.conf, .status     jobs/logrotate.ts   the rules logrotate runs with, and logrotate's own state
@@ -37,6 +40,11 @@ export const statePaths = {
   reportCopies: (stateDir: string) => join(stateDir, 'reports'),
   reportCopy: (stateDir: string, id: string) => join(stateDir, 'reports', `${id}.html`),
   outboxPruned: (stateDir: string) => join(stateDir, 'outbox-pruned.json'),
+  channelOutbox: (stateDir: string, channel: string) => join(stateDir, 'outbox', channel),
+  channelOutboxItem: (stateDir: string, channel: string, id: string) => join(stateDir, 'outbox', channel, `${id}.json`),
+  channelGivenUp: (stateDir: string, channel: string) => join(stateDir, 'outbox', channel, 'given-up'),
+  channelGivenUpItem: (stateDir: string, channel: string, id: string) => join(stateDir, 'outbox', channel, 'given-up', `${id}.json`),
+  channelStatus: (stateDir: string, channel: string) => join(stateDir, 'channels', `${channel}.json`),
   storageReportMemory: (stateDir: string) => join(stateDir, 'storage-report-last.json'),
   walStatus: (stateDir: string) => join(stateDir, 'wal-status.json'),
   logrotateRules: (stateDir: string) => join(stateDir, 'logrotate.conf'),
