@@ -106,7 +106,7 @@ describe('health', () => {
   it('an alert carries the checks that are not ok, failures first, and the first failure\'s message as next step', () => {
     const n = notice(SAMPLE_EVENTS['health-alert']);
     expect(n.checks?.map((check) => `${check.status} ${check.name}`)).toEqual([
-      'fail database', 'fail last-run:daily', 'warn pg_dump', 'warn freshness:weekly', 'warn freshness:monthly', 'warn last-run:weekly', 'warn restore-test', 'warn logs',
+      'fail database', 'fail last-run:daily', 'warn pg_dump', 'warn freshness:weekly', 'warn freshness:monthly', 'warn freshness:yearly', 'warn last-run:weekly', 'warn restore-test', 'warn logs',
     ]);
     expect(n.nextStep).toBe('Cannot connect to PostgreSQL: connection refused at db-prod:5432; check POSTGRES_HOST and POSTGRES_PORT and that the server is running');
     expect(fact(n, 'Failing')).toBe('database, last-run:daily');
