@@ -3,8 +3,6 @@
  * sample event and for a pathological error; and the webhook's signature checked the way the README
  * tells a receiver to. Pure logic: the formatters make a request, nothing is sent.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CHANNEL_FORMATS } from '../../src/config/channels';
 import type { ChannelFormat } from '../../src/config';
 import type { Notice } from '../../src/notify/notice';
@@ -14,6 +12,7 @@ import { headerText } from '../../src/notify/formats/ntfy';
 import { webhookSignatureHeaders } from '../../src/notify/formats/webhook-signature';
 import { REPORT_EVENT_KINDS, type BackupFailedEvent, type ReportEvent } from '../../src/report/events';
 import { SAMPLE_EVENTS, sampleNow } from '../../src/report/render/samples';
+import { readmeSignatureCheck } from '../support/readme-signature';
 import { SHAPE_FOR_FORMAT, discordShape, ntfyShape, slackShape, teamsShape, webhookShape, type ReceivedRequest } from '../support/payload-shapes';
 
 const notice = (event: ReportEvent) => noticeFor(event, { now: sampleNow(event.kind), hostname: 'backup-1' });
@@ -144,9 +143,7 @@ describe('what each service is sent', () => {
 
 describe('the webhook signature, verified as the README tells a receiver to', () => {
   // The README's snippet itself, so the documentation cannot drift from what works.
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const snippet = /```js\n(const \{ createHmac, timingSafeEqual \}[\s\S]*?function verifyKeepsakeSignature[\s\S]*?)```/.exec(readme)?.[1];
-  const verify = new Function('require', `${snippet}\nreturn verifyKeepsakeSignature;`)(require) as (secret: string, rawBody: string, headers: Record<string, string>, nowSeconds?: number) => boolean;
+  const { snippet, verify } = readmeSignatureCheck();
   const sent = request('webhook', notice(SAMPLE_EVENTS['backup-failed']));
   const at = 1_795_312_890;
   const headers = { ...sent.headers, ...Object.fromEntries(Object.entries(webhookSignatureHeaders('s3cret-key', sent.body, at)).map(([name, value]) => [name.toLowerCase(), value])) } as Record<string, string>;
