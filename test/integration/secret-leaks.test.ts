@@ -15,6 +15,7 @@ import { startScenario, type Scenario } from '../support/scenario';
 import { listAllKeys, startTestS3, type TestS3 } from '../support/s3';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
 import { freePort, startRecordingServer } from '../support/http';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
 import { SCHEDULES_OFF } from '../support/daemon';
 import { readExecs, runTracedCli, startTracedDaemon, type ExecRecord } from '../support/exec-trace';
 import type { CliResult } from '../support/cli';
@@ -31,6 +32,10 @@ const SECRETS = {
   coldSecret: 'coldsecret-Sentinel-4e7a20f5',
   smtpPassword: 'smtppw-Sentinel-3b6d0e8f',
   pingToken: 'pingtoken-Sentinel-9a1c7e24',
+  /** A chat webhook's token (in its URL's path), a webhook's signing key, an ntfy access token. */
+  chatToken: 'chattoken-Sentinel-2d7b4e90',
+  hookSecret: 'hooksecret-Sentinel-6c1f0a83',
+  ntfyToken: 'tk_ntfySentinel5e9d2b71',
   agePassphrase: 'agepass-Sentinel-81d2c6aa',
   wrongPassphrase: 'wrongpass-Sentinel-0c4f9e37',
   /** The private key age-keygen writes, set once it exists. */
@@ -87,6 +92,7 @@ describe('no secret reaches an output, a stored object or a child process', () =
   let cold: TestS3;
   let smtp: TestSmtp;
   let ping: Awaited<ReturnType<typeof startRecordingServer>>;
+  let channels: HttpReceiver;
   let env: Record<string, string>;
   let traces: string;
   const leaks: string[] = [];
@@ -105,6 +111,7 @@ describe('no secret reaches an output, a stored object or a child process', () =
       startTestSmtp({ auth: { user: 'keepsake', pass: SECRETS.smtpPassword } }),
       startRecordingServer(),
     ]);
+    channels = await startHttpReceiver();
     // A role whose password is the sentinel: TCP logins are checked (scram), so it is really used.
     await s.pg.query(s.pg.admin, `CREATE ROLE keeper LOGIN SUPERUSER PASSWORD '${SECRETS.dbPassword}'`);
     traces = await mkdtemp(join(tmpdir(), 'keepsake-traces-'));
@@ -125,12 +132,20 @@ describe('no secret reaches an output, a stored object or a child process', () =
       AGE_IDENTITY_FILE: identityFile,
       ...smtp.env(),
       HEALTHCHECK_PING_URL: `${ping.url}/ping/${SECRETS.pingToken}`,
+      // Channels: the token in a chat URL's path, a signed webhook, ntfy with an access token.
+      NOTIFY_CHAT_URL: channels.url(`/services/${SECRETS.chatToken}`),
+      NOTIFY_CHAT_FORMAT: 'slack',
+      NOTIFY_HOOK_URL: channels.url('/hook'),
+      NOTIFY_HOOK_SECRET: SECRETS.hookSecret,
+      NOTIFY_PHONE_URL: channels.url('/backups'),
+      NOTIFY_PHONE_FORMAT: 'ntfy',
+      NOTIFY_PHONE_SECRET: SECRETS.ntfyToken,
       LOG_DIR: join(s.workspace.root, 'logs'),
     };
   });
 
   afterAll(async () => {
-    await Promise.all([s?.stop(), s3?.stop(), cold?.stop(), smtp?.stop(), ping?.stop()]);
+    await Promise.all([s?.stop(), s3?.stop(), cold?.stop(), smtp?.stop(), ping?.stop(), channels?.stop()]);
     if (traces) await rm(traces, { recursive: true, force: true });
   });
 
@@ -162,6 +177,9 @@ describe('no secret reaches an output, a stored object or a child process', () =
     expect((await run(['health'])).code).not.toBeNull();
     expect((await run(['status'])).code).toBe(0);
     expect((await run(['notify', 'test'])).code).toBe(0);
+    // A channel that refuses: its error is explained by host, never with the URL's token.
+    channels.script({ status: 404, body: 'no_service' }, { status: 404, body: 'no_service' });
+    expect((await run(['notify', 'test', '--channel', 'chat'])).code).toBe(69);
     expect((await run(['outbox', 'list'])).code).toBe(0);
     // Passphrase mode: the passphrase goes to the worker's environment, nowhere else.
     const passphrase = { AGE_RECIPIENTS: '', AGE_PASSPHRASE: SECRETS.agePassphrase, AGE_IDENTITY_FILE: '' };
@@ -225,6 +243,15 @@ describe('no secret reaches an output, a stored object or a child process', () =
       }
     }
     expect(smtp.messages.length).toBeGreaterThan(2);
+    // What the channels were sent (bodies and headers but the ones that must carry a secret: the
+    // path is the chat URL's own token, ntfy's Authorization its access token).
+    expect(channels.delivered().length).toBeGreaterThan(10);
+    for (const request of channels.requests) {
+      const { authorization, ...headers } = request.headers;
+      if (request.path === '/backups') expect(authorization).toBe(`Bearer ${SECRETS.ntfyToken}`);
+      else expect(authorization).toBeUndefined();
+      outputs.push({ what: `POST ${request.path.replace(SECRETS.chatToken, '<token>')}`, text: `${request.body}\n${JSON.stringify(headers)}` });
+    }
     for (const mail of smtp.messages) {
       const attachments = mail.attachments.map((attachment) => attachment.content.toString('latin1')).join('\n');
       outputs.push({ what: `mail "${mail.subject}"`, text: [mail.subject, mail.html || '', mail.text ?? '', attachments, JSON.stringify([...mail.headers])].join('\n') });
