@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { databaseEnv } from '../support/cli';
 import { docker, DockerResources, dockerOk, envFlags, followContainerLog, HARDENED, IMAGE, uniqueName } from '../support/docker';
 import { freePort } from '../support/http';
+import { startHttpReceiver } from '../support/http-receiver';
 import { PITR_SERVER_SETTINGS, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { FIXTURE_SQL } from '../support/workspace';
 import type { Manifest } from '../../src/backup/manifest';
@@ -93,6 +94,26 @@ describe('the image: keepsake commands as uid 10001 on a read-only root', () => 
     expect(manifest).toMatchObject({ tier: 'base', archiveFormat: 'tar', physical: { timeline: 1, startSegment: expect.stringMatching(/^[0-9A-F]{24}$/) } });
     const verify = await keepsake(['verify', manifest.id], own, { PITR: 'on' });
     expect([verify.code, verify.stderr]).toEqual([0, expect.any(String)]);
+  });
+
+  it("posts a backup's notice to a signed webhook and an ntfy channel from inside the image (Node 22's fetch, as uid 10001)", async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      const own = ['-v', `${await resources.volume('notify-backups')}:/backups`, '-v', `${await resources.volume('notify-state')}:/var/lib/keepsake`];
+      const channels = { NOTIFY_HOOK_URL: receiver.url('/hook'), NOTIFY_HOOK_SECRET: 'image-key', NOTIFY_PHONE_URL: receiver.url('/phone'), NOTIFY_PHONE_FORMAT: 'ntfy' };
+      const backup = await keepsake(['backup'], own, channels);
+      expect([backup.code, backup.stderr]).toEqual([0, expect.any(String)]);
+      const test = await keepsake(['notify', 'test'], own, channels);
+      expect([test.code, test.stdout]).toEqual([0, expect.stringMatching(/^OK +hook: webhook message delivered/m)]);
+      expect(test.stdout).toMatch(/^OK +phone: ntfy message delivered/m);
+      const requests = await receiver.waitForDeliveries(4);
+      const hook = requests.filter((request) => request.path === '/hook');
+      expect(hook.map((request) => JSON.parse(request.body).event)).toEqual(['backup-succeeded', 'test']);
+      expect(hook[0]!.headers['x-keepsake-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+      expect(requests.filter((request) => request.path === '/phone').map((request) => request.headers.tags)).toEqual([expect.stringContaining('backup-succeeded'), expect.stringContaining('test')]);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('encrypts with age, to a public key and with a passphrase, and restore-tests both', async () => {

@@ -16,7 +16,7 @@ import { readmeSignatureCheck } from '../support/readme-signature';
 import { SHAPE_FOR_FORMAT, discordShape, ntfyShape, slackShape, teamsShape, webhookShape, type ReceivedRequest } from '../support/payload-shapes';
 
 const notice = (event: ReportEvent) => noticeFor(event, { now: sampleNow(event.kind), hostname: 'backup-1' });
-const DELIVERY = '20261122T020130Z-backup-failed-3f9c';
+const DELIVERY = '2026-11-22T02-01-30-000Z-backup-failed-3f9c2a';
 
 /** The request as a receiver gets it: POST, header names in lower case. */
 function request(format: ChannelFormat, n: Notice, deliveryId = DELIVERY): ReceivedRequest {
