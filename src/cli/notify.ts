@@ -4,7 +4,10 @@ import type { ChannelConfig, Config } from '../config';
 import { channelHost } from '../config/channels';
 import { KeepsakeError } from '../errors';
 import { httpPoster } from '../notify/channel-flush';
+import { deliverChannel } from '../notify/deliver';
 import { noticeFor } from '../notify/notice-for';
+import type { Logger } from '../log';
+import { requeueGivenUp, updateChannelStatus } from '../state/channel-outbox';
 import { sidecarOfConfig } from '../report/events';
 import { configuredSender } from '../report/notify';
 import { renderReport } from '../report/render';
@@ -30,14 +33,25 @@ async function testMail(config: Config): Promise<Tried> {
   }
 }
 
-/** One channel: a test notice posted now, straight (not through the outbox). */
-async function testChannel(config: Config, channel: ChannelConfig): Promise<Tried> {
+/**
+ * One channel: a test notice posted now, straight (not through the outbox). When it gets through,
+ * the channel works: that counts as a delivery for its health check, and the messages it refused
+ * before (kept in given-up/) are put back and sent now, so a fixed URL or token loses no alert.
+ */
+async function testChannel(config: Config, channel: ChannelConfig, log: Logger): Promise<Tried> {
   const now = new Date();
   const notice = noticeFor({ kind: 'test', sidecar: sidecarOfConfig(config) }, { now, hostname: hostname() });
   const deliveryId = `${now.toISOString().replace(/[:.]/g, '-')}-test-notify`;
   const outcome = await httpPoster()(channel, notice, deliveryId);
-  if (outcome.kind === 'delivered') return { name: channel.name, ok: true, line: `OK      ${channel.name}: ${channel.format} message delivered to ${channelHost(channel.url)} (HTTP ${outcome.httpStatus})` };
-  return { name: channel.name, ok: false, line: `FAILED  ${channel.name}: ${outcome.error}` };
+  if (outcome.kind !== 'delivered') return { name: channel.name, ok: false, line: `FAILED  ${channel.name}: ${outcome.error}` };
+  await updateChannelStatus(config.stateDir, channel.name, (status) => (status.lastDelivery = { at: now.toISOString(), id: deliveryId }), now);
+  const requeued = await requeueGivenUp(config.stateDir, channel.name, now);
+  let resent = '';
+  if (requeued) {
+    const result = await deliverChannel({ config, log }, channel, { force: true });
+    resent = `; ${requeued} message(s) it had refused before put back: ${result.sent.length} delivered now, ${result.waiting} waiting`;
+  }
+  return { name: channel.name, ok: true, line: `OK      ${channel.name}: ${channel.format} message delivered to ${channelHost(channel.url)} (HTTP ${outcome.httpStatus})${resent}` };
 }
 
 export function registerNotify(program: Command, context: CommandContext): void {
@@ -61,7 +75,7 @@ export function registerNotify(program: Command, context: CommandContext): void 
       }
       const tries: Promise<Tried>[] = [];
       if (smtp && (wanted === undefined || wanted === 'email')) tries.push(testMail(config));
-      for (const channel of channels) if (wanted === undefined || wanted === channel.name) tries.push(testChannel(config, channel));
+      for (const channel of channels) if (wanted === undefined || wanted === channel.name) tries.push(testChannel(config, channel, context.log()));
       const results = await Promise.all(tries);
       for (const result of results) context.out(result.line);
       const failed = results.filter((result) => !result.ok);

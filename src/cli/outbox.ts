@@ -59,6 +59,10 @@ export function registerOutbox(program: Command, context: CommandContext): void 
         if (mail.failed.length) failures.push(`email: ${mail.failed[0]!.error}`);
       }
       for (const result of channels) {
+        if (result.busy) {
+          context.out(`${result.channel}: another keepsake process (${result.busy}) is delivering its messages now; ${result.waiting} waiting`);
+          continue;
+        }
         const gaveUp = result.givenUp.length ? `, ${result.givenUp.length} given up (kept in STATE_DIR/outbox/${result.channel}/given-up)` : '';
         context.out(`${result.channel}: ${result.sent.length} sent${result.digested ? ' (as one digest message)' : ''}, ${result.failed.length} failed${gaveUp}, ${result.waiting} still waiting`);
         for (const failure of [...result.failed, ...result.givenUp]) context.err(`  ${result.channel} ${failure.id}: ${failure.error}`);

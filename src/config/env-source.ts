@@ -29,8 +29,8 @@ export function isTargetSecret(name: string): boolean {
   return TARGET_SECRET.test(name);
 }
 
-/** NOTIFY_<NAME>_URL and _SECRET: a chat webhook's URL is its password (NOTIFY_ON is no channel). */
-const CHANNEL_SECRET = /^NOTIFY_(?!ON_)[A-Z][A-Z0-9_]*_(URL|SECRET)$/;
+/** NOTIFY_<NAME>_URL and _SECRET: a chat webhook's URL is its password (NOTIFY_ON and NOTIFY_ON_SUCCESS end otherwise). */
+const CHANNEL_SECRET = /^NOTIFY_[A-Z][A-Z0-9_]*_(URL|SECRET)$/;
 
 export function isChannelSecret(name: string): boolean {
   return CHANNEL_SECRET.test(name);

@@ -6,6 +6,7 @@ import { listChannelOutbox, moveToGivenUp, removeChannelItem, saveChannelItem, u
 import { DIGESTING_FORMATS, digestNotice } from './channel-digest';
 import { formatFor } from './formats';
 import { sendHttp, type SendOutcome } from './http-send';
+import { channelHost } from '../config/channels';
 import type { Notice } from './notice';
 
 /** Refusals (404, 401...) a message gets before it is given up: bounded, yet a token fixed meanwhile gets it through. */
@@ -25,7 +26,12 @@ export function httpPoster(options: { timeoutMs?: number } = {}): PostNotice {
     }
     // The delivery id in a header too, whatever the format's body: receivers and proxies can dedupe on it.
     const headers = { 'X-Keepsake-Delivery': deliveryId, ...message.headers };
-    return sendHttp(channel, { ...message, headers }, { timeoutMs: options.timeoutMs });
+    try {
+      return await sendHttp(channel, { ...message, headers }, { timeoutMs: options.timeoutMs });
+    } catch (error) {
+      // sendHttp means never to throw; if it does, its error's text is not shown (it may hold the URL).
+      return { kind: 'retry', error: `could not post to ${channelHost(channel.url)} (${coerceError(error).name}); keepsake tries again later` };
+    }
   };
 }
 
@@ -38,6 +44,8 @@ export interface ChannelFlushResult {
   waiting: number;
   /** How many of `sent` went as one digest message (0: each went alone). */
   digested: number;
+  /** Another flush of this channel was running (which process, since when): this one sent nothing. */
+  busy?: string;
 }
 
 export interface ChannelFlushOptions {
@@ -81,24 +89,29 @@ export async function flushChannel(stateDir: string, channel: ChannelConfig, opt
     if (outcome.kind === 'delivered') {
       await delivered(items, id);
       result.digested = items.length;
-    } else {
+    } else if (outcome.kind === 'retry') {
       await failedWith(due, outcome);
     }
-  } else {
-    const later = items.filter((item) => !due.includes(item));
-    for (const item of [...due, ...later]) {
-      if (later.includes(item) && !result.sent.length) break; // still failing: the rest keep their backoff
-      const outcome = await post(channel, item.notice, item.id);
-      if (outcome.kind === 'delivered') {
-        await delivered([item], item.id);
-        continue;
-      }
-      await failedWith([item], outcome);
-      break;
-    }
+    // A refused digest (too large, say) is no refusal of the messages: they go one by one below.
+    if (outcome.kind !== 'permanent') return finish();
   }
-  if (changes.length) await updateChannelStatus(stateDir, channel.name, (status) => changes.forEach((change) => change(status)), now);
-  return { ...result, waiting: items.length - result.sent.length - result.givenUp.length };
+  const later = items.filter((item) => !due.includes(item));
+  for (const item of [...due, ...later]) {
+    if (later.includes(item) && !result.sent.length) break; // still failing: the rest keep their backoff
+    const outcome = await post(channel, item.notice, item.id);
+    if (outcome.kind === 'delivered') {
+      await delivered([item], item.id);
+      continue;
+    }
+    await failedWith([item], outcome);
+    break;
+  }
+  return finish();
+
+  async function finish(): Promise<ChannelFlushResult> {
+    if (changes.length) await updateChannelStatus(stateDir, channel.name, (status) => changes.forEach((change) => change(status)), now);
+    return { ...result, waiting: items.length - result.sent.length - result.givenUp.length };
+  }
 }
 
 /** Reschedules a message after a failed attempt, or gives it up after MAX_REFUSALS refusals. */

@@ -4,6 +4,8 @@ import { coerceError } from '../errors';
 import type { Logger } from '../log';
 import { describePrune } from '../report/outbox-prune';
 import { listChannelOutbox, putInChannelOutbox } from '../state/channel-outbox';
+import { LockBusyError, acquireLock } from '../state/job-lock';
+import { statePaths } from '../state/paths';
 import { MAX_REFUSALS, flushChannel, httpPoster, type ChannelFlushResult } from './channel-flush';
 import { pruneChannelOutbox } from './channel-prune';
 import type { Notice } from './notice';
@@ -15,16 +17,34 @@ export interface ChannelDeps {
   httpTimeoutMs?: number;
 }
 
-/** Prunes, then delivers what is due in one channel; logs what happened by channel name and host only. */
+/**
+ * Prunes, then delivers what is due in one channel; logs what happened by channel name and host
+ * only. One process at a time per channel (the daemon's flush, a job's report, `outbox flush`):
+ * two flushes at once would post each message twice, and one could file back a message the other
+ * had just delivered. The one that finds the channel busy leaves its messages to the holder and
+ * the next flush.
+ */
 export async function deliverChannel(deps: ChannelDeps, channel: ChannelConfig, options: { force?: boolean; only?: string } = {}): Promise<ChannelFlushResult> {
   const { config, log } = deps;
   const where = { channel: channel.name, host: channelHost(channel.url) };
-  const limits = config.report.outbox;
-  const pruned = await pruneChannelOutbox(config.stateDir, channel.name, limits);
-  if (pruned.dropped) log.warn({ ...where, dropped: pruned.dropped, failures: pruned.failures }, describePrune(pruned, limits, `the outbox of channel ${channel.name}`));
-  const result = await flushChannel(config.stateDir, channel, { ...options, digestAfter: limits.digestAfter, post: httpPoster({ timeoutMs: deps.httpTimeoutMs }) });
-  for (const given of result.givenUp) log.error({ ...where, id: given.id, error: given.error }, `gave up a message to channel ${channel.name} after it was refused ${MAX_REFUSALS} times; it is kept in STATE_DIR/outbox/${channel.name}/given-up`);
-  return result;
+  let release: () => Promise<void>;
+  try {
+    release = await acquireLock(config.stateDir, `delivering to channel ${channel.name}`, { wait: false, path: statePaths.channelLock(config.stateDir, channel.name) });
+  } catch (error) {
+    if (!(error instanceof LockBusyError)) throw error;
+    const waiting = (await listChannelOutbox(config.stateDir, channel.name)).length;
+    return { channel: channel.name, sent: [], failed: [], givenUp: [], waiting, digested: 0, busy: `pid ${error.holder.pid} has been delivering since ${error.holder.since}` };
+  }
+  try {
+    const limits = config.report.outbox;
+    const pruned = await pruneChannelOutbox(config.stateDir, channel.name, limits);
+    if (pruned.dropped) log.warn({ ...where, dropped: pruned.dropped, failures: pruned.failures }, describePrune(pruned, limits, `the outbox of channel ${channel.name}`));
+    const result = await flushChannel(config.stateDir, channel, { ...options, digestAfter: limits.digestAfter, post: httpPoster({ timeoutMs: deps.httpTimeoutMs }) });
+    for (const given of result.givenUp) log.error({ ...where, id: given.id, error: given.error }, `gave up a message to channel ${channel.name} after it was refused ${MAX_REFUSALS} times; it is kept in STATE_DIR/outbox/${channel.name}/given-up`);
+    return result;
+  } finally {
+    await release();
+  }
 }
 
 /** Every channel's due messages, each channel on its own: one that is down holds up no other. */

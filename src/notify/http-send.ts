@@ -60,12 +60,29 @@ function explainNetworkError(error: unknown, host: string, variable: string, tim
   return `could not reach ${host}${code ? ` (${code})` : ''}: check ${variable} and the network; keepsake tries again later`;
 }
 
-/** A short piece of the answer's body (Slack says "invalid_token"), unless it repeats the URL's secret parts. */
-function safeSnippet(body: string, url: URL, secret: string | undefined): string {
-  const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 160);
-  if (!snippet) return '';
-  const secretParts = [...url.pathname.split('/'), url.search, url.password, url.username, secret ?? ''].filter((part) => part.length >= 6);
-  return secretParts.some((part) => snippet.includes(part) || body.includes(part)) ? '' : ` ("${snippet}")`;
+/** Every piece of the URL that may be a token, as written and decoded, longest first. */
+function secretParts(url: URL, secret: string | undefined): string[] {
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const raw = [...url.pathname.split('/'), url.search.slice(1), ...[...url.searchParams.values()], url.username, url.password, secret ?? ''];
+  const parts = raw.flatMap((part) => [part, decode(part), encodeURIComponent(decode(part))]).filter((part) => part.length >= 4);
+  return [...new Set(parts)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A short piece of the answer's body (Slack says "invalid_token"), with anything that repeats a part
+ * of the URL or the secret (a service may echo the token it refused) replaced by ***.
+ */
+export function safeSnippet(body: string, url: URL, secret: string | undefined): string {
+  let text = body;
+  for (const part of secretParts(url, secret)) text = text.split(part).join('***');
+  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 160);
+  return snippet ? ` ("${snippet}")` : '';
 }
 
 /**
@@ -84,6 +101,16 @@ export function prepareRequest(channel: Pick<ChannelConfig, 'url' | 'format' | '
   if (channel.secret && channel.format === 'webhook') Object.assign(headers, webhookSignatureHeaders(channel.secret, message.body, Math.floor(now.getTime() / 1000)));
   if (channel.secret && channel.format === 'ntfy') headers.Authorization = `Bearer ${channel.secret}`;
   return { url: url.toString(), headers };
+}
+
+/** " to <host>" of a redirect's Location; nothing when it is no URL (URL's error would carry the channel's URL as its base). */
+function redirectTarget(location: string | null, base: string): string {
+  if (!location) return '';
+  try {
+    return ` to ${new URL(location, base).host}`;
+  } catch {
+    return '';
+  }
 }
 
 /** One POST of a message to a channel; never throws. */
@@ -112,8 +139,7 @@ export async function sendHttp(channel: ChannelConfig, message: HttpMessage, opt
   if (kind === 'delivered') return { kind, httpStatus: status };
   const answered = `${host} answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}${safeSnippet(body, new URL(channel.url), channel.secret)}`;
   if (status >= 300 && status < 400) {
-    const location = response.headers.get('location');
-    const to = location ? ` to ${channelHost(new URL(location, request.url).toString())}` : '';
+    const to = redirectTarget(response.headers.get('location'), request.url);
     return { kind: 'permanent', httpStatus: status, error: `${answered}: it redirects${to}; set ${variable} to the address the service gives you now (keepsake does not follow redirects with the message)` };
   }
   if (kind === 'retry') {

@@ -90,6 +90,20 @@ export async function moveToGivenUp(stateDir: string, item: ChannelItem): Promis
   await rename(statePaths.channelOutboxItem(stateDir, item.channel, item.id), statePaths.channelGivenUpItem(stateDir, item.channel, item.id));
 }
 
+/**
+ * Puts the given-up messages back in the outbox, due now and with their refusals forgotten: the
+ * channel took a test message, so what it refused before (a wrong token, a deleted webhook) should
+ * go through now. Returns how many.
+ */
+export async function requeueGivenUp(stateDir: string, channel: string, now = new Date()): Promise<number> {
+  const items = await listGivenUp(stateDir, channel);
+  for (const item of items) {
+    await saveChannelItem(stateDir, { ...item, refusals: 0, nextAttemptAt: now.toISOString() });
+    await removeGivenUpItem(stateDir, channel, item.id);
+  }
+  return items.length;
+}
+
 export async function readChannelStatus(stateDir: string, channel: string): Promise<ChannelStatus> {
   const empty: ChannelStatus = { givenUp: [], dropped: [] };
   return readFile(statePaths.channelStatus(stateDir, channel), 'utf8').then((text) => ({ ...empty, ...(JSON.parse(text) as Partial<ChannelStatus>) }), () => empty);

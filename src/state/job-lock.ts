@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { KeepsakeError, makeWritableHint, StorageError } from '../errors';
 import { statePaths } from './paths';
 
@@ -69,13 +70,14 @@ function isStale(holder: LockHolder): boolean {
 export async function acquireLock(
   stateDir: string,
   job: string,
-  options: { wait: boolean; onWait?: (holder: LockHolder) => void; signal?: AbortSignal; pollMs?: number },
+  options: { wait: boolean; onWait?: (holder: LockHolder) => void; signal?: AbortSignal; pollMs?: number; path?: string },
 ): Promise<() => Promise<void>> {
-  const path = statePaths.jobLock(stateDir);
+  // Another lock by the same rules (a channel's delivery lock); its draft sits beside it.
+  const path = options.path ?? statePaths.jobLock(stateDir);
   const holder: LockHolder = { pid: process.pid, job, since: new Date().toISOString(), token: randomBytes(12).toString('hex') };
-  const draft = statePaths.jobLockDraft(stateDir, holder.token);
+  const draft = options.path ? `${dirname(path)}/.${basename(path)}.${holder.token}` : statePaths.jobLockDraft(stateDir, holder.token);
   try {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
     throw unusableStateDir(stateDir, error);
   }

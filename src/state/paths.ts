@@ -19,6 +19,7 @@ import { join } from 'node:path';
  *   outbox/<channel>/<id>.json  channel-outbox.ts   a channel's (webhook, chat, push) messages not yet delivered
  *   outbox/<channel>/given-up/<id>.json  channel-outbox.ts  messages the channel refused for good, kept for a person
  *   channels/<channel>.json     channel-outbox.ts   each channel's last delivery, last failure, given-up messages (health reads it)
+ *   channels/<channel>.lock     notify/deliver.ts   held while one process delivers the channel's messages
  *   storage-report-last.json    storage-report-memory.ts  the last storage report's total, for its growth
  *   wal-status.json             wal-status.ts       the WAL receiver and shipper (PITR): streaming or not, the last file archived
  *   logrotate.conf, .status     jobs/logrotate.ts   the rules logrotate runs with, and logrotate's own state
@@ -45,6 +46,7 @@ export const statePaths = {
   channelGivenUp: (stateDir: string, channel: string) => join(stateDir, 'outbox', channel, 'given-up'),
   channelGivenUpItem: (stateDir: string, channel: string, id: string) => join(stateDir, 'outbox', channel, 'given-up', `${id}.json`),
   channelStatus: (stateDir: string, channel: string) => join(stateDir, 'channels', `${channel}.json`),
+  channelLock: (stateDir: string, channel: string) => join(stateDir, 'channels', `${channel}.lock`),
   storageReportMemory: (stateDir: string) => join(stateDir, 'storage-report-last.json'),
   walStatus: (stateDir: string) => join(stateDir, 'wal-status.json'),
   logrotateRules: (stateDir: string) => join(stateDir, 'logrotate.conf'),

@@ -87,7 +87,7 @@ describe('notification channels from the command line and the daemon', () => {
       alpha.script({ status: 401, body: `token ${TOKEN} unknown` });
       const oneFails = await cli(['notify', 'test'], env);
       expect(oneFails.code).toBe(69);
-      expect(oneFails.stdout).toMatch(new RegExp(`^FAILED  alpha: 127\\.0\\.0\\.1:${alpha.port} answered HTTP 401 Unauthorized: the token is wrong or was revoked: fix NOTIFY_ALPHA_URL or NOTIFY_ALPHA_SECRET$`, 'm'));
+      expect(oneFails.stdout).toMatch(new RegExp(`^FAILED  alpha: 127\\.0\\.0\\.1:${alpha.port} answered HTTP 401 Unauthorized \\("token \\*\\*\\* unknown"\\): the token is wrong or was revoked: fix NOTIFY_ALPHA_URL or NOTIFY_ALPHA_SECRET$`, 'm'));
       expect(oneFails.stdout).toMatch(/^OK\s+email: /m);
       expect(oneFails.stdout).toMatch(/^OK\s+beta: /m);
       expect(oneFails.stderr).toContain('1 of 3 destination(s) failed');
@@ -104,7 +104,7 @@ describe('notification channels from the command line and the daemon', () => {
     }
   });
 
-  it('a 404 is given up after 3 tries and fails `keepsake health` with the fix; once fixed, notify test and the next delivery clear it', async () => {
+  it('a 404 is given up after 3 tries and fails `keepsake health` with the fix; once fixed, notify test clears it and sends the given-up message', async () => {
     const hook = await receiver({ reply: { status: 404, body: `no hook at /hooks/${TOKEN}` } });
     const env = { ...base(), NOTIFY_OPS_URL: hook.url(`/hooks/${TOKEN}`), NOTIFY_OPS_FORMAT: 'webhook', NOTIFY_OPS_SECRET: SECRET };
     const config = loadConfig(env);
@@ -142,13 +142,16 @@ describe('notification channels from the command line and the daemon', () => {
     const check = (JSON.parse(health.stdout) as { checks: { name: string; status: string; message: string }[] }).checks.find((c) => c.name === 'notify:ops');
     expect(check).toMatchObject({ status: 'fail' });
     expect(check!.message).toMatch(/^1 message\(s\) given up since the last delivery/);
-    expect(check!.message).toContain(`127.0.0.1:${hook.port} answered HTTP 404 Not Found: the webhook was probably deleted (or the URL is mistyped): create a new one and set NOTIFY_OPS_URL; then check with \`keepsake notify test --channel ops\``);
+    expect(check!.message).toContain(`127.0.0.1:${hook.port} answered HTTP 404 Not Found ("no hook at /***/***"): the webhook was probably deleted (or the URL is mistyped): create a new one and set NOTIFY_OPS_URL; then check with \`keepsake notify test --channel ops\``);
 
     hook.setDefault({ status: 200 });
     const tested = await cli(['notify', 'test', '--channel', 'ops'], env);
     expect(tested.code).toBe(0);
-    expect(tested.stdout).toContain(`OK      ops: webhook message delivered to 127.0.0.1:${hook.port} (HTTP 200)`);
-    await file(); // the next report is delivered at once
+    expect(tested.stdout).toContain(`OK      ops: webhook message delivered to 127.0.0.1:${hook.port} (HTTP 200); 1 message(s) it had refused before put back: 1 delivered now, 0 waiting`);
+    // The refused backup-failed message arrived after all, with its first delivery id.
+    const resent = hook.delivered().filter((request) => JSON.parse(request.body).event === 'backup-failed');
+    expect(resent.map((request) => request.headers['x-keepsake-delivery'])).toEqual([hook.requests[0]!.headers['x-keepsake-delivery']]);
+    expect(await readdir(join(workspace.stateDir, 'outbox', 'ops', 'given-up'))).toEqual([]);
     const healed = JSON.parse((await cli(['health', '--json'], env)).stdout) as { checks: { name: string; status: string; message: string }[] };
     expect(healed.checks.find((c) => c.name === 'notify:ops')).toMatchObject({ status: 'ok', message: expect.stringMatching(/^no messages waiting for 127\.0\.0\.1:\d+; last delivery/) });
     await expectNoSecrets();

@@ -87,6 +87,19 @@ describe('notification channels (NOTIFY_<NAME>_*)', () => {
     );
   });
 
+  it('takes a channel whose name begins with "on" (NOTIFY_ON_CALL_URL) like any other: its URL from a file, hidden in errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'channels-'));
+    try {
+      writeFileSync(join(dir, 'url'), `${SLACK_URL}\n`);
+      expect(loadConfig({ NOTIFY_ON_CALL_URL_FILE: join(dir, 'url') }).report.channels[0]).toMatchObject({ name: 'on_call', url: SLACK_URL, format: 'slack' });
+      const problems = problemsOf({ NOTIFY_ON_CALL_URL: 'ftp://hooks.slack.com/sentinel-slack-token' }).join('\n');
+      expect(problems).toContain('NOTIFY_ON_CALL_URL=ftp://hooks.slack.com/***');
+      expect(problems).not.toContain('sentinel-slack-token');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('treats NOTIFY_ON=failures as every piece of bad news', () => {
     const events = loadConfig({ NOTIFY_ON: 'failures' }).report.events;
     expect(events).toEqual(expect.arrayContaining(['backup-failed', 'restore-test-failed', 'health-alert', 'offsite-failed', 'base-backup-failed', 'wal-streaming-failed']));
