@@ -1,7 +1,7 @@
 import type { Manifest } from '../backup/manifest';
 import { describeUnreadable, type Unreadable } from '../postgres/privileges';
 import { plural } from '../report/render/document';
-import type { Config } from '../config';
+import type { Config, JobName } from '../config';
 import { SCHEDULED_TIERS } from '../config/schema';
 import { formatBytes, formatDuration } from '../format';
 import type { RestoreTestResult } from '../restore/restore-test';
@@ -39,10 +39,17 @@ export interface HealthFacts {
 
 const age = (now: number, iso: string) => now - Date.parse(iso);
 
-/** The daemon has been running (or first ran) for less than `ms`: a missing result is not overdue yet. */
-export function stillNew(facts: Pick<HealthFacts, 'now' | 'state'>, ms: number): boolean {
-  const since = facts.state.firstStartedAt ?? facts.state.startedAt;
-  return since !== undefined && age(facts.now, since) < ms;
+/**
+ * The daemon first ran (or, given `job`, first scheduled that job) less than `ms` ago: a missing
+ * result is not overdue yet. The later of the two counts, so a tier new in an upgrade or switched
+ * on from off gets its own first period, never a longer one than a fresh install.
+ */
+export function stillNew(facts: Pick<HealthFacts, 'now' | 'state'>, ms: number, job?: JobName): boolean {
+  const started = facts.state.firstStartedAt ?? facts.state.startedAt;
+  if (started === undefined) return false;
+  const scheduled = job === undefined ? undefined : facts.state.jobs[job]?.firstScheduledAt;
+  const since = Math.max(Date.parse(started), typeof scheduled === 'string' ? Date.parse(scheduled) || 0 : 0);
+  return facts.now - since < ms;
 }
 
 const enabledTiers = (facts: HealthFacts) => SCHEDULED_TIERS.filter((tier) => facts.config.schedule.jobs[tier] !== 'off');
@@ -55,7 +62,7 @@ export function freshnessChecks(facts: HealthFacts): HealthCheckResult[] {
     const newest = facts.backups.find((manifest) => manifest.tier === tier);
     if (!newest) {
       const next = facts.state.jobs[tier]?.nextRun;
-      if (stillNew(facts, limit)) return warn(name, `no ${tier} backup yet; the first is due ${next ?? 'on schedule'} (or run \`keepsake backup --tier ${tier}\`)`);
+      if (stillNew(facts, limit, tier)) return warn(name, `no ${tier} backup yet; the first is due ${next ?? 'on schedule'} (or run \`keepsake backup --tier ${tier}\`)`);
       return fail(name, `there is no ${tier} backup; check \`keepsake status\` and the daemon's log, then run \`keepsake backup --tier ${tier}\``);
     }
     const elapsed = age(facts.now, newest.finishedAt);
@@ -141,7 +148,7 @@ export function restoreTestCheck(facts: HealthFacts): HealthCheckResult {
   if (facts.config.schedule.jobs['restore-test'] === 'off' && !facts.restoreTest) return warn(name, 'restore tests are off (SCHEDULE_RESTORE_TEST=off): nothing proves the backups restore; run `keepsake restore-test` now and then');
   const last = facts.restoreTest;
   if (!last) {
-    if (stillNew(facts, limit)) return warn(name, `no restore test yet; the first is due ${facts.state.jobs['restore-test']?.nextRun ?? 'on schedule'} (or run \`keepsake restore-test\` now)`);
+    if (stillNew(facts, limit, 'restore-test')) return warn(name, `no restore test yet; the first is due ${facts.state.jobs['restore-test']?.nextRun ?? 'on schedule'} (or run \`keepsake restore-test\` now)`);
     return fail(name, 'no restore test has run: nothing proves the backups restore; run `keepsake restore-test`');
   }
   const elapsed = age(facts.now, last.finishedAt);

@@ -156,7 +156,7 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
   const daemon = await daemonLiveness(config.stateDir).then((live) => (live.state === 'none' ? live : { state: live.state, pid: live.holder.pid, host: live.holder.host }), () => undefined);
   const facts: HealthFacts = { now: now.getTime(), config, backups: listed.backups, state, restoreTest, outbox, inDaemon: options.inDaemon ?? false, daemon };
   let verdicts: HealthCheckResult[] = perSourceVerdicts(facts, sourcesJudged(config, listed.backups));
-  if (config.pitr.enabled) verdicts.push(...baseBackupChecks({ now: facts.now, backups: listed.backups, maxAgeMs: config.pitr.maxBaseAgeMs, daemonIsNew: stillNew(facts, config.pitr.maxBaseAgeMs) }));
+  if (config.pitr.enabled) verdicts.push(...baseBackupChecks({ now: facts.now, backups: listed.backups, maxAgeMs: config.pitr.maxBaseAgeMs, daemonIsNew: stillNew(facts, config.pitr.maxBaseAgeMs, 'base-backup') }));
   const primaries = primaryStorages(deps.storages).length;
   if (listed.errors.length === primaries && primaries) {
     // Nothing could be listed: "no backup" would be a guess, so say what is actually known.

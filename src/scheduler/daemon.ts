@@ -14,7 +14,7 @@ import { HEARTBEAT_MS } from '../state/run-record';
 import { startHealthServer } from '../health/http-server';
 import { configuredSender, deliverWaiting } from '../report/notify';
 import { deliverAllChannels } from '../notify/deliver';
-import { updateState, type DaemonState } from '../state/daemon-state';
+import { recordSchedules, updateState, type DaemonState } from '../state/daemon-state';
 import { JobQueue } from './queue';
 import { startWalStreaming } from '../pitr/receive';
 
@@ -176,6 +176,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   await saveState((state) => {
     Object.assign(state, { pid: process.pid, startedAt: new Date().toISOString(), heartbeat: new Date().toISOString(), stoppedAt: undefined });
     state.firstStartedAt ??= state.startedAt;
+    recordSchedules(state, new Set(crons.keys()), state.startedAt!);
     for (const job of JOBS) state.jobs[job] = { ...state.jobs[job], nextRun: nextRun(job) };
   });
   for (const [job, cron] of crons) log.info({ job, schedule: config.schedule.jobs[job], timeZone: config.schedule.timeZone, nextRun: cron.nextRun()?.toISOString() }, 'scheduled');

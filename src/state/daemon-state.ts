@@ -1,5 +1,5 @@
 import { readFile, rename } from 'node:fs/promises';
-import type { JobName } from '../config';
+import { JOBS, type JobName } from '../config';
 import { StorageError } from '../errors';
 import { writeFileAtomic } from './files';
 import { statePaths } from './paths';
@@ -11,6 +11,13 @@ export interface JobState {
   durationMs?: number;
   error?: string;
   nextRun?: string | null;
+  /**
+   * When the daemon first scheduled this job here (schedule not off): health's "not due yet" grace
+   * for a missing result counts from it, so a tier switched on, or new in an upgrade, is not
+   * overdue at once. null: the job was off at the daemon's last start; missing: a state file from
+   * before this field.
+   */
+  firstScheduledAt?: string | null;
   /** Finished runs and failed ones since the state began (counters for /metrics). */
   runs?: number;
   failures?: number;
@@ -28,6 +35,25 @@ export interface DaemonState {
   /** When the daemon last stopped cleanly (unset while it runs, and after a crash). */
   stoppedAt?: string;
   jobs: Partial<Record<JobName, JobState>>;
+}
+
+/**
+ * At the daemon's start: each scheduled job keeps its firstScheduledAt, or gets `now` when it is new
+ * or switched on again; a job that is off forgets it (null), so switching it on starts a new grace.
+ * A state file from before the field: a job that already ran was scheduled since the daemon's
+ * first start (its verdicts stay as they were); one that never ran is new now (the yearly tier
+ * after an upgrade, a tier switched on from off).
+ */
+export function recordSchedules(state: DaemonState, scheduled: ReadonlySet<JobName>, now: string): void {
+  for (const job of JOBS) {
+    const previous = state.jobs[job] ?? {};
+    let firstScheduledAt: string | null;
+    if (!scheduled.has(job)) firstScheduledAt = null;
+    else if (typeof previous.firstScheduledAt === 'string') firstScheduledAt = previous.firstScheduledAt;
+    else if (previous.firstScheduledAt === undefined && previous.lastStart !== undefined) firstScheduledAt = state.firstStartedAt ?? now;
+    else firstScheduledAt = now;
+    state.jobs[job] = { ...previous, firstScheduledAt };
+  }
 }
 
 /** No file yet means a fresh state; a file that cannot be read or parsed is an error, never "all fine". */

@@ -1,9 +1,11 @@
-import { access } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupId, dataKey, manifestKeyFor } from '../../src/backup/keys';
 import { serializeManifest, type Manifest } from '../../src/backup/manifest';
 import { loadConfig } from '../../src/config';
+import type { HealthReport } from '../../src/health/report';
 import type { CleanupSummary } from '../../src/retention/apply';
+import type { DaemonState } from '../../src/state/daemon-state';
 import { createStorages } from '../../src/storage';
 import { validManifest } from '../unit/manifest-fixture';
 import { runCli } from '../support/cli';
@@ -94,6 +96,44 @@ describe('the yearly tier, end to end', () => {
     again.process.kill('SIGTERM');
     expect(await again.exited).toBe(0);
     expect(again.lines.filter((line) => line.msg === 'job queued' && line.job === 'yearly')).toEqual([]);
+  });
+
+  it('an install upgraded without BACKUP_CATCH_UP is not failed for its missing yearly backup until the tier has been scheduled longer than HEALTH_MAX_AGE_YEARLY', async () => {
+    const s = scenario();
+    const statePath = join(s.env.STATE_DIR!, 'state.json');
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    // The state an older keepsake left: a daemon first started two years ago, monthly backups made by it.
+    expect((await runCli(['backup', '--tier', 'monthly'], s.env)).code).toBe(0);
+    const monthly = { lastStart: daysAgo(3), lastEnd: daysAgo(3), outcome: 'ok' };
+    await mkdir(s.env.STATE_DIR!, { recursive: true });
+    await writeFile(statePath, JSON.stringify({ firstStartedAt: daysAgo(730), startedAt: daysAgo(10), stoppedAt: daysAgo(1), jobs: { monthly } }));
+
+    const env = { ...s.env, ...SCHEDULES_OFF, SCHEDULE_MONTHLY: '0 4 1 * *', SCHEDULE_YEARLY: '0 5 1 1 *', BACKUP_CATCH_UP: 'false' };
+    const daemon = startDaemonProcess(env);
+    await daemon.waitFor((line) => line.msg === 'scheduled' && line.job === 'yearly');
+    daemon.process.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as DaemonState;
+    expect(state.jobs.monthly?.firstScheduledAt).toBe(state.firstStartedAt);
+    expect(Date.now() - Date.parse(state.jobs.yearly!.firstScheduledAt!)).toBeLessThan(86_400_000);
+
+    const freshness = async () => {
+      const health = await runCli(['health', '--json'], env);
+      return (JSON.parse(health.stdout) as HealthReport).checks.filter((check) => check.name.startsWith('freshness:'));
+    };
+    const nextJan1st = `${new Date().getUTCFullYear() + 1}-01-01T05:00:00.000Z`;
+    expect(await freshness()).toEqual([
+      expect.objectContaining({ name: 'freshness:monthly', status: 'ok' }),
+      expect.objectContaining({ name: 'freshness:yearly', status: 'warn', message: `no yearly backup yet; the first is due ${nextJan1st} (or run \`keepsake backup --tier yearly\`)` }),
+    ]);
+
+    // Scheduled for longer than HEALTH_MAX_AGE_YEARLY (370d) and still no yearly backup: that fails.
+    state.jobs.yearly!.firstScheduledAt = daysAgo(371);
+    await writeFile(statePath, JSON.stringify(state));
+    expect(await freshness()).toEqual([
+      expect.objectContaining({ name: 'freshness:monthly', status: 'ok' }),
+      expect.objectContaining({ name: 'freshness:yearly', status: 'fail', message: expect.stringMatching(/^there is no yearly backup/) }),
+    ]);
   });
 
   it('a yearly tier named in BACKUP_SCHEMA_ONLY_TIERS is backed up without data', async () => {

@@ -57,6 +57,8 @@ describe('health verdicts', () => {
     ['a stale daily backup', {}, (f: HealthFacts) => (f.backups[0] = backup('daily', 27)), 'freshness:daily', 'fail', /27h.*limit 26h.*HEALTH_MAX_AGE_DAILY/],
     ['a tiny daily limit', { HEALTH_MAX_AGE_DAILY: '1h' }, () => undefined, 'freshness:daily', 'fail', /2h.*limit 1h/],
     ['no weekly backup on an old install', {}, (f: HealthFacts) => (f.backups = f.backups.filter((b) => b.tier !== 'weekly')), 'freshness:weekly', 'fail', /no weekly backup/],
+    ['no monthly backup on an old install where SCHEDULE_MONTHLY was just switched on', {}, (f: HealthFacts) => ((f.backups = f.backups.filter((b) => b.tier !== 'monthly')), (f.state.jobs.monthly = { firstScheduledAt: hoursAgo(2) })), 'freshness:monthly', 'warn', /no monthly backup yet/],
+    ['no restore test on an old install where restore tests were just switched on', {}, (f: HealthFacts) => ((f.restoreTest = undefined), (f.state.jobs['restore-test'] = { firstScheduledAt: hoursAgo(2) })), 'restore-test', 'warn', /no restore test yet/],
     ['no weekly backup yet on a new install', {}, (f: HealthFacts) => ((f.backups = []), (f.state.firstStartedAt = hoursAgo(1))), 'freshness:weekly', 'warn', /first is due/],
     ['a failed last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { ...ran(1), outcome: 'failed', error: 'pg_dump: connection refused' }), 'last-run:daily', 'fail', /failed: pg_dump: connection refused/],
     ['an interrupted last daily run', {}, (f: HealthFacts) => (f.state.jobs.daily = { ...ran(1), outcome: 'interrupted' }), 'last-run:daily', 'warn', /interrupted/],
@@ -92,6 +94,15 @@ describe('health verdicts', () => {
       ['no yearly backup yet, installed an hour ago', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(1)), (f.state.jobs.yearly = { nextRun: '2027-01-01T05:00:00.000Z' })), 'freshness:yearly', 'warn', /^no yearly backup yet; the first is due 2027-01-01T05:00:00.000Z \(or run `keepsake backup --tier yearly`\)$/],
       ['no yearly backup yet, installed 364 days ago', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(364 * DAYS))), 'freshness:yearly', 'warn', /no yearly backup yet/],
       ['no yearly backup on an install older than the limit', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(371 * DAYS))), 'freshness:yearly', 'fail', /there is no yearly backup; .*keepsake backup --tier yearly/],
+      // An install upgraded to a version with the yearly tier: the daemon first ran two years ago, the tier is a day old here.
+      ['no yearly backup on an old install whose yearly tier was first scheduled a day ago', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(730 * DAYS)), (f.state.jobs.yearly = { firstScheduledAt: hoursAgo(1 * DAYS), nextRun: '2027-01-01T05:00:00.000Z' })), 'freshness:yearly', 'warn', /^no yearly backup yet; the first is due 2027-01-01T05:00:00.000Z/],
+      ['no yearly backup 371 days after the tier was first scheduled', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(730 * DAYS)), (f.state.jobs.yearly = { firstScheduledAt: hoursAgo(371 * DAYS) })), 'freshness:yearly', 'fail', /there is no yearly backup/],
+      // The daemon's own first start still counts: a tier recorded before it cannot stretch the grace back.
+      ['no yearly backup, tier recorded a year before a new daemon first start', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(1)), (f.state.jobs.yearly = { firstScheduledAt: hoursAgo(400 * DAYS) })), 'freshness:yearly', 'warn', /no yearly backup yet/],
+      // A state file from before firstScheduledAt, or one written while the tier was off (null): as before, from the first start.
+      ['no yearly backup, no record of when the tier was scheduled', {}, (f: HealthFacts) => (withoutYearly(f), (f.state.firstStartedAt = hoursAgo(730 * DAYS)), (f.state.jobs.yearly = { firstScheduledAt: null })), 'freshness:yearly', 'fail', /there is no yearly backup/],
+      // The grace covers a tier with no backup only: a stale backup fails however new the schedule is.
+      ['a stale yearly backup, tier first scheduled a day ago', {}, (f: HealthFacts) => ((f.backups[3] = backup('yearly', 371 * DAYS)), (f.state.jobs.yearly = { firstScheduledAt: hoursAgo(1 * DAYS) })), 'freshness:yearly', 'fail', /371d/],
       ['a failed last yearly run', {}, (f: HealthFacts) => (f.state.jobs.yearly = { ...ran(1), outcome: 'failed', error: 'disk full' }), 'last-run:yearly', 'fail', /the last scheduled yearly backup failed: disk full/],
     ])('names %s', (_what, env, change, name, status, message) => {
       const result = check(healthyFacts(env, change), name);
