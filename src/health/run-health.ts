@@ -8,7 +8,7 @@ import { coerceError } from '../errors';
 import { primaryStorages } from '../storage';
 import { PRUNE_WARNING_MS } from '../report/outbox-prune';
 import { listOutbox, readPruneMemory } from '../state/outbox';
-import { channelCheck, gatherChannelFacts } from '../notify/channel-health';
+import { channelCheck, gatherChannelFacts, strandedChannelChecks } from '../notify/channel-health';
 import type { RestoreTestResult } from '../restore/restore-test';
 import { readLatestRestoreTest } from '../state/restore-test-latest';
 import { readState } from '../state/daemon-state';
@@ -148,7 +148,7 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
       : Promise.resolve([]),
     // One check per notification channel: given-up messages, or one waiting too long.
     gatherChannelFacts(config.stateDir, config.report.channels).then(
-      (facts) => facts.map((channel) => channelCheck(channel, (options.now?.() ?? new Date()).getTime())),
+      async (facts) => [...facts.map((channel) => channelCheck(channel, (options.now?.() ?? new Date()).getTime())), ...(await strandedChannelChecks(config.stateDir, config.report.channels))],
       (error) => [fail('notify', `cannot read the channels' outbox: ${coerceError(error).message.split('\n')[0]}; fix STATE_DIR (${config.stateDir})`)],
     ),
   ]);

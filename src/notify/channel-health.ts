@@ -3,7 +3,9 @@ import { channelHost, channelVariable } from '../config/channels';
 import { formatDuration, formatTimestamp } from '../format';
 import { OUTBOX_STALE_MS } from '../health/assess';
 import { fail, ok, warn, type HealthCheckResult } from '../health/report';
-import { CHANNEL_MEMORY_MS, listChannelOutbox, readChannelStatus, type ChannelStatus } from '../state/channel-outbox';
+import { readdir } from 'node:fs/promises';
+import { CHANNEL_MEMORY_MS, listChannelOutbox, listGivenUp, readChannelStatus, type ChannelStatus } from '../state/channel-outbox';
+import { statePaths } from '../state/paths';
 
 /** What the health check, the metrics and the status know of one channel. */
 export interface ChannelFacts {
@@ -58,4 +60,21 @@ export function channelCheck(facts: ChannelFacts, now: number): HealthCheckResul
   const last = facts.status.lastDelivery ? `; last delivery ${formatTimestamp(facts.status.lastDelivery.at)}` : '';
   if (!facts.waiting) return ok(name, `no messages waiting for ${facts.host}${last}`, '0', 0);
   return ok(name, `${facts.waiting} message(s) waiting to be retried, the oldest for ${formatDuration(waited)}${facts.lastError ? ` (${facts.lastError})` : ''}${last}`, String(facts.waiting), facts.waiting);
+}
+
+/**
+ * Messages kept for a channel that is no longer configured (renamed, or its NOTIFY_<NAME>_URL
+ * removed): nothing delivers, prunes or lists them any more, so health names them.
+ */
+export async function strandedChannelChecks(stateDir: string, channels: readonly ChannelConfig[]): Promise<HealthCheckResult[]> {
+  const configured = new Set(channels.map((channel) => channel.name));
+  const entries = await readdir(statePaths.outbox(stateDir), { withFileTypes: true }).catch(() => []);
+  const checks: HealthCheckResult[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory() && !configured.has(e.name))) {
+    const [waiting, givenUp] = await Promise.all([listChannelOutbox(stateDir, entry.name), listGivenUp(stateDir, entry.name)]);
+    const count = waiting.length + givenUp.length;
+    if (!count) continue;
+    checks.push(warn(`notify:${entry.name}`, `${count} message(s) are kept for channel ${entry.name}, which is no longer configured (${channelVariable(entry.name, 'URL')} is not set): set it again to deliver them, or delete STATE_DIR/outbox/${entry.name}`, String(count), count));
+  }
+  return checks;
 }

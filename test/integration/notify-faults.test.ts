@@ -8,6 +8,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
+import { runHealthChecks } from '../../src/health/run-health';
+import { createStorages } from '../../src/storage';
 import { deliverAllChannels } from '../../src/notify/deliver';
 import { noticeFor } from '../../src/notify/notice-for';
 import type { ReportEvent } from '../../src/report/events';
@@ -79,5 +81,16 @@ describe('channel delivery when things go wrong', () => {
     expect(hook.delivered()).toHaveLength(4);
     expect(hook.delivered().map((request) => JSON.parse(request.body).text)).toEqual([1, 2, 3, 4].map(() => expect.stringContaining('Backup failed')));
     expect([await listChannelOutbox(workspace.stateDir, 'chat'), await listGivenUp(workspace.stateDir, 'chat')]).toEqual([[], []]);
+  });
+
+  it("messages kept for a channel that is no longer configured are named by health, not forgotten", async () => {
+    await putInChannelOutbox(workspace.stateDir, 'old_chat', notice(1));
+    const config = loadConfig(env({ NOTIFY_NEW_URL: hook.url('/new'), NOTIFY_NEW_FORMAT: 'webhook' }));
+    const health = await runHealthChecks({ config, storages: createStorages(config) }, { timeoutMs: 2_000 });
+    expect(health.checks.find((check) => check.name === 'notify:old_chat')).toMatchObject({
+      status: 'warn',
+      message: '1 message(s) are kept for channel old_chat, which is no longer configured (NOTIFY_OLD_CHAT_URL is not set): set it again to deliver them, or delete STATE_DIR/outbox/old_chat',
+    });
+    expect(health.checks.find((check) => check.name === 'notify:new')).toMatchObject({ status: 'ok' });
   });
 });
