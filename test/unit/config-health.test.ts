@@ -1,18 +1,9 @@
 import { loadConfig, redactedConfig } from '../../src/config';
-import { ConfigError } from '../../src/errors';
+import { problemsOf } from '../support/config-problems';
 
 const H = 3_600_000;
 const D = 24 * H;
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('health configuration', () => {
   it('has the documented defaults, with the HTTP server off', () => {

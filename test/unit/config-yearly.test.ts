@@ -1,17 +1,8 @@
 import { loadConfig, type Config } from '../../src/config';
-import { ConfigError } from '../../src/errors';
+import { problemsOf } from '../support/config-problems';
 
 const DAY = 86_400_000;
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected loadConfig to throw a ConfigError');
-}
 
 const named = (config: Config, name: string) => config.targets.find((target) => target.name === name)!;
 
