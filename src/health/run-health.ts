@@ -7,7 +7,7 @@ import type { Deps } from '../deps';
 import { coerceError } from '../errors';
 import { primaryStorages } from '../storage';
 import { PRUNE_WARNING_MS } from '../report/outbox-prune';
-import { listOutbox, readPruneMemory } from '../state/outbox';
+import { findDamagedOutboxFiles, listOutbox, readPruneMemory } from '../state/outbox';
 import { channelCheck, gatherChannelFacts, strandedChannelChecks } from '../notify/channel-health';
 import type { RestoreTestResult } from '../restore/restore-test';
 import { readLatestRestoreTest } from '../state/restore-test-latest';
@@ -19,7 +19,7 @@ import { databaseChecks, diskChecks, logSizeCheck, storageCheck, withTimeout, PR
 import { gatherOffsiteFacts, offsiteChecks } from './offsite';
 import { gatherWalHealth } from '../pitr/archive/wal-health';
 import { walChecks } from '../pitr/archive/health-verdicts';
-import { fail, worstStatus, type HealthCheckResult, type HealthReport } from './report';
+import { fail, warn, worstStatus, type HealthCheckResult, type HealthReport } from './report';
 
 /** Health checks log nothing themselves: their report is the outcome. */
 export type HealthDeps = Pick<Deps, 'config' | 'storages'>;
@@ -107,6 +107,13 @@ async function outboxFacts(stateDir: string, now = Date.now()): Promise<HealthFa
   return { count: items.length, oldestCreatedAt: oldest?.createdAt, lastError: oldest?.lastError, dropped };
 }
 
+/** Outbox files that do not parse: never delivered, never pruned, so never quiet either. */
+function damagedOutboxCheck(damaged: string[]): HealthCheckResult[] {
+  if (!damaged.length) return [];
+  const named = damaged.slice(0, 3).map((name) => `STATE_DIR/outbox/${name}`).join(', ');
+  return [warn('outbox:damaged', `${damaged.length} outbox file(s) cannot be read and will never be delivered (${named}${damaged.length > 3 ? ', …' : ''}): read what they say, then delete them`, String(damaged.length), damaged.length)];
+}
+
 /**
  * Runs every check: probes of the database, pg_dump, each storage target and the disks in
  * parallel with reading the catalog and the state files, then the verdicts on those facts.
@@ -148,7 +155,11 @@ export async function runHealthChecks(deps: HealthDeps, options: HealthOptions =
       : Promise.resolve([]),
     // One check per notification channel: given-up messages, or one waiting too long.
     gatherChannelFacts(config.stateDir, config.report.channels).then(
-      async (facts) => [...facts.map((channel) => channelCheck(channel, (options.now?.() ?? new Date()).getTime())), ...(await strandedChannelChecks(config.stateDir, config.report.channels))],
+      async (facts) => [
+        ...facts.map((channel) => channelCheck(channel, (options.now?.() ?? new Date()).getTime())),
+        ...(await strandedChannelChecks(config.stateDir, config.report.channels)),
+        ...damagedOutboxCheck(await findDamagedOutboxFiles(config.stateDir)),
+      ],
       (error) => [fail('notify', `cannot read the channels' outbox: ${coerceError(error).message.split('\n')[0]}; fix STATE_DIR (${config.stateDir})`)],
     ),
   ]);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import type { Notice } from '../notify/notice';
 import { writeFileAtomic } from './files';
+import { readJsonItems } from './outbox';
 import { statePaths } from './paths';
 
 /**
@@ -44,22 +44,7 @@ export async function putInChannelOutbox(stateDir: string, channel: string, noti
 }
 
 async function readItems(dir: string): Promise<ChannelItem[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const items: ChannelItem[] = [];
-  for (const name of names) {
-    try {
-      items.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as ChannelItem);
-    } catch {
-      // A damaged item is left where it is for a human to look at.
-    }
-  }
-  return items;
+  return (await readJsonItems<ChannelItem>(dir)).items;
 }
 
 /** The channel's waiting messages, oldest first (ids begin with their time). */

@@ -36,24 +36,42 @@ export async function putInOutbox(stateDir: string, event: string, report: Rende
   return item;
 }
 
-/** Oldest first (ids begin with their time). */
-export async function listOutbox(stateDir: string): Promise<OutboxItem[]> {
+/**
+ * Every *.json item in `dir`, oldest first (ids begin with their time). A file that does not parse
+ * is left where it is for a person to read, and named in `damaged` (health's outbox:damaged check).
+ */
+export async function readJsonItems<T>(dir: string): Promise<{ items: T[]; damaged: string[] }> {
   let names: string[];
   try {
-    names = (await readdir(statePaths.outbox(stateDir))).filter((name) => name.endsWith('.json')).sort();
+    names = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { items: [], damaged: [] };
     throw error;
   }
-  const items: OutboxItem[] = [];
+  const items: T[] = [];
+  const damaged: string[] = [];
   for (const name of names) {
     try {
-      items.push(JSON.parse(await readFile(join(statePaths.outbox(stateDir), name), 'utf8')) as OutboxItem);
+      items.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as T);
     } catch {
-      // A damaged item is left where it is for a human to look at.
+      damaged.push(name);
     }
   }
-  return items;
+  return { items, damaged };
+}
+
+/** The e-mail outbox, oldest first. */
+export async function listOutbox(stateDir: string): Promise<OutboxItem[]> {
+  return (await readJsonItems<OutboxItem>(statePaths.outbox(stateDir))).items;
+}
+
+/** Outbox files (e-mail, each channel's, given-up) that cannot be read, as paths under STATE_DIR/outbox. */
+export async function findDamagedOutboxFiles(stateDir: string): Promise<string[]> {
+  const root = statePaths.outbox(stateDir);
+  const channels = (await readdir(root, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  const dirs = ['', ...channels.flatMap((channel) => [channel, join(channel, 'given-up')])];
+  const found = await Promise.all(dirs.map(async (dir) => (await readJsonItems(join(root, dir)).catch(() => ({ damaged: [] as string[] }))).damaged.map((name) => join(dir, name))));
+  return found.flat();
 }
 
 /** Writes the item anew (after a failed attempt: its count and next attempt). */

@@ -3,7 +3,9 @@
  * processes flushing one channel at once, a service that echoes the token it refused, a redirect
  * to nowhere, a chat service that refuses the digest but takes each message.
  */
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
@@ -92,5 +94,17 @@ describe('channel delivery when things go wrong', () => {
       message: '1 message(s) are kept for channel old_chat, which is no longer configured (NOTIFY_OLD_CHAT_URL is not set): set it again to deliver them, or delete STATE_DIR/outbox/old_chat',
     });
     expect(health.checks.find((check) => check.name === 'notify:new')).toMatchObject({ status: 'ok' });
+  });
+
+  it('an outbox file that cannot be read (e-mail or channel) is named by health, not skipped in silence', async () => {
+    const config = loadConfig(env({ NOTIFY_OPS_URL: hook.url('/ops'), NOTIFY_OPS_FORMAT: 'webhook' }));
+    const kept = await putInChannelOutbox(workspace.stateDir, 'ops', notice(1));
+    await writeFile(join(workspace.stateDir, 'outbox', 'ops', `${kept.id}.json`), '{"id": "cut sho');
+    await writeFile(join(workspace.stateDir, 'outbox', '2026-11-30T02-00-00-000Z-backup-failed-abcdef.json'), '');
+    const health = await runHealthChecks({ config, storages: createStorages(config) }, { timeoutMs: 2_000 });
+    expect(health.checks.find((check) => check.name === 'outbox:damaged')).toMatchObject({
+      status: 'warn',
+      message: `2 outbox file(s) cannot be read and will never be delivered (STATE_DIR/outbox/2026-11-30T02-00-00-000Z-backup-failed-abcdef.json, STATE_DIR/outbox/ops/${kept.id}.json): read what they say, then delete them`,
+    });
   });
 });
