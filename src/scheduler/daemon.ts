@@ -139,25 +139,23 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   lockWatch.unref();
   // Reports and channel messages that could not be sent are retried here, on their backoff, across restarts too.
   const send = configuredSender(config);
-  let flushing = false;
+  let mailFlushing = false;
   const flushMail = async (force: boolean) => {
-    if (!send) return;
+    if (!send || mailFlushing) return;
+    mailFlushing = true;
     try {
       const result = await deliverWaiting({ config, log, send }, { force });
       if (result.sent.length || result.failed.length) log.info({ sent: result.sent.length, digested: result.digested, failed: result.failed.length, waiting: result.waiting }, 'outbox flushed');
     } catch (error) {
       log.error({ err: coerceError(error) }, 'could not flush the outbox');
+    } finally {
+      mailFlushing = false;
     }
   };
-  // E-mail and each channel independently: one that is down holds up none of the others.
+  // E-mail and each channel on its own: one that is slow or down holds up none of the others. A
+  // channel still being delivered from the last round is skipped (its lock, notify/deliver.ts).
   const flush = async (force = false) => {
-    if (flushing) return;
-    flushing = true;
-    try {
-      await Promise.all([flushMail(force), deliverAllChannels({ config, log }, { force })]);
-    } finally {
-      flushing = false;
-    }
+    await Promise.all([flushMail(force), deliverAllChannels({ config, log }, { force })]);
   };
   const outboxTimer = setInterval(() => void flush(), 60_000);
   outboxTimer.unref();
