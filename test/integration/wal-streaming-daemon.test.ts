@@ -35,8 +35,13 @@ describe('the daemon with PITR=on', () => {
       await daemon.waitFor((line) => line.msg === 'WAL streaming');
       // The first base backup, taken at start, ends with a segment switch of its own: let it finish first.
       await daemon.waitFor((line) => line.job === 'base-backup' && line.outcome !== undefined, 90_000);
-      const slots = await pg.query(pg.admin, "SELECT active FROM pg_replication_slots WHERE slot_name = 'sidecar_1'");
-      expect(slots).toEqual([{ active: true }]);
+      // "WAL streaming" is logged when pg_receivewal is started; on a loaded machine it connects a moment later.
+      const slotActive = async () => (await pg.query<{ active: boolean }>(pg.admin, "SELECT active FROM pg_replication_slots WHERE slot_name = 'sidecar_1'"))[0]?.active;
+      const connectBy = Date.now() + 20_000;
+      while (!(await slotActive()) && Date.now() < connectBy) await new Promise((resolve) => setTimeout(resolve, 100));
+      // If it is not, the receiver's own lines say why (restarts, pg_receivewal's last words).
+      const receiverLines = daemon.lines.filter((line) => /receivewal|WAL streaming|receiver/i.test(String(line.msg))).map((line) => `${String(line.msg)} ${String(line.error ?? '')}`);
+      expect({ active: await slotActive(), receiverLines }).toEqual({ active: true, receiverLines: expect.any(Array) });
 
       await pg.query(pg.admin, "INSERT INTO events (note) SELECT repeat('x', 100) FROM generate_series(1, 1000)");
       const segment = (await pg.query<{ name: string }>(pg.admin, 'SELECT pg_walfile_name(pg_switch_wal()) AS name'))[0]!.name;
