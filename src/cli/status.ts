@@ -8,6 +8,8 @@ import { formatBytes, formatDuration, table } from '../format';
 import { WAL_STATUS_STALE_MS } from '../pitr/archive/health-verdicts';
 import { readWalStatus, type WalStatus } from '../state/wal-status';
 import { idleReason } from '../jobs/registry';
+import { gatherChannelFacts, givenUpSinceDelivery, type ChannelFacts } from '../notify/channel-health';
+import { listOutbox } from '../state/outbox';
 import type { CommandContext } from './context';
 
 /** "in 3h12m" / "2h05m ago" relative to now. */
@@ -63,6 +65,27 @@ export function describeWal(status: WalStatus | undefined, now = Date.now()): st
   return `WAL: ${state}; ${last}${partial}; ${spool}${status.shipError ? `; shipping fails: ${status.shipError.slice(0, 80)}` : ''}`;
 }
 
+/**
+ * One line on where reports go and what waits for each destination: the e-mail's outbox, then each
+ * channel by name, format and host (never its URL), its waiting and given-up messages and last delivery.
+ */
+export function describeNotifications(config: Config, mailWaiting: number, channels: readonly ChannelFacts[], now = Date.now()): string {
+  const mail = config.report.smtp ? `email via ${config.report.smtp.host}:${config.report.smtp.port} (${mailWaiting} waiting)` : `email off: no SMTP_HOST (${mailWaiting} report(s) kept in STATE_DIR/outbox)`;
+  const each = channels.map((facts) => {
+    const format = config.report.channels.find((channel) => channel.name === facts.name)?.format ?? 'webhook';
+    const givenUp = givenUpSinceDelivery(facts, now).length;
+    const last = facts.status.lastDelivery ? `, last delivery ${relativeTime(facts.status.lastDelivery.at, now)}` : '';
+    return `${facts.name} (${format} to ${facts.host}: ${facts.waiting} waiting${givenUp ? `, ${givenUp} GIVEN UP` : ''}${last})`;
+  });
+  return `notify: ${[mail, ...each].join('; ')}`;
+}
+
+/** The same for --json: counts and times, the channels by name and host only. */
+function notifyJson(mailWaiting: number, channels: readonly ChannelFacts[]) {
+  const now = Date.now();
+  return { email: { waiting: mailWaiting }, channels: channels.map((facts) => ({ name: facts.name, host: facts.host, waiting: facts.waiting, givenUp: givenUpSinceDelivery(facts, now).length, lastDelivery: facts.status.lastDelivery?.at ?? null })) };
+}
+
 export function registerStatus(program: Command, context: CommandContext): void {
   program
     .command('status')
@@ -70,19 +93,22 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--json', 'print the state as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = context.config();
-      const [state, health, live, wal] = await Promise.all([
+      const [state, health, live, wal, mailWaiting, channels] = await Promise.all([
         readState(config.stateDir),
         readHealthMemory(config.stateDir),
         daemonLiveness(config.stateDir),
         config.pitr.enabled ? readWalStatus(config.stateDir) : Promise.resolve(undefined),
+        listOutbox(config.stateDir).then((items) => items.length),
+        gatherChannelFacts(config.stateDir, config.report.channels),
       ]);
       const daemon = live.state === 'none' ? { running: false } : { running: live.state === 'running', ...live.holder, heartbeat: live.heartbeatAt ? new Date(live.heartbeatAt).toISOString() : undefined, judgedBy: live.judgedBy };
       const storages = context.storages();
       const idle = Object.fromEntries(JOBS.map((job) => [job, idleReason(job, storages, config)]));
       const nextRuns = Object.fromEntries(JOBS.map((job) => [job, nextRunOf(config, job, state.jobs[job]?.nextRun, Date.now(), idle[job]) ?? null]));
-      if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns, ...(wal ? { wal } : {}) }, null, 2));
+      if (options.json) return context.out(JSON.stringify({ ...state, daemon, health, schedules: config.schedule.jobs, timeZone: config.schedule.timeZone, nextRuns, ...(wal ? { wal } : {}), notify: notifyJson(mailWaiting, channels) }, null, 2));
       context.out(describeDaemon(live, state));
       if (config.pitr.enabled) context.out(describeWal(wal));
+      context.out(describeNotifications(config, mailWaiting, channels));
       const rows = [['JOB', 'SCHEDULE', 'LAST RUN', 'OUTCOME', 'TOOK', 'NEXT RUN']];
       for (const job of JOBS) {
         const entry = state.jobs[job] ?? {};
