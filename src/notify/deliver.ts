@@ -4,11 +4,14 @@ import { coerceError } from '../errors';
 import type { Logger } from '../log';
 import { describePrune } from '../report/outbox-prune';
 import { listChannelOutbox, putInChannelOutbox } from '../state/channel-outbox';
-import { LockBusyError, acquireLock } from '../state/job-lock';
+import { LockBusyError, acquireLock, type LockHolder } from '../state/job-lock';
 import { statePaths } from '../state/paths';
 import { MAX_REFUSALS, flushChannel, httpPoster, type ChannelFlushResult } from './channel-flush';
 import { pruneChannelOutbox } from './channel-prune';
 import type { Notice } from './notice';
+
+/** How long a report's first attempt waits for a flush of the same channel to finish. */
+const NOTIFY_LOCK_WAIT_MS = 15_000;
 
 export interface ChannelDeps {
   config: Pick<Config, 'report' | 'stateDir'>;
@@ -24,16 +27,21 @@ export interface ChannelDeps {
  * had just delivered. The one that finds the channel busy leaves its messages to the holder and
  * the next flush.
  */
-export async function deliverChannel(deps: ChannelDeps, channel: ChannelConfig, options: { force?: boolean; only?: string } = {}): Promise<ChannelFlushResult> {
+export async function deliverChannel(deps: ChannelDeps, channel: ChannelConfig, options: { force?: boolean; only?: string; lockWaitMs?: number } = {}): Promise<ChannelFlushResult> {
   const { config, log } = deps;
   const where = { channel: channel.name, host: channelHost(channel.url) };
   let release: () => Promise<void>;
+  let holder: LockHolder | undefined;
   try {
-    release = await acquireLock(config.stateDir, `delivering to channel ${channel.name}`, { wait: false, path: statePaths.channelLock(config.stateDir, channel.name) });
+    const path = statePaths.channelLock(config.stateDir, channel.name);
+    const wait = Boolean(options.lockWaitMs);
+    const signal = wait ? AbortSignal.timeout(options.lockWaitMs!) : undefined;
+    release = await acquireLock(config.stateDir, `delivering to channel ${channel.name}`, { wait, signal, pollMs: 100, path, onWait: (busy) => (holder = busy) });
   } catch (error) {
-    if (!(error instanceof LockBusyError)) throw error;
+    const busy = error instanceof LockBusyError ? error.holder : holder;
+    if (!busy) throw error;
     const waiting = (await listChannelOutbox(config.stateDir, channel.name)).length;
-    return { channel: channel.name, sent: [], failed: [], givenUp: [], waiting, digested: 0, busy: `pid ${error.holder.pid} has been delivering since ${error.holder.since}` };
+    return { channel: channel.name, sent: [], failed: [], givenUp: [], waiting, digested: 0, busy: `pid ${busy.pid} has been delivering since ${busy.since}` };
   }
   try {
     const limits = config.report.outbox;
@@ -87,7 +95,9 @@ async function notifyChannel(deps: ChannelDeps, channel: ChannelConfig, notice: 
   const where = { channel: channel.name, host: channelHost(channel.url), event: notice.event };
   try {
     const item = await putInChannelOutbox(deps.config.stateDir, channel.name, notice);
-    const result = await deliverChannel(deps, channel, { only: item.id, force: true });
+    // A flush of this channel may be running (the daemon's minute round): wait for it a little,
+    // as a report's first attempt should not wait a minute for the next round.
+    const result = await deliverChannel(deps, channel, { only: item.id, force: true, lockWaitMs: NOTIFY_LOCK_WAIT_MS });
     if (result.sent.length) {
       // The channel works (again): what waited from before goes now, as one digest when there is much.
       if ((await listChannelOutbox(deps.config.stateDir, channel.name)).length) await deliverChannel(deps, channel, { force: true });

@@ -10,6 +10,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
+import { notify } from '../../src/report/notify';
+import { acquireLock } from '../../src/state/job-lock';
+import { statePaths } from '../../src/state/paths';
 import { runHealthChecks } from '../../src/health/run-health';
 import { createStorages } from '../../src/storage';
 import { deliverAllChannels } from '../../src/notify/deliver';
@@ -106,5 +109,16 @@ describe('channel delivery when things go wrong', () => {
       status: 'warn',
       message: `2 outbox file(s) cannot be read and will never be delivered (STATE_DIR/outbox/2026-11-30T02-00-00-000Z-backup-failed-abcdef.json, STATE_DIR/outbox/ops/${kept.id}.json): read what they say, then delete them`,
     });
+  });
+
+  it("a report's first attempt waits for a flush of the same channel to end instead of leaving the message for the next round", async () => {
+    const config = loadConfig(env({ NOTIFY_OPS_URL: hook.url('/ops'), NOTIFY_OPS_FORMAT: 'webhook' }));
+    // Another flush holds the channel (the daemon's minute round, say) for half a second.
+    const release = await acquireLock(workspace.stateDir, 'a flush', { wait: false, path: statePaths.channelLock(workspace.stateDir, 'ops') });
+    const released = new Promise<void>((resolve) => setTimeout(() => void release().then(resolve), 500));
+    await notify({ config, log: silentLogger }, 'backup-failed', () => ({ subject: 'FAILED', html: '', text: '' }), () => notice(1));
+    await released;
+    expect(hook.delivered()).toHaveLength(1);
+    expect(await listChannelOutbox(workspace.stateDir, 'ops')).toEqual([]);
   });
 });
