@@ -1,3 +1,4 @@
+import { hostOnly } from './env-source';
 import type { Config } from './types';
 
 /** The effective configuration as `keepsake config` prints it: every secret replaced by ***. */
@@ -10,7 +11,7 @@ export function redactedConfig(config: Config): unknown {
       if (key === 'origin') sources.add(value as object);
       if (sources.has(this as object)) return value;
       // The ping URL's and a channel's path are their tokens: the origin says enough.
-      if (key === 'pingUrl' || key === 'url') return `${new URL(String(value)).origin}/***`;
+      if (key === 'pingUrl' || key === 'url') return hostOnly(String(value));
       return /password|secret|passphrase/i.test(key) ? '***' : key === 'accessKeyId' ? `${String(value).slice(0, 4)}***` : value;
     }),
   );

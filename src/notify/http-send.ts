@@ -7,7 +7,7 @@ import type { HttpMessage } from './formats/types';
 /** How long one POST may take, answer included: a job's report must not wait longer. */
 export const HTTP_TIMEOUT_MS = 10_000;
 /** A Retry-After longer than this is not believed: the message is tried again after an hour. */
-export const RETRY_AFTER_CAP_MS = 3_600_000;
+const RETRY_AFTER_CAP_MS = 3_600_000;
 
 /**
  * What one attempt came to. `retry`: worth trying again later (the service is down, busy or slow);
@@ -78,7 +78,7 @@ function secretParts(url: URL, secret: string | undefined): string[] {
  * A short piece of the answer's body (Slack says "invalid_token"), with anything that repeats a part
  * of the URL or the secret (a service may echo the token it refused) replaced by ***.
  */
-export function safeSnippet(body: string, url: URL, secret: string | undefined): string {
+function safeSnippet(body: string, url: URL, secret: string | undefined): string {
   let text = body;
   for (const part of secretParts(url, secret)) text = text.split(part).join('***');
   const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 160);

@@ -13,7 +13,7 @@ import type { FormatMessage } from './types';
 const MAX_BODY_BYTES = 4096;
 const EMOJI: Record<NoticeStatus, string> = { fail: 'rotating_light', warn: 'warning', ok: 'white_check_mark', info: 'information_source' };
 
-export function ntfyPriority(notice: Pick<Notice, 'status' | 'event'>): number {
+function ntfyPriority(notice: Pick<Notice, 'status' | 'event'>): number {
   if (notice.status === 'fail') return notice.event === 'health-alert' || notice.event === 'wal-streaming-failed' ? 5 : 4;
   return notice.status === 'warn' ? 4 : 3;
 }

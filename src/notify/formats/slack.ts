@@ -9,7 +9,7 @@ import type { FormatMessage } from './types';
  * they are escaped everywhere (https://api.slack.com/reference/surfaces/formatting#escaping), so an
  * error holding "<!channel>" stays text.
  */
-export function escapeSlack(text: string): string {
+function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
